@@ -1,0 +1,59 @@
+export * as asn1 from "./asn1-der";
+export type { CacheKeyParts } from "./cache-key";
+export { tokenCacheKey } from "./cache-key";
+export type { CacheEntry, CacheStore } from "./cache-store";
+export type {
+  CertificateAuthority,
+  CertificateKeyType,
+  CertificateRequest,
+  IssuedCertificate,
+} from "./certificate/authority";
+export { createCertificateAuthority, generateKeyPair } from "./certificate/authority";
+export type { BindingCertificateInput } from "./certificate/binding-certificate";
+export { createBindingCertificate } from "./certificate/binding-certificate";
+export {
+  certificateNotAfter,
+  certificateNotBefore,
+  parseDerCertificate,
+  parsePemChain,
+  toPem,
+} from "./certificate/pem";
+export { loadPrivateKey } from "./certificate/private-key";
+export { x5tS256 } from "./certificate/x5t";
+export type { Clock } from "./clock";
+export { abortedError, raceAbort, systemClock, throwIfAborted } from "./clock";
+export type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
+export type { CertboundErrorCode, CertboundErrorOptions, ServiceErrorDetails } from "./errors";
+export { CertboundError, invalidOptions, isCertboundError, ServiceError } from "./errors";
+export { EPOCH_THRESHOLD_SECONDS, halfLifeRefresh, parseExpiry } from "./expiry";
+export type { Log, Logger, LogLevel } from "./logger";
+export { createLog, silentLogger } from "./logger";
+export { LruMap } from "./lru-map";
+export type { MemoryCacheStoreOptions } from "./memory-cache-store";
+export { createMemoryCacheStore } from "./memory-cache-store";
+export type { ParseErrorOptions } from "./parse-error-response";
+export { parseErrorResponse } from "./parse-error-response";
+export { parseJsonBody, stringField } from "./parse-json-body";
+export type { ParsedTokenResponse, ParseTokenResponseOptions } from "./parse-token-response";
+export { parseTokenResponse } from "./parse-token-response";
+export type { BindingCertificate, TokenMetadata, TokenResult, TokenSource, TokenType } from "./result";
+export { MTLS_POP_TOKEN_TYPE } from "./result";
+export { parseRetryAfter } from "./retry-after";
+export type { AttemptOutcome, RetryPolicy } from "./retry-policy";
+export {
+  imdsRetryPolicy,
+  managedIdentityRetryPolicy,
+  noRetryPolicy,
+  tokenEndpointRetryPolicy,
+} from "./retry-policy";
+export type { RetryEvent, SendWithRetryOptions } from "./send-with-retry";
+export { endpointOf, sendWithRetry } from "./send-with-retry";
+export { SingleFlight } from "./single-flight";
+export { MAX_THROTTLE_MS, ThrottleGuard } from "./throttle-guard";
+export type { TokenManager, TokenManagerOptions, TokenManagerRequest } from "./token-manager";
+export { createTokenManager, EXPIRY_BUFFER_MS, REFRESH_JITTER_MS } from "./token-manager";
+export type { TokenRequestOptions } from "./token-request";
+export { buildTokenRequest, encodeForm } from "./token-request";
+export type { ClientTlsIdentity, HttpRequest, HttpResponse, HttpTransport, ProxyPolicy } from "./transport";
+export { DEFAULT_MAX_RESPONSE_BYTES } from "./transport";
+export { CLIENT_SKU, CLIENT_VERSION } from "./version";

@@ -1,0 +1,37 @@
+import type { Clock } from "./clock";
+import { LruMap } from "./lru-map";
+
+/** The longest a `Retry-After` may block identical requests locally. */
+export const MAX_THROTTLE_MS = 60 * 60 * 1000;
+
+/**
+ * Remembers `Retry-After` answers so that identical requests fail fast locally until the time
+ * passes, instead of hammering a service that asked us to back off. Bounded in size and duration.
+ *
+ * @example
+ * ```ts
+ * const throttle = new ThrottleGuard(clock);
+ * await sendWithRetry(transport, request, { policy: tokenEndpointRetryPolicy, throttle, throttleKey });
+ * ```
+ */
+export class ThrottleGuard {
+  readonly #until = new LruMap<string, number>(1000);
+  readonly #clock: Clock;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Milliseconds this request must still wait, or 0. */
+  remaining(key: string): number {
+    const until = this.#until.get(key);
+    if (until === undefined) return 0;
+    const left = until - this.#clock.now();
+    if (left <= 0) this.#until.delete(key);
+    return Math.max(0, left);
+  }
+
+  block(key: string, ms: number): void {
+    if (ms > 0) this.#until.set(key, this.#clock.now() + Math.min(ms, MAX_THROTTLE_MS));
+  }
+}

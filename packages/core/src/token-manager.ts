@@ -1,0 +1,227 @@
+import { randomUUID } from "node:crypto";
+import { type CacheKeyParts, tokenCacheKey } from "./cache-key";
+import type { CacheEntry, CacheStore } from "./cache-store";
+import { type Clock, systemClock, throwIfAborted } from "./clock";
+import type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
+import { CertboundError, invalidOptions } from "./errors";
+import { createLog, type Logger } from "./logger";
+import { createMemoryCacheStore } from "./memory-cache-store";
+import { MTLS_POP_TOKEN_TYPE, type TokenResult, type TokenType } from "./result";
+import { SingleFlight } from "./single-flight";
+
+/** Tokens are served from the cache only while more than this remains (protocol.md section 5). */
+export const EXPIRY_BUFFER_MS = 5 * 60 * 1000;
+/** `refresh_in` is spread by up to this much either way, so a fleet does not refresh in lockstep. */
+export const REFRESH_JITTER_MS = 5 * 60 * 1000;
+
+/** Options of {@link createTokenManager}. */
+export interface TokenManagerOptions {
+  /** Performs one network acquisition. */
+  source: CredentialSource;
+  /** @default createMemoryCacheStore() (10,000 entries, LRU) */
+  cache?: CacheStore | undefined;
+  /** @default systemClock */
+  clock?: Clock | undefined;
+  logger?: Logger | undefined;
+}
+
+/** One `acquireToken` call on a {@link TokenManager}. */
+export interface TokenManagerRequest {
+  readonly clientId: string;
+  readonly authority: string;
+  readonly scopes: readonly string[];
+  /** @default "Bearer" */
+  readonly tokenType?: TokenType | undefined;
+  /** For PoP: the thumbprint of the certificate the token will be bound to, when known up front. */
+  readonly x5tS256?: string | undefined;
+  /** Skip the cache read and fetch a new token (still stored afterwards). */
+  readonly forceRefresh?: boolean | undefined;
+  /** A claims challenge: bypasses the cache, as the cached token did not satisfy it. */
+  readonly claims?: string | undefined;
+  /** `client-request-id` of this call. @default a new UUID */
+  readonly correlationId?: string | undefined;
+  /** Ends this caller's wait only; an acquisition shared with other callers goes on. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Cache lookup, then single-flight per key, then the credential source. Cache hits do no I/O and
+ * no parsing; a `refreshOn` in the past triggers one background refresh while callers keep getting
+ * the cached token; a failed refresh changes nothing.
+ */
+export interface TokenManager {
+  acquireToken(request: TokenManagerRequest): Promise<TokenResult>;
+  /** Removes the cached token for these parts, e.g. after the resource rejected it. */
+  evict(parts: CacheKeyParts): Promise<void>;
+  /** Aborts acquisitions in flight and background refreshes. */
+  close(): void;
+}
+
+/**
+ * Builds a {@link TokenManager} around any {@link CredentialSource}: the credential packages use it,
+ * and so can a source of your own to get caching, single-flight and refresh for free.
+ *
+ * @example
+ * ```ts
+ * const manager = createTokenManager({ source: async (req) => myIssuer(req) });
+ * const result = await manager.acquireToken({ clientId: "my-app", authority: "my-issuer", scopes: ["api://x/.default"] });
+ * ```
+ */
+export function createTokenManager(options: TokenManagerOptions): TokenManager {
+  const { source } = options;
+  const acquire =
+    typeof source === "function"
+      ? source
+      : typeof source?.acquire === "function"
+        ? (req: SourceRequest) => source.acquire(req)
+        : undefined;
+  if (!acquire) {
+    throw invalidOptions(
+      "@certbound/core",
+      "`source` must be a function or an object with an `acquire` method.",
+    );
+  }
+  const cache = options.cache ?? createMemoryCacheStore();
+  const clock = options.clock ?? systemClock;
+  const log = createLog(options.logger);
+  const flights = new SingleFlight<string, TokenResult>();
+  const lifetime = new AbortController();
+
+  const toResult = (entry: CacheEntry, correlationId: string, started: number): TokenResult => ({
+    accessToken: entry.accessToken,
+    tokenType: entry.tokenType,
+    expiresOn: new Date(entry.expiresAt),
+    refreshOn: entry.refreshAt === undefined ? undefined : new Date(entry.refreshAt),
+    scopes: entry.scopes,
+    tenantId: entry.tenantId,
+    bindingCertificate: entry.bindingCertificate,
+    metadata: {
+      tokenSource: "cache",
+      correlationId,
+      tokenEndpoint: entry.tokenEndpoint,
+      durationMs: clock.now() - started,
+    },
+  });
+
+  async function fetchAndStore(
+    key: string,
+    request: TokenManagerRequest,
+    tokenType: TokenType,
+    correlationId: string,
+    store: boolean,
+  ): Promise<TokenResult> {
+    const started = clock.now();
+    const token = await acquire?.({
+      scopes: request.scopes,
+      tokenType,
+      claims: request.claims,
+      correlationId,
+      signal: lifetime.signal,
+    });
+    validateAcquired(token, tokenType);
+    const refreshAt =
+      token.refreshOn === undefined
+        ? undefined
+        : token.refreshOn.getTime() + Math.round((clock.random() * 2 - 1) * REFRESH_JITTER_MS);
+    const entry: CacheEntry = {
+      accessToken: token.accessToken,
+      tokenType: token.tokenType,
+      expiresAt: token.expiresOn.getTime(),
+      refreshAt,
+      scopes: request.scopes,
+      tenantId: token.tenantId,
+      bindingCertificate: token.bindingCertificate,
+      tokenEndpoint: token.tokenEndpoint,
+    };
+    // A PoP token is stored under the thumbprint it is really bound to, which a source may learn
+    // only while acquiring (a managed identity's freshly minted certificate).
+    const storeKey =
+      tokenType === MTLS_POP_TOKEN_TYPE &&
+      token.bindingCertificate &&
+      token.bindingCertificate.x5tS256 !== request.x5tS256
+        ? tokenCacheKey({ ...request, tokenType, x5tS256: token.bindingCertificate.x5tS256 })
+        : key;
+    if (store) await cache.set(storeKey, entry);
+    const result = toResult(entry, correlationId, started);
+    return { ...result, metadata: { ...result.metadata, tokenSource: "identity_provider" } };
+  }
+
+  function refreshInBackground(key: string, request: TokenManagerRequest, tokenType: TokenType): void {
+    if (flights.has(key)) return;
+    const correlationId = randomUUID();
+    log.verbose("refreshing a cached token in the background", { correlationId });
+    flights
+      .run(key, () => fetchAndStore(key, request, tokenType, correlationId, true))
+      .catch((error: unknown) => {
+        log.warn("background token refresh failed; the cached token is still served", {
+          correlationId,
+          code: error instanceof CertboundError ? error.code : "unknown",
+        });
+      });
+  }
+
+  return {
+    async acquireToken(request) {
+      const started = clock.now();
+      throwIfAborted(request.signal);
+      const tokenType = request.tokenType ?? "Bearer";
+      const key = tokenCacheKey({ ...request, tokenType });
+      if (!request.forceRefresh && request.claims === undefined) {
+        const pending = cache.get(key);
+        const entry = pending instanceof Promise ? await pending : pending;
+        if (entry !== undefined) {
+          const now = clock.now();
+          if (entry.expiresAt - now > EXPIRY_BUFFER_MS && entry.tokenType === tokenType) {
+            if (entry.refreshAt !== undefined && now >= entry.refreshAt)
+              refreshInBackground(key, request, tokenType);
+            return toResult(entry, request.correlationId ?? randomUUID(), started);
+          }
+        }
+      }
+      const correlationId = request.correlationId ?? randomUUID();
+      // Claims requests are not shared: each carries its own challenge and is never cached.
+      if (request.claims !== undefined) {
+        return fetchAndStore(key, request, tokenType, correlationId, false);
+      }
+      const result = await flights.run(
+        key,
+        () => fetchAndStore(key, request, tokenType, correlationId, true),
+        request.signal,
+      );
+      return { ...result, metadata: { ...result.metadata, durationMs: clock.now() - started } };
+    },
+    async evict(parts) {
+      await cache.delete?.(tokenCacheKey(parts));
+    },
+    close() {
+      lifetime.abort();
+    },
+  };
+}
+
+function validateAcquired(
+  token: AcquiredToken | undefined,
+  tokenType: TokenType,
+): asserts token is AcquiredToken {
+  if (!token || typeof token.accessToken !== "string" || token.accessToken.length === 0) {
+    throw new CertboundError("invalid_token_response", "The credential source returned no access token.");
+  }
+  if (!(token.expiresOn instanceof Date) || Number.isNaN(token.expiresOn.getTime())) {
+    throw new CertboundError(
+      "invalid_token_response",
+      "The credential source returned no valid `expiresOn` date.",
+    );
+  }
+  if (token.tokenType !== tokenType) {
+    throw new CertboundError(
+      "token_type_mismatch",
+      `Asked for a ${tokenType} token but the credential source returned ${token.tokenType}. A PoP request is never downgraded to Bearer.`,
+    );
+  }
+  if (tokenType === MTLS_POP_TOKEN_TYPE && !token.bindingCertificate) {
+    throw new CertboundError(
+      "binding_certificate_missing",
+      "The credential source returned an mtls_pop token without its binding certificate.",
+    );
+  }
+}

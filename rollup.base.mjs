@@ -1,0 +1,51 @@
+// One build recipe for every package: ESM + CJS JavaScript and .d.ts/.d.cts types per entry.
+// Everything that is not a relative import stays external, so packages never bundle their
+// dependencies (or each other) and Node built-ins resolve at run time.
+import { builtinModules } from "node:module";
+import { dts } from "rollup-plugin-dts";
+import esbuild from "rollup-plugin-esbuild";
+
+const isExternal = (id) =>
+  builtinModules.includes(id) || !(id.startsWith(".") || id.startsWith("/") || id.startsWith("\0"));
+
+/**
+ * @param {Record<string, string>} entries output name -> source file, e.g. { index: "src/index.ts" }
+ */
+export function packageConfig(entries) {
+  return [
+    {
+      input: entries,
+      external: isExternal,
+      plugins: [esbuild({ target: "node20", tsconfig: "tsconfig.json" })],
+      output: [
+        { dir: "dist", format: "es", entryFileNames: "[name].js", chunkFileNames: "chunks/[name]-[hash].js" },
+        {
+          dir: "dist",
+          format: "cjs",
+          entryFileNames: "[name].cjs",
+          chunkFileNames: "chunks/[name]-[hash].cjs",
+          exports: "named",
+        },
+      ],
+    },
+    {
+      input: entries,
+      external: isExternal,
+      plugins: [dts({ tsconfig: "tsconfig.json" })],
+      output: [
+        {
+          dir: "dist",
+          format: "es",
+          entryFileNames: "[name].d.ts",
+          chunkFileNames: "chunks/[name]-[hash].d.ts",
+        },
+        {
+          dir: "dist",
+          format: "es",
+          entryFileNames: "[name].d.cts",
+          chunkFileNames: "chunks/[name]-[hash].d.cts",
+        },
+      ],
+    },
+  ];
+}

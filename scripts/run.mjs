@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// The README's two commands (`npm run demo`, `npm test`) land here. On a fresh machine that has
+// only Node 20 and npm, this gets the pinned pnpm, installs from the lockfile, builds, and runs.
+// Each step's output streams through; the first failing step ends the run with its exit code.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const PNPM_VERSION = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).packageManager.split(
+  "@",
+)[1];
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", TURBO_NO_UPDATE_NOTIFIER: "1" };
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env, ...options });
+  return r.status ?? 1;
+}
+
+function must(label, cmd, args) {
+  const started = Date.now();
+  const status = run(cmd, args);
+  console.log(
+    `[certbound] ${label}: ${status === 0 ? "ok" : `failed (exit ${status})`} in ${Date.now() - started} ms`,
+  );
+  if (status !== 0) process.exit(status);
+}
+
+/** Returns the argv prefix that runs the pinned pnpm, installing it globally when we may. */
+function pnpm() {
+  const probe = spawnSync("pnpm", ["--version"], { encoding: "utf8", env });
+  if (probe.status === 0 && probe.stdout.trim() === PNPM_VERSION) return ["pnpm"];
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (isRoot) {
+    must("pnpm bootstrap", "npm", ["install", "-g", "--allow-scripts=pnpm", `pnpm@${PNPM_VERSION}`]);
+    return ["pnpm"];
+  }
+  return ["npx", "-y", `pnpm@${PNPM_VERSION}`];
+}
+
+function prepare() {
+  const [cmd, ...pre] = pnpm();
+  const p = (label, ...args) => must(label, cmd, [...pre, ...args]);
+  p("install", "install", "--frozen-lockfile", "--prefer-offline");
+  p("build", "exec", "turbo", "run", "build", "--output-logs=errors-only");
+  return p;
+}
+
+const task = process.argv[2];
+if (task === "test") {
+  const p = prepare();
+  p("lint", "exec", "biome", "check", ".");
+  p("typecheck", "exec", "tsc", "-p", "tsconfig.json", "--noEmit");
+  mkdirSync(join(root, ".ci/out"), { recursive: true });
+  const [cmd, ...pre] = pnpm();
+  const status = run(cmd, [
+    ...pre,
+    "exec",
+    "vitest",
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    "--outputFile.json=.ci/out/vitest.json",
+  ]);
+  const report = join(root, ".ci/out/vitest.json");
+  if (existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, "utf8"));
+    const failed = r.numFailedTests + (r.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(r);
+    console.log(
+      `${r.numPassedTests} passed, ${failed} failed${r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""}`,
+    );
+  } else {
+    console.log("0 passed, 1 failed");
+  }
+  process.exit(status);
+} else if (task === "demo") {
+  const p = prepare();
+  p("demo", "--filter", "@certbound/examples", "run", "demo");
+} else if (task === "bench") {
+  const p = prepare();
+  p("bench", "--filter", "@certbound/bench", "run", "bench");
+} else {
+  console.error("usage: node scripts/run.mjs <test|demo|bench>");
+  process.exit(2);
+}
+
+// A suite that failed to load counts as one failure; one whose tests failed is already counted.
+function countSuitesWithFailedTests(r) {
+  return r.testResults.filter(
+    (s) => s.status === "failed" && s.assertionResults.some((a) => a.status === "failed"),
+  ).length;
+}
