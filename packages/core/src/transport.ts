@@ -53,10 +53,11 @@ export interface HttpRequest {
   /** @default "never" */
   readonly proxy?: ProxyPolicy | undefined;
   /**
-   * A SHA-256 fingerprint (hex, colons optional) the server certificate must have. Used for Service
-   * Fabric, whose managed-identity endpoint presents a self-signed certificate.
+   * Thumbprint the server certificate must have, hex (colons optional): 40 digits for SHA-1 (what
+   * Service Fabric's `IDENTITY_SERVER_THUMBPRINT` holds) or 64 for SHA-256. When set, the server is
+   * verified by this pin instead of by a CA chain (Service Fabric presents a self-signed certificate).
    */
-  readonly pinnedServerCertificateSha256?: string | undefined;
+  readonly pinnedServerThumbprint?: string | undefined;
 }
 
 /**
