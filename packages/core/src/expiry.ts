@@ -17,7 +17,7 @@ export function parseExpiry(value: unknown, now: number): number | undefined {
   let seconds: number | undefined;
   if (typeof value === "number") seconds = value;
   else if (typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value)) seconds = Number(value);
-  else if (typeof value === "string" && /\d{4}-\d{2}-\d{2}|[a-z]{3}/i.test(value)) {
+  else if (typeof value === "string" && /\d{4}-\d{2}-\d{2}|\d{1,2}\/\d{1,2}\/\d{4}|[a-z]{3}/i.test(value)) {
     const at = Date.parse(value);
     return Number.isNaN(at) ? undefined : at;
   }
