@@ -28,7 +28,7 @@ export function createBindingCertificate(input: BindingCertificateInput): Bindin
   const chain = typeof input.certificate === "string" ? parsePemChain(input.certificate) : input.certificate;
   const leaf = chain[0];
   if (!leaf) throw new CertboundError("invalid_certificate", "The certificate chain is empty.");
-  if (!input.privateKey || input.privateKey.type !== "private") {
+  if (input.privateKey?.type !== "private") {
     throw new CertboundError(
       "cert_without_private_key",
       "The certificate has no private key. mTLS needs the key of the certificate: pass it with the certificate.",

@@ -60,7 +60,7 @@ export function parseDerCertificate(der: Uint8Array): X509Certificate {
  * ```
  */
 export function toPem(chain: readonly X509Certificate[]): string {
-  return chain.map((c) => c.toString().trim()).join("\n") + "\n";
+  return `${chain.map((c) => c.toString().trim()).join("\n")}\n`;
 }
 
 /**
