@@ -8,6 +8,15 @@ export interface MemoryCacheStoreOptions {
   maxEntries?: number;
 }
 
+/** The in-memory store: synchronous, so a cache hit never awaits. */
+export interface MemoryCacheStore extends CacheStore {
+  get(key: string): CacheEntry | undefined;
+  set(key: string, entry: CacheEntry): void;
+  delete(key: string): void;
+  /** Number of entries held. */
+  readonly size: number;
+}
+
 /**
  * The default token cache: in memory, bounded LRU, synchronous (a hit never awaits).
  *
@@ -17,9 +26,7 @@ export interface MemoryCacheStoreOptions {
  * const app = createConfidentialClient({ clientId, authority, certificate, cache });
  * ```
  */
-export function createMemoryCacheStore(
-  options: MemoryCacheStoreOptions = {},
-): CacheStore & { readonly size: number } {
+export function createMemoryCacheStore(options: MemoryCacheStoreOptions = {}): MemoryCacheStore {
   const maxEntries = options.maxEntries ?? 10_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
     throw invalidOptions(

@@ -1,0 +1,117 @@
+import {
+  createAuthorizationHeader,
+  createCertificateAuthority,
+  MtlsPopTokenAcquirer,
+  parseBearerChallenge,
+  ResourceCaller,
+  type TokenResult,
+  tokenBindingThumbprint,
+  verifyMtlsPopResult,
+} from "@certbound/core";
+import { describe, expect, it } from "vitest";
+
+const ca = createCertificateAuthority();
+const cert = ca.issue({ commonName: "bound" });
+const other = ca.issue({ commonName: "other" });
+const jwt = (payload: object) =>
+  `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.sig`;
+
+const pop = (overrides: Partial<TokenResult> = {}): TokenResult => ({
+  accessToken: jwt({ cnf: { "x5t#S256": cert.x5tS256 } }),
+  tokenType: "mtls_pop",
+  expiresOn: new Date(Date.now() + 3600_000),
+  scopes: ["https://r/.default"],
+  bindingCertificate: cert,
+  metadata: { tokenSource: "identity_provider", correlationId: "c", durationMs: 1 },
+  ...overrides,
+});
+
+describe("the vanilla flow's checklist", () => {
+  it("accepts a bound PoP result", () => {
+    expect(verifyMtlsPopResult(pop()).tokenType).toBe("mtls_pop");
+    expect(tokenBindingThumbprint(pop().accessToken)).toBe(cert.x5tS256);
+    expect(tokenBindingThumbprint("opaque-token")).toBeUndefined();
+  });
+
+  it.each([
+    ["a Bearer result", { tokenType: "Bearer" as const }],
+    ["a result without certificate", { bindingCertificate: undefined }],
+    ["a result whose cnf does not match", { accessToken: jwt({ cnf: { "x5t#S256": other.x5tS256 } }) }],
+  ])("rejects %s with pop_validation_failed", (_name, overrides) => {
+    expect(() => verifyMtlsPopResult(pop(overrides))).toThrow(
+      expect.objectContaining({ code: "pop_validation_failed" }),
+    );
+  });
+
+  it("MtlsPopTokenAcquirer always asks for PoP and checks the result, for both kinds of app", async () => {
+    const asked: unknown[] = [];
+    const cca = {
+      acquireTokenForClient: async (r: unknown) => {
+        asked.push(r);
+        return pop();
+      },
+    };
+    const msi = {
+      acquireToken: async (r: unknown) => {
+        asked.push(r);
+        return pop({ tokenType: "Bearer" });
+      },
+    };
+    await new MtlsPopTokenAcquirer(cca).acquireToken("https://r/.default");
+    await expect(new MtlsPopTokenAcquirer(msi).acquireToken("https://r/.default")).rejects.toMatchObject({
+      code: "pop_validation_failed",
+    });
+    expect(asked).toEqual([
+      { scopes: ["https://r/.default"], mtlsProofOfPossession: true, signal: undefined },
+      { resource: "https://r/.default", mtlsProofOfPossession: true, signal: undefined },
+    ]);
+    expect(() => new MtlsPopTokenAcquirer({} as never)).toThrow(
+      expect.objectContaining({ code: "invalid_options" }),
+    );
+  });
+});
+
+describe("ResourceCaller before any I/O", () => {
+  it("refuses a PoP token without its binding certificate and sends nothing", async () => {
+    let sent = 0;
+    const caller = new ResourceCaller({
+      transport: {
+        send: async () => {
+          sent++;
+          return { status: 200, headers: {}, body: "" };
+        },
+      },
+    });
+    await expect(caller.call(pop({ bindingCertificate: undefined }), "https://r/")).rejects.toMatchObject({
+      code: "binding_certificate_missing",
+    });
+    expect(sent).toBe(0);
+  });
+
+  it("closes only a transport it created", async () => {
+    let closed = 0;
+    const make = () => ({
+      send: async () => ({ status: 200, headers: {}, body: "" }),
+      close: async () => void closed++,
+    });
+    await new ResourceCaller({ transport: make() }).close();
+    expect(closed).toBe(0);
+    {
+      await using caller = new ResourceCaller({ transport: make });
+      void caller;
+    }
+    expect(closed).toBe(1);
+  });
+
+  it("builds authorization headers and reads Bearer challenges", () => {
+    expect(createAuthorizationHeader({ accessToken: "t" })).toBe("Bearer t");
+    expect(createAuthorizationHeader({ accessToken: "t" }, "mtls_pop")).toBe("mtls_pop t");
+    expect(
+      parseBearerChallenge('Bearer error="invalid_token", error_description="a \\"b\\", c", realm=x'),
+    ).toEqual({
+      error: "invalid_token",
+      error_description: 'a "b", c',
+      realm: "x",
+    });
+  });
+});
