@@ -92,7 +92,7 @@ export function verifyMtlsPopResult(result: TokenResult): TokenResult {
     );
   }
   const binding = result.bindingCertificate;
-  if (!binding || binding.privateKey?.type !== "private") {
+  if (binding?.privateKey?.type !== "private") {
     throw new CertboundError(
       "pop_validation_failed",
       "The mtls_pop token came without its binding certificate and private key, so no resource call can prove possession.",
