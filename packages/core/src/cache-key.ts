@@ -1,3 +1,4 @@
+import { LruMap } from "./lru-map";
 import type { TokenType } from "./result";
 
 /** The parts that identify a cached app token (protocol.md section 5). */
@@ -22,10 +23,13 @@ const SEP = "\u0000";
  *
  * @example
  * ```ts
- * tokenCacheKey({ clientId, authority, scopes: ["b", "a"], tokenType: "mtls_pop", x5tS256 });
+ * tokenCacheKey({ clientId, authority, scopes: ["b", "a"], x5tS256 }, "mtls_pop");
  * ```
  */
-export function tokenCacheKey(parts: CacheKeyParts): string {
+export function tokenCacheKey(
+  parts: Omit<CacheKeyParts, "tokenType"> & { readonly tokenType?: TokenType | undefined },
+  tokenType: TokenType = parts.tokenType ?? "Bearer",
+): string {
   const scopes =
     parts.scopes.length === 1
       ? (parts.scopes[0] as string).toLowerCase()
@@ -40,8 +44,50 @@ export function tokenCacheKey(parts: CacheKeyParts): string {
     SEP +
     scopes +
     SEP +
-    parts.tokenType +
+    tokenType +
     SEP +
-    (parts.tokenType === "mtls_pop" ? (parts.x5tS256 ?? "") : "")
+    (tokenType === "mtls_pop" ? (parts.x5tS256 ?? "") : "")
   );
+}
+
+/**
+ * Remembers the cache keys of single-scope requests so that a repeated request finds its key
+ * string (whose hash the engine has already computed) instead of concatenating and hashing a new
+ * one: on the cache-hit path that is most of the cost of a lookup. Bounded per partition and in
+ * partitions; a forgotten key is simply computed again.
+ *
+ * @example
+ * ```ts
+ * const keys = new CacheKeyMemo("my-app", "https://login.microsoftonline.com/tenant");
+ * keys.keyFor(["https://vault.azure.net/.default"], "Bearer", undefined);
+ * ```
+ */
+export class CacheKeyMemo {
+  readonly #clientId: string;
+  readonly #authority: string;
+  readonly #partitions = new LruMap<string, LruMap<string, string>>(64);
+
+  constructor(clientId: string, authority: string) {
+    this.#clientId = clientId;
+    this.#authority = authority;
+  }
+
+  keyFor(scopes: readonly string[], tokenType: TokenType, x5t: string | undefined): string {
+    const parts = { clientId: this.#clientId, authority: this.#authority, scopes, x5tS256: x5t };
+    if (scopes.length !== 1) return tokenCacheKey(parts, tokenType);
+    // "Bearer" cannot collide with a 43-character base64url thumbprint.
+    const partitionId = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
+    let partition = this.#partitions.get(partitionId);
+    if (!partition) {
+      partition = new LruMap<string, string>(10_000);
+      this.#partitions.set(partitionId, partition);
+    }
+    const scope = scopes[0] as string;
+    let key = partition.get(scope);
+    if (key === undefined) {
+      key = tokenCacheKey(parts, tokenType);
+      partition.set(scope, key);
+    }
+    return key;
+  }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { type CacheKeyParts, tokenCacheKey } from "./cache-key";
+import { CacheKeyMemo, type CacheKeyParts, tokenCacheKey } from "./cache-key";
 import type { CacheEntry, CacheStore } from "./cache-store";
 import { type Clock, systemClock, throwIfAborted } from "./clock";
+import { nextCorrelationId } from "./correlation-id";
 import type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
 import { CertboundError, invalidOptions } from "./errors";
 import { createLog, type Logger } from "./logger";
@@ -86,22 +87,41 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const log = createLog(options.logger);
   const flights = new SingleFlight<string, TokenResult>();
   const lifetime = new AbortController();
+  // One key memo per application identity; apps keep their clientId/authority strings, so these
+  // lookups hit strings whose hashes are already known.
+  const memos = new Map<string, Map<string, CacheKeyMemo>>();
+  const keyFor = (request: TokenManagerRequest, tokenType: TokenType): string => {
+    let byAuthority = memos.get(request.clientId);
+    if (!byAuthority) {
+      if (memos.size >= 1000) memos.clear();
+      byAuthority = new Map();
+      memos.set(request.clientId, byAuthority);
+    }
+    let memo = byAuthority.get(request.authority);
+    if (!memo) {
+      memo = new CacheKeyMemo(request.clientId, request.authority);
+      byAuthority.set(request.authority, memo);
+    }
+    return memo.keyFor(request.scopes, tokenType, request.x5tS256);
+  };
 
-  const toResult = (entry: CacheEntry, correlationId: string, started: number): TokenResult => ({
-    accessToken: entry.accessToken,
-    tokenType: entry.tokenType,
-    expiresOn: new Date(entry.expiresAt),
-    refreshOn: entry.refreshAt === undefined ? undefined : new Date(entry.refreshAt),
-    scopes: entry.scopes,
-    tenantId: entry.tenantId,
-    bindingCertificate: entry.bindingCertificate,
-    metadata: {
-      tokenSource: "cache",
-      correlationId,
-      tokenEndpoint: entry.tokenEndpoint,
-      durationMs: clock.now() - started,
-    },
-  });
+  const toResult = (entry: CacheEntry, correlationId: string, started: number): TokenResult => {
+    return {
+      accessToken: entry.accessToken,
+      tokenType: entry.tokenType,
+      expiresOn: new Date(entry.expiresAt),
+      refreshOn: entry.refreshAt === undefined ? undefined : new Date(entry.refreshAt),
+      scopes: entry.scopes,
+      tenantId: entry.tenantId,
+      bindingCertificate: entry.bindingCertificate,
+      metadata: {
+        tokenSource: "cache",
+        correlationId,
+        tokenEndpoint: entry.tokenEndpoint,
+        durationMs: clock.now() - started,
+      },
+    };
+  };
 
   async function fetchAndStore(
     key: string,
@@ -139,7 +159,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       tokenType === MTLS_POP_TOKEN_TYPE &&
       token.bindingCertificate &&
       token.bindingCertificate.x5tS256 !== request.x5tS256
-        ? tokenCacheKey({ ...request, tokenType, x5tS256: token.bindingCertificate.x5tS256 })
+        ? tokenCacheKey({ ...request, x5tS256: token.bindingCertificate.x5tS256 }, tokenType)
         : key;
     if (store) await cache.set(storeKey, entry);
     const result = toResult(entry, correlationId, started);
@@ -165,7 +185,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       const started = clock.now();
       throwIfAborted(request.signal);
       const tokenType = request.tokenType ?? "Bearer";
-      const key = tokenCacheKey({ ...request, tokenType });
+      const key = keyFor(request, tokenType);
       if (!request.forceRefresh && request.claims === undefined) {
         const pending = cache.get(key);
         const entry = pending instanceof Promise ? await pending : pending;
@@ -174,7 +194,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
           if (entry.expiresAt - now > EXPIRY_BUFFER_MS && entry.tokenType === tokenType) {
             if (entry.refreshAt !== undefined && now >= entry.refreshAt)
               refreshInBackground(key, request, tokenType);
-            return toResult(entry, request.correlationId ?? randomUUID(), started);
+            return toResult(entry, request.correlationId ?? nextCorrelationId(), started);
           }
         }
       }
@@ -191,7 +211,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       return { ...result, metadata: { ...result.metadata, durationMs: clock.now() - started } };
     },
     async evict(parts) {
-      await cache.delete?.(tokenCacheKey(parts));
+      await cache.delete?.(tokenCacheKey(parts, parts.tokenType));
     },
     close() {
       lifetime.abort();
