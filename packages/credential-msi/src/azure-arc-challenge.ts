@@ -1,0 +1,93 @@
+import { open, realpath } from "node:fs/promises";
+import { extname, isAbsolute, relative, resolve, sep } from "node:path";
+import { CertboundError } from "@certbound/core";
+
+/** The largest challenge file accepted: the agent's key files are a few dozen bytes. */
+export const ARC_MAX_KEY_FILE_BYTES = 4096;
+
+/**
+ * Reads the file named by the Azure Arc agent's `WWW-Authenticate: Basic realm=<file>` challenge.
+ * Anyone able to answer on the agent's port could name any file, so the file must resolve (after
+ * following links) inside the agent's token folder, end in `.key`, and be at most 4096 bytes;
+ * anything else is refused with `managed_identity_request_failed`. The contents are a secret and
+ * never appear in an error.
+ *
+ * @example
+ * ```ts
+ * const secret = await readArcChallenge(response.headers["www-authenticate"], "/var/opt/azcmagent/tokens", correlationId);
+ * ```
+ */
+export async function readArcChallenge(
+  header: string | undefined,
+  tokenFolder: string,
+  correlationId: string,
+): Promise<string> {
+  const refuse = (reason: string, cause?: unknown): CertboundError =>
+    new CertboundError(
+      "managed_identity_request_failed",
+      `Refused the Azure Arc challenge: ${reason}`,
+      cause === undefined ? { correlationId } : { correlationId, cause },
+    );
+  const match = /^\s*Basic\s+realm\s*=\s*(?:"([^"]*)"|(\S+))\s*$/i.exec(header ?? "");
+  const named = match?.[1] ?? match?.[2];
+  if (!named) {
+    throw refuse(
+      "the 401 answer carries no `WWW-Authenticate: Basic realm=<file>` header. Check that IDENTITY_ENDPOINT points at the Azure Arc agent.",
+    );
+  }
+  if (!isAbsolute(named)) throw refuse("the challenge file path is not absolute.");
+  if (extname(named).toLowerCase() !== ".key") {
+    throw refuse("the challenge file does not have the `.key` extension the Azure Arc agent uses.");
+  }
+  let file: string;
+  let folder: string;
+  try {
+    folder = await realpath(resolve(tokenFolder));
+  } catch (cause) {
+    throw refuse(
+      `the Azure Arc token folder ${tokenFolder} does not exist. Install the Azure Connected Machine agent or pass \`arcTokenFolder\`.`,
+      cause,
+    );
+  }
+  try {
+    file = await realpath(named);
+  } catch (cause) {
+    throw refuse(`the challenge file ${named} does not exist.`, cause);
+  }
+  const inside = relative(folder, file);
+  if (inside === "" || inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw refuse(
+      `the challenge file ${named} is not inside the Azure Arc token folder ${tokenFolder}. Only the agent's own key files are read.`,
+    );
+  }
+  // Read at most one byte past the limit from the opened file, so a file swapped or grown after
+  // a size check cannot slip through.
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(file, "r");
+  } catch (cause) {
+    throw refuse(
+      `the challenge file ${named} cannot be opened. The process needs read access to the agent's token folder.`,
+      cause,
+    );
+  }
+  let bytes: Buffer;
+  try {
+    if (!(await handle.stat()).isFile()) throw refuse(`the challenge path ${named} is not a regular file.`);
+    const buffer = Buffer.alloc(ARC_MAX_KEY_FILE_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > ARC_MAX_KEY_FILE_BYTES) {
+      throw refuse(
+        `the challenge file ${named} is larger than the ${ARC_MAX_KEY_FILE_BYTES} bytes an agent key file can be.`,
+      );
+    }
+    bytes = buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+  const contents = bytes.toString("utf8").trim();
+  if (contents === "" || /[\r\n]/.test(contents)) {
+    throw refuse(`the challenge file ${named} is empty or spans several lines.`);
+  }
+  return contents;
+}

@@ -1,0 +1,138 @@
+import { constants, type KeyObject, sign } from "node:crypto";
+import { asn1, CertboundError } from "@certbound/core";
+
+/** Object identifiers used in the IMDS v2 certificate request (protocol.md section 3, step 3). */
+export const CSR_OID = {
+  domainComponent: "0.9.2342.19200300.100.1.25",
+  commonName: "2.5.4.3",
+  /** Microsoft's attribute carrying the compute unit id (cuId) as JSON. */
+  computeUnitId: "1.3.6.1.4.1.311.90.2.10",
+  rsassaPss: "1.2.840.113549.1.1.10",
+  mgf1: "1.2.840.113549.1.1.8",
+  sha256: "2.16.840.1.101.3.4.2.1",
+} as const;
+
+/**
+ * The compute unit id from getplatformmetadata: at least one of the two is present.
+ *
+ * @example
+ * ```ts
+ * const cuId: ComputeUnitId = { vmId: "f1a2..." };
+ * ```
+ */
+export interface ComputeUnitId {
+  readonly vmId?: string | undefined;
+  readonly vmssId?: string | undefined;
+}
+
+/**
+ * What goes into the certificate request.
+ *
+ * @example
+ * ```ts
+ * const input: CsrInput = { tenantId, clientId, cuId: { vmId }, privateKey, publicKey };
+ * ```
+ */
+export interface CsrInput {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly cuId: ComputeUnitId;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+/** PSS salt length IMDS expects: the SHA-256 digest size. */
+const SALT_LENGTH = 32;
+
+/**
+ * The compact JSON of the compute unit id with absent fields left out, `vmId` first.
+ *
+ * @example
+ * ```ts
+ * computeUnitIdJson({ vmId: "a" }); // '{"vmId":"a"}'
+ * ```
+ */
+export function computeUnitIdJson(cuId: ComputeUnitId): string {
+  const value: Record<string, string> = {};
+  if (cuId.vmId !== undefined) value.vmId = cuId.vmId;
+  if (cuId.vmssId !== undefined) value.vmssId = cuId.vmssId;
+  return JSON.stringify(value);
+}
+
+/**
+ * The AlgorithmIdentifier of RSASSA-PSS with SHA-256, MGF1-SHA256 and a 32-byte salt. The trailer
+ * field is left out: its only value is the default.
+ */
+export function pssSha256AlgorithmIdentifier(): asn1.Der {
+  const sha256 = asn1.sequence(asn1.oid(CSR_OID.sha256), asn1.nullValue());
+  return asn1.sequence(
+    asn1.oid(CSR_OID.rsassaPss),
+    asn1.sequence(
+      asn1.explicit(0, sha256),
+      asn1.explicit(1, asn1.sequence(asn1.oid(CSR_OID.mgf1), sha256)),
+      asn1.explicit(2, asn1.integer(SALT_LENGTH)),
+    ),
+  );
+}
+
+/**
+ * The DER of the `CertificationRequestInfo` (the part that is signed).
+ */
+export function buildCertificationRequestInfo(input: Omit<CsrInput, "privateKey">): asn1.Der {
+  const subject = asn1.sequence(
+    asn1.set(asn1.sequence(asn1.oid(CSR_OID.domainComponent), asn1.ia5String(input.tenantId))),
+    asn1.set(asn1.sequence(asn1.oid(CSR_OID.commonName), asn1.utf8String(input.clientId))),
+  );
+  const attribute = asn1.sequence(
+    asn1.oid(CSR_OID.computeUnitId),
+    asn1.set(asn1.utf8String(computeUnitIdJson(input.cuId))),
+  );
+  return asn1.sequence(
+    asn1.integer(0),
+    subject,
+    input.publicKey.export({ type: "spki", format: "der" }),
+    // attributes [0] IMPLICIT SET OF Attribute: a context tag around the one attribute.
+    asn1.explicit(0, attribute),
+  );
+}
+
+/**
+ * Builds the PKCS#10 certificate request IMDS v2 certifies (protocol.md section 3, step 3):
+ * version 0, subject `DC=<tenantId>, CN=<clientId>`, one attribute
+ * `1.3.6.1.4.1.311.90.2.10` holding the compute unit id as JSON, signed RSASSA-PSS/SHA-256 with a
+ * 32-byte salt. Returns the DER; IMDS takes it as one line of base64.
+ *
+ * @example
+ * ```ts
+ * const der = buildCsr({ tenantId, clientId, cuId: { vmId }, privateKey, publicKey });
+ * const body = JSON.stringify({ csr: der.toString("base64") });
+ * ```
+ */
+export function buildCsr(input: CsrInput): Buffer {
+  if (input.privateKey.asymmetricKeyType !== "rsa" || input.publicKey.asymmetricKeyType !== "rsa") {
+    throw new CertboundError(
+      "invalid_private_key",
+      `IMDS v2 needs an RSA key (2048 bits or more) to sign the certificate request with RSASSA-PSS; the key provider returned a ${input.privateKey.asymmetricKeyType ?? "non-asymmetric"} key.`,
+    );
+  }
+  const bits = input.privateKey.asymmetricKeyDetails?.modulusLength;
+  if (bits !== undefined && bits < 2048) {
+    throw new CertboundError(
+      "invalid_private_key",
+      `IMDS v2 needs an RSA key of at least 2048 bits; the key provider returned ${bits} bits.`,
+    );
+  }
+  if (!/^[\x20-\x7e]*$/.test(input.tenantId)) {
+    throw new CertboundError(
+      "managed_identity_request_failed",
+      "IMDS returned a tenant id with characters that cannot be encoded as a domain component.",
+    );
+  }
+  const info = buildCertificationRequestInfo(input);
+  const signature = sign("sha256", info, {
+    key: input.privateKey,
+    padding: constants.RSA_PKCS1_PSS_PADDING,
+    saltLength: SALT_LENGTH,
+  });
+  return asn1.sequence(info, pssSha256AlgorithmIdentifier(), asn1.bitString(signature));
+}

@@ -1,0 +1,293 @@
+import { randomUUID } from "node:crypto";
+import {
+  type AcquiredToken,
+  CertboundError,
+  createLog,
+  createTokenManager,
+  imdsRetryPolicy,
+  invalidOptions,
+  MTLS_POP_TOKEN_TYPE,
+  type RetryPolicy,
+  type SourceRequest,
+  systemClock,
+  ThrottleGuard,
+  type TokenResult,
+} from "@certbound/core";
+import { acquireBearerToken, identityParameter, SOURCE_LABEL } from "./bearer-sources";
+import { BindingCertificateCache } from "./binding-certificate-cache";
+import {
+  type DetectedSource,
+  detectManagedIdentitySource,
+  type ManagedIdentitySourceName,
+} from "./detect-source";
+import { identityKey } from "./identity";
+import { parsePlatformMetadata, requestPlatformMetadata } from "./imds-v2";
+import { certificateCacheKey, createImdsV2PopSource } from "./imds-v2-pop";
+import { createInMemoryKeyProvider } from "./key-provider";
+import { type ManagedIdentityClientOptions, resolveOptions } from "./options";
+import { PACKAGE } from "./package-name";
+import type { RequestContext } from "./request-context";
+import { normalizeResource, scopeForResource } from "./resource";
+
+/**
+ * One `acquireToken` call.
+ *
+ * @example
+ * ```ts
+ * const request: ManagedIdentityTokenRequest = { resource: "https://vault.azure.net", mtlsProofOfPossession: true };
+ * const result = await msi.acquireToken(request);
+ * ```
+ */
+export interface ManagedIdentityTokenRequest {
+  /**
+   * The resource to get a token for, e.g. `https://vault.azure.net`. A v2 scope
+   * (`https://vault.azure.net/.default`) is accepted and reduced to its resource.
+   */
+  readonly resource: string;
+  /**
+   * Ask for an mTLS PoP token bound to an IMDS-issued certificate (IMDS v2 only). Never falls
+   * back to Bearer: where PoP is unavailable the call fails.
+   * @default false
+   */
+  readonly mtlsProofOfPossession?: boolean | undefined;
+  /** Skip the cache and fetch a new token. @default false */
+  readonly forceRefresh?: boolean | undefined;
+  /** A claims challenge (JSON) from a resource: bypasses the cache (sent to the mTLS token endpoint). */
+  readonly claims?: string | undefined;
+  /** The `client-request-id` to send. @default a new UUID */
+  readonly correlationId?: string | undefined;
+  /** Ends this caller's wait; an acquisition shared with other callers goes on for them. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * What {@link ManagedIdentityClient.getManagedIdentitySource} reports.
+ *
+ * @example
+ * ```ts
+ * const info = await msi.getManagedIdentitySource();
+ * const result = await msi.acquireToken({ resource, mtlsProofOfPossession: info.mtlsProofOfPossession });
+ * ```
+ */
+export interface ManagedIdentitySourceInfo {
+  readonly source: ManagedIdentitySourceName;
+  /** Whether this environment can issue mTLS PoP tokens (IMDS v2 answered getplatformmetadata). */
+  readonly mtlsProofOfPossession: boolean;
+}
+
+/**
+ * A managed-identity client; build it with {@link createManagedIdentityClient}.
+ *
+ * @example
+ * ```ts
+ * const msi: ManagedIdentityClient = createManagedIdentityClient({ transport, clientId: "<user-assigned client id>" });
+ * try {
+ *   const { accessToken } = await msi.acquireToken({ resource: "https://storage.azure.com" });
+ * } finally {
+ *   msi.close();
+ * }
+ * ```
+ */
+export interface ManagedIdentityClient {
+  /** A token for `resource`, from the cache when a usable one is there. */
+  acquireToken(request: ManagedIdentityTokenRequest): Promise<TokenResult>;
+  /**
+   * Which source this environment uses and whether it can issue mTLS PoP tokens. For IMDS this
+   * sends one getplatformmetadata probe (a 404 means IMDS v1 only; it is not retried).
+   */
+  getManagedIdentitySource(options?: {
+    signal?: AbortSignal | undefined;
+  }): Promise<ManagedIdentitySourceInfo>;
+  /**
+   * Aborts acquisitions in flight and forgets cached certificates and in-memory keys. The
+   * transport is yours: close it yourself.
+   */
+  close(): void;
+}
+
+// The capability probe: a v1-only VM answers 404 for good, so that status is not worth 7 s of retries.
+const probePolicy: RetryPolicy = {
+  name: "imds_probe",
+  delayBeforeRetry: (retry, outcome, now) =>
+    outcome.response?.status === 404 ? undefined : imdsRetryPolicy.delayBeforeRetry(retry, outcome, now),
+};
+
+/**
+ * Creates a managed-identity client. It detects the source from the environment (App Service,
+ * Service Fabric, Machine Learning, Cloud Shell, Azure Arc, else IMDS) and gets Bearer tokens from
+ * any of them, and mTLS PoP tokens through IMDS v2: an RSA key, a certificate request, an
+ * IMDS-issued binding certificate, and a token request over mutual TLS with it.
+ *
+ * @example
+ * ```ts
+ * import { createManagedIdentityClient } from "@certbound/credential-msi";
+ * import { createUndiciTransport } from "@certbound/http-undici";
+ *
+ * const transport = createUndiciTransport();
+ * const msi = createManagedIdentityClient({ transport });
+ * const result = await msi.acquireToken({ resource: "https://vault.azure.net", mtlsProofOfPossession: true });
+ * const response = await transport.send({
+ *   method: "GET",
+ *   url: "https://myvault.vault.azure.net/secrets/app?api-version=7.5",
+ *   headers: { authorization: `Bearer ${result.accessToken}` },
+ *   clientIdentity: result.bindingCertificate,
+ * });
+ * ```
+ */
+export function createManagedIdentityClient(options: ManagedIdentityClientOptions): ManagedIdentityClient {
+  const resolved = resolveOptions(options);
+  const clock = resolved.clock ?? systemClock;
+  const log = createLog(resolved.logger);
+  const ctx: RequestContext = {
+    transport: resolved.transport,
+    clock,
+    timeoutMs: resolved.timeoutMs,
+    ca: resolved.ca,
+    log,
+  };
+  const source: DetectedSource = detectManagedIdentitySource({
+    env: resolved.env,
+    imdsEndpoint: resolved.imdsEndpoint,
+    fileExists: resolved.fileExists,
+    platform: process.platform,
+  });
+  log.verbose("managed identity source detected", { source: source.name });
+
+  // Generates nothing until asked, so it costs nothing when a key provider was given.
+  const ownKeys = createInMemoryKeyProvider();
+  const keyProvider = resolved.keyProvider ?? ownKeys;
+  const certificates = new BindingCertificateCache(clock);
+  const identity = resolved.identity;
+  const popSource = createImdsV2PopSource({
+    ctx,
+    endpoint: resolved.imdsEndpoint,
+    identity,
+    keyProvider,
+    certificates,
+    throttle: new ThrottleGuard(clock),
+  });
+
+  const bearerSource = async (request: SourceRequest): Promise<AcquiredToken> => {
+    const token = await acquireBearerToken(ctx, {
+      source,
+      identity,
+      resource: request.scopes[0] as string,
+      correlationId: request.correlationId,
+      signal: request.signal,
+      arcTokenFolder: resolved.arcTokenFolder,
+    });
+    return {
+      accessToken: token.accessToken,
+      tokenType: "Bearer",
+      expiresOn: token.expiresOn,
+      refreshOn: token.refreshOn,
+    };
+  };
+
+  const manager = createTokenManager({
+    source: (request) =>
+      request.tokenType === MTLS_POP_TOKEN_TYPE ? popSource(request) : bearerSource(request),
+    cache: resolved.cache,
+    clock,
+    logger: resolved.logger,
+  });
+  // Tokens of one identity from one endpoint: two clients for different identities or endpoints
+  // can share a cache store without ever seeing each other's tokens.
+  const cacheClientId = identityKey(identity);
+  const cacheAuthority = `${source.name}:${source.endpoint}`;
+  const certKey = certificateCacheKey(identity, resolved.imdsEndpoint);
+  let closed = false;
+
+  const ensureOpen = () => {
+    if (closed) {
+      throw new CertboundError("aborted", `${PACKAGE}: the client was closed; create a new one.`);
+    }
+  };
+
+  return {
+    async acquireToken(request) {
+      ensureOpen();
+      const checked = checkRequest(request);
+      const resource = normalizeResource(checked.resource);
+      if (checked.mtlsProofOfPossession === true) {
+        if (source.name !== "imds") {
+          throw new CertboundError(
+            "mtls_pop_not_supported_for_environment",
+            `mTLS PoP tokens come only from IMDS v2 on Azure VMs and scale sets; this environment uses ${SOURCE_LABEL[source.name]}. Request a Bearer token here (leave \`mtlsProofOfPossession\` off).`,
+          );
+        }
+        const current = certificates.peek(certKey);
+        return manager.acquireToken({
+          clientId: cacheClientId,
+          authority: cacheAuthority,
+          scopes: [scopeForResource(resource)],
+          tokenType: MTLS_POP_TOKEN_TYPE,
+          x5tS256: current?.binding.x5tS256,
+          forceRefresh: checked.forceRefresh,
+          claims: checked.claims,
+          correlationId: checked.correlationId,
+          signal: checked.signal,
+        });
+      }
+      // Fails before any network call when the source cannot serve this identity.
+      identityParameter(source, identity);
+      return manager.acquireToken({
+        clientId: cacheClientId,
+        authority: cacheAuthority,
+        scopes: [resource],
+        tokenType: "Bearer",
+        forceRefresh: checked.forceRefresh,
+        claims: checked.claims,
+        correlationId: checked.correlationId,
+        signal: checked.signal,
+      });
+    },
+
+    async getManagedIdentitySource(probe = {}) {
+      ensureOpen();
+      if (source.name !== "imds") return { source: source.name, mtlsProofOfPossession: false };
+      const correlationId = randomUUID();
+      const response = await requestPlatformMetadata(
+        ctx,
+        { endpoint: resolved.imdsEndpoint, identity, correlationId, signal: probe.signal },
+        probePolicy,
+      );
+      if (response.status === 404) return { source: "imds", mtlsProofOfPossession: false };
+      parsePlatformMetadata(response, clock.now(), correlationId);
+      return { source: "imds", mtlsProofOfPossession: true };
+    },
+
+    close() {
+      if (closed) return;
+      closed = true;
+      manager.close();
+      certificates.clear();
+      ownKeys.clear();
+    },
+  };
+}
+
+function checkRequest(request: ManagedIdentityTokenRequest): ManagedIdentityTokenRequest {
+  const fail = (message: string) => invalidOptions(PACKAGE, message);
+  if (typeof request !== "object" || request === null) {
+    throw fail('`acquireToken` takes an object, e.g. `{ resource: "https://vault.azure.net" }`.');
+  }
+  for (const flag of ["mtlsProofOfPossession", "forceRefresh"] as const) {
+    if (request[flag] !== undefined && typeof request[flag] !== "boolean") {
+      throw fail(`\`${flag}\` must be a boolean.`);
+    }
+  }
+  if (request.claims !== undefined && (typeof request.claims !== "string" || request.claims === "")) {
+    throw fail("`claims` must be the JSON text of a claims challenge.");
+  }
+  if (
+    request.correlationId !== undefined &&
+    (typeof request.correlationId !== "string" || request.correlationId === "")
+  ) {
+    throw fail("`correlationId` must be a non-empty string (a UUID).");
+  }
+  if (request.signal !== undefined && !(request.signal instanceof AbortSignal)) {
+    throw fail("`signal` must be an AbortSignal.");
+  }
+  return request;
+}

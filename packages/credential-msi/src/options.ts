@@ -1,0 +1,231 @@
+import { existsSync } from "node:fs";
+import {
+  type CacheStore,
+  type Clock,
+  type HttpTransport,
+  invalidOptions,
+  type Logger,
+} from "@certbound/core";
+import { defaultArcTokenFolder } from "./detect-source";
+import { type ManagedIdentityId, SYSTEM_ASSIGNED } from "./identity";
+import type { KeyProvider } from "./key-provider";
+import { PACKAGE } from "./package-name";
+
+/**
+ * The IMDS address on every Azure VM.
+ *
+ * @example
+ * ```ts
+ * createManagedIdentityClient({ transport, imdsEndpoint: DEFAULT_IMDS_ENDPOINT });
+ * ```
+ */
+export const DEFAULT_IMDS_ENDPOINT = "http://169.254.169.254";
+/** Budget of one HTTP attempt when `timeoutMs` is not given. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Options of {@link createManagedIdentityClient}. Give at most one of `clientId`, `objectId`,
+ * `resourceId` to use a user-assigned identity; none means the system-assigned identity.
+ *
+ * @example
+ * ```ts
+ * const options: ManagedIdentityClientOptions = {
+ *   transport: createUndiciTransport(),
+ *   resourceId: "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
+ * };
+ * ```
+ */
+export interface ManagedIdentityClientOptions {
+  /**
+   * The HTTP seam. Install `@certbound/http-undici` (`createUndiciTransport()`) or
+   * `@certbound/http-axios` (`createAxiosTransport()`), or bring your own `HttpTransport`.
+   */
+  transport: HttpTransport;
+  /** Client (application) id of a user-assigned identity. */
+  clientId?: string | undefined;
+  /** Object (principal) id of a user-assigned identity. */
+  objectId?: string | undefined;
+  /** Azure resource id of a user-assigned identity (`/subscriptions/.../userAssignedIdentities/<name>`). */
+  resourceId?: string | undefined;
+  /**
+   * Base URL of IMDS.
+   * @default env `AZURE_POD_IDENTITY_AUTHORITY_HOST`, else "http://169.254.169.254"
+   */
+  imdsEndpoint?: string | undefined;
+  /**
+   * Creates or loads the RSA key IMDS v2 certifies.
+   * @default createInMemoryKeyProvider() (RSA-2048 per identity, in memory only)
+   */
+  keyProvider?: KeyProvider | undefined;
+  /** Extra trusted CAs (PEM) for HTTPS endpoints, e.g. an emulator's CA for the mTLS token endpoint. */
+  ca?: string | readonly string[] | undefined;
+  /** Token cache. @default createMemoryCacheStore() */
+  cache?: CacheStore | undefined;
+  /** @default silent */
+  logger?: Logger | undefined;
+  /** Time, sleeping and randomness (retries, expiry). @default systemClock */
+  clock?: Clock | undefined;
+  /** The environment used to detect the source. @default process.env */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /**
+   * Folder of the Azure Arc agent's challenge key files.
+   * @default "/var/opt/azcmagent/tokens" (Linux), "%ProgramData%\\AzureConnectedMachineAgent\\Tokens" (Windows)
+   */
+  arcTokenFolder?: string | undefined;
+  /** Checks for the Azure Arc agent's `himds` executable. @default fs.existsSync */
+  fileExists?: ((path: string) => boolean) | undefined;
+  /** Budget of one HTTP attempt, in milliseconds. @default 30000 */
+  timeoutMs?: number | undefined;
+}
+
+/** The options after validation, with defaults applied. */
+export interface ResolvedOptions {
+  readonly transport: HttpTransport;
+  readonly identity: ManagedIdentityId;
+  readonly imdsEndpoint: string;
+  readonly keyProvider: KeyProvider | undefined;
+  readonly ca: string | readonly string[] | undefined;
+  readonly cache: CacheStore | undefined;
+  readonly logger: Logger | undefined;
+  readonly clock: Clock | undefined;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly arcTokenFolder: string;
+  readonly fileExists: (path: string) => boolean;
+  readonly timeoutMs: number;
+}
+
+const KNOWN = new Set([
+  "transport",
+  "clientId",
+  "objectId",
+  "resourceId",
+  "imdsEndpoint",
+  "keyProvider",
+  "ca",
+  "cache",
+  "logger",
+  "clock",
+  "env",
+  "arcTokenFolder",
+  "fileExists",
+  "timeoutMs",
+]);
+
+const fail = (message: string) => invalidOptions(PACKAGE, message);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+const hasMethods = (v: unknown, ...names: string[]): boolean =>
+  isObject(v) && names.every((n) => typeof v[n] === "function");
+
+/**
+ * Validates the options eagerly, so a mistake shows up when the client is built rather than on
+ * the first token request, and fills in the defaults.
+ */
+export function resolveOptions(options: ManagedIdentityClientOptions): ResolvedOptions {
+  if (!isObject(options)) {
+    throw fail(
+      "pass an options object, e.g. `createManagedIdentityClient({ transport: createUndiciTransport() })`.",
+    );
+  }
+  // A misspelt id (`client_id`, `clientID`) would otherwise silently select the system identity.
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw fail(`unknown option \`${key}\`. Known options: ${[...KNOWN].join(", ")}.`);
+  }
+  if (!hasMethods(options.transport, "send")) {
+    throw fail(
+      "`transport` is required: install @certbound/http-undici and pass `createUndiciTransport()`, or install @certbound/http-axios and pass `createAxiosTransport()`.",
+    );
+  }
+  const env = options.env ?? process.env;
+  if (!isObject(env)) throw fail("`env` must be an object of environment variables.");
+
+  const ids = (["clientId", "objectId", "resourceId"] as const).filter((k) => options[k] !== undefined);
+  if (ids.length > 1) {
+    throw fail(
+      `give at most one of \`clientId\`, \`objectId\`, \`resourceId\` (got ${ids.join(" and ")}): they name one user-assigned identity.`,
+    );
+  }
+  let identity: ManagedIdentityId = SYSTEM_ASSIGNED;
+  const kind = ids[0];
+  if (kind !== undefined) {
+    const value = options[kind];
+    if (typeof value !== "string" || value.trim() === "" || /\s/.test(value.trim())) {
+      throw fail(`\`${kind}\` must be a non-empty identifier without spaces.`);
+    }
+    identity = { kind, value: value.trim() };
+  }
+
+  const imdsEndpoint = resolveImdsEndpoint(options.imdsEndpoint, env);
+
+  if (options.keyProvider !== undefined && !hasMethods(options.keyProvider, "getKey")) {
+    throw fail(
+      "`keyProvider` must have a `getKey(identityKey)` method returning `{ privateKey, publicKey }`.",
+    );
+  }
+  const ca = options.ca;
+  if (
+    ca !== undefined &&
+    typeof ca !== "string" &&
+    !(Array.isArray(ca) && ca.every((c: unknown) => typeof c === "string"))
+  ) {
+    throw fail("`ca` must be PEM text or an array of PEM texts.");
+  }
+  if (options.cache !== undefined && !hasMethods(options.cache, "get", "set")) {
+    throw fail("`cache` must have `get(key)` and `set(key, entry)` methods.");
+  }
+  if (options.logger !== undefined && !hasMethods(options.logger, "log")) {
+    throw fail("`logger` must have a `log(level, message, fields)` method.");
+  }
+  if (options.clock !== undefined && !hasMethods(options.clock, "now", "sleep", "random")) {
+    throw fail("`clock` must have `now()`, `sleep(ms, signal)` and `random()` methods.");
+  }
+  if (
+    options.arcTokenFolder !== undefined &&
+    (typeof options.arcTokenFolder !== "string" || options.arcTokenFolder === "")
+  ) {
+    throw fail("`arcTokenFolder` must be a folder path.");
+  }
+  if (options.fileExists !== undefined && typeof options.fileExists !== "function") {
+    throw fail("`fileExists` must be a function `(path) => boolean`.");
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw fail("`timeoutMs` must be a positive number of milliseconds.");
+  }
+  return {
+    transport: options.transport,
+    identity,
+    imdsEndpoint,
+    keyProvider: options.keyProvider,
+    ca,
+    cache: options.cache,
+    logger: options.logger,
+    clock: options.clock,
+    env,
+    arcTokenFolder: options.arcTokenFolder ?? defaultArcTokenFolder(process.platform, env),
+    fileExists: options.fileExists ?? existsSync,
+    timeoutMs,
+  };
+}
+
+function resolveImdsEndpoint(
+  explicit: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  const fromEnv = env.AZURE_POD_IDENTITY_AUTHORITY_HOST?.trim();
+  const [value, origin] =
+    explicit !== undefined
+      ? [explicit, "`imdsEndpoint`"]
+      : fromEnv
+        ? [fromEnv, "the environment variable AZURE_POD_IDENTITY_AUTHORITY_HOST"]
+        : [DEFAULT_IMDS_ENDPOINT, "the default IMDS endpoint"];
+  let url: URL | undefined;
+  try {
+    url = typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
+    throw fail(`${origin} must be an http(s) base URL such as "http://169.254.169.254".`);
+  }
+  return value.replace(/\/+$/, "");
+}
