@@ -1,0 +1,276 @@
+import { randomUUID } from "node:crypto";
+import {
+  type AcquiredToken,
+  buildTokenRequest,
+  CertboundError,
+  createLog,
+  createTokenManager,
+  invalidOptions,
+  MTLS_POP_TOKEN_TYPE,
+  parseTokenResponse,
+  type SourceRequest,
+  sendWithRetry,
+  ThrottleGuard,
+  type TokenResult,
+  tokenEndpointRetryPolicy,
+} from "@certbound/core";
+import { createCertificateResolver } from "./certificate-resolver";
+import { createClientAssertion } from "./client-assertion";
+import type { LoadedCertificate } from "./load-certificate";
+import type { AcquireTokenForClientRequest, ConfidentialClientOptions } from "./options";
+import { PACKAGE } from "./package-name";
+import { detectRegion } from "./region";
+import { isValidRegionName } from "./region-name";
+import { tokenErrorHint } from "./service-hints";
+import { bearerTokenEndpoint, mtlsTokenEndpoint, overriddenTokenEndpoint } from "./token-endpoints";
+import { validateOptions } from "./validate-options";
+
+/** A confidential client application authenticating with an X.509 certificate. */
+export interface ConfidentialClient {
+  /**
+   * An app token (client credentials): mTLS PoP bound to the certificate with
+   * `mtlsProofOfPossession: true`, Bearer otherwise. Served from the cache while it is valid.
+   */
+  acquireTokenForClient(request: AcquireTokenForClientRequest): Promise<TokenResult>;
+  /** Aborts acquisitions in flight. The transport is yours: close it yourself. */
+  close(): void;
+}
+
+const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const WHAT = "Entra ID's token endpoint";
+
+/**
+ * Creates a confidential client that gets app tokens with a certificate, like MSAL's
+ * `ConfidentialClientApplication` with `WithCertificate` (protocol.md section 2). PoP requests go
+ * over mutual TLS to the `mtlsauth` host with the certificate as TLS client identity and no client
+ * assertion; Bearer requests go to the regular host with a signed client assertion.
+ * Options are validated and a fixed certificate is parsed right away.
+ *
+ * @example
+ * ```ts
+ * const app = createConfidentialClient({
+ *   clientId: "00000000-0000-0000-0000-000000000001",
+ *   authority: "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+ *   certificate: { pfx: readFileSync("app.pfx"), passphrase: process.env.PFX_PASSPHRASE },
+ *   azureRegion: "auto",
+ *   transport: createUndiciTransport(),
+ * });
+ * const result = await app.acquireTokenForClient({ scopes: ["https://vault.azure.net/.default"], mtlsProofOfPossession: true });
+ * ```
+ */
+export function createConfidentialClient(options: ConfidentialClientOptions): ConfidentialClient {
+  const o = validateOptions(options);
+  const { clock, transport, authority } = o;
+  const log = createLog(o.logger);
+  const resolver = createCertificateResolver(o.certificate, clock.now());
+  const throttle = new ThrottleGuard(clock);
+  const lifetime = new AbortController();
+  // The certificate resolved for a call's cache lookup, handed to that call's network acquisition
+  // through its correlation id, so a provider runs once per call (background refreshes resolve anew).
+  const resolvedForCall = new Map<string, LoadedCertificate>();
+  let closed = false;
+
+  if (o.azureRegion !== undefined && o.azureRegion !== "auto" && !isValidRegionName(o.azureRegion)) {
+    log.warn("ignoring `azureRegion`: a region name has letters and digits only; using the global endpoints");
+  }
+  let detection: Promise<string | undefined> | undefined;
+  const region = (): Promise<string | undefined> => {
+    if (o.azureRegion !== "auto") return Promise.resolve(o.azureRegion);
+    detection ??= detectRegion({
+      env: o.env,
+      imdsEndpoint: o.imdsEndpoint,
+      transport,
+      signal: lifetime.signal,
+      log,
+    }).then((found) => {
+      log.info("azure region auto-detection finished", {
+        region: found?.region ?? "global",
+        source: found?.source,
+      });
+      return found?.region;
+    });
+    return detection;
+  };
+
+  const tokenEndpoint = async (pop: boolean): Promise<string> => {
+    if (pop) {
+      return o.mtlsAuthorityHost
+        ? overriddenTokenEndpoint(o.mtlsAuthorityHost, authority.tenant)
+        : mtlsTokenEndpoint({ authority, region: await region() });
+    }
+    return o.authorityHost
+      ? overriddenTokenEndpoint(o.authorityHost, authority.tenant)
+      : bearerTokenEndpoint({ authority, region: await region() });
+  };
+
+  const source = async (request: SourceRequest): Promise<AcquiredToken> => {
+    const pop = request.tokenType === MTLS_POP_TOKEN_TYPE;
+    const stashed = resolvedForCall.get(request.correlationId);
+    const certificate = stashed ?? (await resolver.current(clock.now(), pop));
+    const url = await tokenEndpoint(pop);
+    const scope = request.scopes.join(" ");
+    const form: Record<string, string | undefined> = pop
+      ? {
+          client_id: o.clientId,
+          grant_type: "client_credentials",
+          scope,
+          client_info: "2",
+          token_type: MTLS_POP_TOKEN_TYPE,
+          claims: request.claims,
+        }
+      : {
+          client_id: o.clientId,
+          grant_type: "client_credentials",
+          scope,
+          client_assertion_type: CLIENT_ASSERTION_TYPE,
+          client_assertion: createClientAssertion({
+            clientId: o.clientId,
+            audience: url,
+            chain: certificate.chain,
+            privateKey: certificate.binding.privateKey,
+            x5tS256: certificate.binding.x5tS256,
+            now: clock.now(),
+            sendX5c: o.sendX5c,
+            algorithm: o.assertionAlgorithm,
+          }),
+          client_info: "2",
+          claims: request.claims,
+        };
+    log.verbose("requesting a token", {
+      tokenType: request.tokenType,
+      endpoint: url,
+      correlationId: request.correlationId,
+    });
+    const response = await sendWithRetry(
+      transport,
+      buildTokenRequest({
+        url,
+        form,
+        correlationId: request.correlationId,
+        clientIdentity: pop ? certificate.binding : undefined,
+        ca: o.ca,
+      }),
+      {
+        policy: tokenEndpointRetryPolicy,
+        clock,
+        signal: request.signal,
+        throttle: {
+          guard: throttle,
+          key: [
+            request.tokenType,
+            url,
+            o.clientId,
+            [...request.scopes].sort().join(" "),
+            pop ? certificate.binding.x5tS256 : "",
+            request.claims ?? "",
+          ].join("\u0000"),
+        },
+        onRetry: (event) =>
+          log.info("retrying the token request", {
+            retry: event.retry,
+            delayMs: event.delayMs,
+            status: event.status,
+            errorCode: event.errorCode,
+            correlationId: request.correlationId,
+          }),
+      },
+    );
+    const parsed = parseTokenResponse(response, {
+      expectedTokenType: request.tokenType,
+      now: clock.now(),
+      correlationId: request.correlationId,
+      what: WHAT,
+      hint: (errorCode) =>
+        tokenErrorHint(errorCode, { pop, sendX5c: o.sendX5c, thumbprintSha1: certificate.thumbprintSha1 }),
+    });
+    return {
+      accessToken: parsed.accessToken,
+      tokenType: parsed.tokenType,
+      expiresOn: parsed.expiresOn,
+      refreshOn: parsed.refreshOn,
+      tenantId: authority.tenant,
+      bindingCertificate: pop ? certificate.binding : undefined,
+      tokenEndpoint: url,
+    };
+  };
+
+  const manager = createTokenManager({ source, cache: o.cache, clock, logger: o.logger });
+
+  return {
+    async acquireTokenForClient(request) {
+      if (closed) {
+        throw new CertboundError("aborted", `${PACKAGE}: this client was closed; create a new one.`);
+      }
+      const { scopes, pop, correlationId } = validateRequest(request);
+      let certificate: LoadedCertificate | undefined;
+      if (pop) {
+        // Refuse clouds without an mTLS endpoint before touching the certificate or the network.
+        if (!o.mtlsAuthorityHost) mtlsTokenEndpoint({ authority });
+        certificate = await resolver.current(clock.now(), true);
+        resolvedForCall.set(correlationId, certificate);
+      }
+      try {
+        return await manager.acquireToken({
+          clientId: o.clientId,
+          authority: authority.canonical,
+          scopes,
+          tokenType: pop ? MTLS_POP_TOKEN_TYPE : "Bearer",
+          x5tS256: certificate?.binding.x5tS256,
+          forceRefresh: request.forceRefresh === true,
+          claims: request.claims,
+          correlationId,
+          signal: request.signal,
+        });
+      } finally {
+        if (certificate && resolvedForCall.get(correlationId) === certificate)
+          resolvedForCall.delete(correlationId);
+      }
+    },
+    close() {
+      closed = true;
+      lifetime.abort();
+      manager.close();
+    },
+  };
+}
+
+function validateRequest(request: AcquireTokenForClientRequest): {
+  scopes: readonly string[];
+  pop: boolean;
+  correlationId: string;
+} {
+  if (typeof request !== "object" || request === null) {
+    throw invalidOptions(
+      PACKAGE,
+      'acquireTokenForClient takes { scopes: ["<resource>/.default"], mtlsProofOfPossession? }.',
+    );
+  }
+  const { scopes } = request;
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length === 0 ||
+    !scopes.every((s) => typeof s === "string" && s.trim() !== "")
+  ) {
+    throw invalidOptions(
+      PACKAGE,
+      '`scopes` must be a non-empty array of scopes, e.g. ["https://vault.azure.net/.default"].',
+    );
+  }
+  if (request.mtlsProofOfPossession !== undefined && typeof request.mtlsProofOfPossession !== "boolean") {
+    throw invalidOptions(PACKAGE, "`mtlsProofOfPossession` must be true or false.");
+  }
+  if (request.claims !== undefined && (typeof request.claims !== "string" || request.claims === "")) {
+    throw invalidOptions(PACKAGE, "`claims` must be the claims challenge JSON text the resource sent.");
+  }
+  if (
+    request.correlationId !== undefined &&
+    (typeof request.correlationId !== "string" || request.correlationId === "")
+  ) {
+    throw invalidOptions(PACKAGE, "`correlationId` must be a non-empty string (a UUID).");
+  }
+  return {
+    scopes: [...scopes],
+    pop: request.mtlsProofOfPossession === true,
+    correlationId: request.correlationId ?? randomUUID(),
+  };
+}

@@ -1,0 +1,2 @@
+/** Prefix of every option-validation message, so users know which package complained. */
+export const PACKAGE = "@certbound/credential-cert";

@@ -1,0 +1,13 @@
+/**
+ * Whether a region name may go into a host name: letters and digits only (protocol.md section 2).
+ * Anything else is ignored, which means the global host is used.
+ *
+ * @example
+ * ```ts
+ * isValidRegionName("westus3"); // true
+ * isValidRegionName("west us"); // false
+ * ```
+ */
+export function isValidRegionName(region: unknown): region is string {
+  return typeof region === "string" && /^[a-zA-Z0-9]+$/.test(region);
+}
