@@ -57,6 +57,8 @@ export interface TestServer {
   waitForRequest(pathPrefix?: string): Promise<RecordedRequest>;
   /** Resolves once no TCP connection is open (use after a transport's `close()`). */
   waitForIdle(): Promise<void>;
+  /** Resolves once at most `count` TCP connections are open (e.g. after a pool was evicted). */
+  waitForOpenConnections(count: number): Promise<void>;
   /** Forgets recorded requests and counters (open connections are still tracked). */
   reset(): void;
   /** Destroys every connection and stops listening. */
@@ -159,6 +161,8 @@ export async function startStallingServer(): Promise<StallingServer> {
     accepted++;
     sockets.add(socket);
     socket.on("error", () => {});
+    // Read and drop what the client sends: a paused socket would never notice the client closing.
+    socket.resume();
     socket.on("close", () => {
       sockets.delete(socket);
       if (sockets.size === 0) for (const wake of idleWaiters.splice(0)) wake();
@@ -211,7 +215,11 @@ async function track(
   let tlsClientErrors = 0;
   let requests: RecordedRequest[] = [];
   let requestWaiters: Array<{ prefix: string; resolve: (r: RecordedRequest) => void }> = [];
-  const idleWaiters: Array<() => void> = [];
+  let closeWaiters: Array<{ count: number; resolve: () => void }> = [];
+  const waitForOpenConnections = (count: number) =>
+    raw.size <= count
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => closeWaiters.push({ count, resolve }));
 
   server.on("connection", (socket: Socket) => {
     raw.add(socket);
@@ -219,7 +227,11 @@ async function track(
     socket.on("error", () => {});
     socket.on("close", () => {
       raw.delete(socket);
-      if (raw.size === 0) for (const wake of idleWaiters.splice(0)) wake();
+      closeWaiters = closeWaiters.filter((waiter) => {
+        if (raw.size > waiter.count) return true;
+        waiter.resolve();
+        return false;
+      });
     });
   });
   server.on(connectionEvent, (socket: Socket) => {
@@ -284,9 +296,8 @@ async function track(
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve) => requestWaiters.push({ prefix: pathPrefix, resolve }));
     },
-    waitForIdle() {
-      return raw.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
-    },
+    waitForIdle: () => waitForOpenConnections(0),
+    waitForOpenConnections,
     reset() {
       requests = [];
       connections = 0;

@@ -1,0 +1,82 @@
+import { abortedError, CertboundError, type Clock } from "@certbound/core";
+
+/**
+ * One attempt's cancellation: fires on the caller's AbortSignal or when `timeoutMs` passes on the
+ * injected clock (so tests drive timeouts with a test clock instead of waiting), and remembers
+ * which of the two it was, because the HTTP client reports both as the same abort.
+ */
+export class Attempt {
+  readonly #controller = new AbortController();
+  readonly #timer = new AbortController();
+  readonly #outer: AbortSignal | undefined;
+  readonly #timeoutMs: number | undefined;
+  #reason: "timeout" | "aborted" | undefined;
+  readonly #onAbort = () => this.#fire("aborted");
+  #rejectCancelled: ((reason: unknown) => void) | undefined;
+  readonly #cancelled = new Promise<never>((_resolve, reject) => {
+    this.#rejectCancelled = reject;
+  });
+
+  constructor(clock: Clock, timeoutMs: number | undefined, outer: AbortSignal | undefined) {
+    this.#outer = outer;
+    this.#timeoutMs = timeoutMs;
+    // Nobody may be racing when the attempt is cancelled: never an unhandled rejection.
+    this.#cancelled.catch(() => {});
+    outer?.addEventListener("abort", this.#onAbort, { once: true });
+    if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+      clock.sleep(Math.max(0, timeoutMs), this.#timer.signal).then(
+        () => this.#fire("timeout"),
+        // dispose() cancels the wait: nothing to do.
+        () => {},
+      );
+    }
+  }
+
+  /** Pass this to the HTTP client. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  #fire(reason: "timeout" | "aborted"): void {
+    if (this.#reason) return;
+    this.#reason = reason;
+    this.#rejectCancelled?.(new Error(reason));
+    this.#controller.abort(
+      reason === "timeout" ? new CertboundError("timeout", "timed out") : abortedError(this.#outer),
+    );
+  }
+
+  /**
+   * Settles like `work`, or rejects as soon as the attempt is cancelled, even if the client defers an abort
+   * until a connection is ready (a stalled TLS handshake must not outlive the timeout).
+   * A result that arrives after cancellation goes to `discard`, so nothing leaks.
+   */
+  race<T>(work: Promise<T>, discard: (late: T) => void): Promise<T> {
+    if (this.#reason) {
+      work.then(discard, () => {});
+      return this.#cancelled;
+    }
+    return Promise.race([work, this.#cancelled]).catch((error: unknown) => {
+      if (this.#reason) work.then(discard, () => {});
+      throw error;
+    });
+  }
+
+  /** The error to throw when this attempt was cancelled, whatever the client reported. */
+  failure(endpoint: string): CertboundError | undefined {
+    if (this.#reason === "aborted") return abortedError(this.#outer);
+    if (this.#reason === "timeout") {
+      return new CertboundError(
+        "timeout",
+        `The request to ${endpoint} did not complete within timeoutMs (${this.#timeoutMs} ms). Raise timeoutMs, or check that the server answers.`,
+      );
+    }
+    return undefined;
+  }
+
+  /** Stops the timer and lets go of the caller's signal. */
+  dispose(): void {
+    this.#timer.abort();
+    this.#outer?.removeEventListener("abort", this.#onAbort);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * A least-recently-used map of connection pools that hands evicted pools to `onEvict` (which
+ * closes them). Insertion order is recency order: a hit re-inserts its key, so the first key is
+ * always the eldest. Kept local because the transport must also enumerate pools to close them all.
+ */
+export class BoundedPools<V> {
+  readonly #pools = new Map<string, V>();
+  readonly #max: number;
+  readonly #onEvict: (pool: V) => void;
+
+  constructor(max: number, onEvict: (pool: V) => void) {
+    this.#max = max;
+    this.#onEvict = onEvict;
+  }
+
+  /** The pool for `key`, created with `create` on a miss (evicting the eldest when full). */
+  get(key: string, create: () => V): V {
+    const found = this.#pools.get(key);
+    if (found !== undefined) {
+      this.#pools.delete(key);
+      this.#pools.set(key, found);
+      return found;
+    }
+    const pool = create();
+    this.#pools.set(key, pool);
+    if (this.#pools.size > this.#max) {
+      const [eldestKey, eldest] = this.#pools.entries().next().value as [string, V];
+      this.#pools.delete(eldestKey);
+      this.#onEvict(eldest);
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.#pools.size;
+  }
+
+  /** Removes and returns every pool. */
+  drain(): V[] {
+    const all = [...this.#pools.values()];
+    this.#pools.clear();
+    return all;
+  }
+}
