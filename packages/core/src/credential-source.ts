@@ -1,7 +1,10 @@
 import type { BindingCertificate, TokenType } from "./result";
 
-/** What a {@link CredentialSource} is asked for: one network acquisition. */
-export interface SourceRequest {
+/**
+ * What a {@link CredentialSource} is asked for: one network acquisition. `C` is whatever the
+ * credential passed as `context` with the call that started it (e.g. the certificate it resolved).
+ */
+export interface SourceRequest<C = undefined> {
   readonly scopes: readonly string[];
   readonly tokenType: TokenType;
   /** A claims challenge (JSON) to send, when the caller passed one. */
@@ -10,6 +13,8 @@ export interface SourceRequest {
   readonly correlationId: string;
   /** Fires when the token manager is closed. Individual callers' signals do not reach here. */
   readonly signal: AbortSignal;
+  /** The `context` of the `acquireToken` call that started this acquisition. */
+  readonly context?: C | undefined;
 }
 
 /** A token as a source acquired it, before caching. */
@@ -36,6 +41,6 @@ export interface AcquiredToken {
  * };
  * ```
  */
-export type CredentialSource =
-  | ((request: SourceRequest) => Promise<AcquiredToken>)
-  | { acquire(request: SourceRequest): Promise<AcquiredToken> };
+export type CredentialSource<C = undefined> =
+  | ((request: SourceRequest<C>) => Promise<AcquiredToken>)
+  | { acquire(request: SourceRequest<C>): Promise<AcquiredToken> };

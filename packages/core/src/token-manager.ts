@@ -16,9 +16,9 @@ export const EXPIRY_BUFFER_MS = 5 * 60 * 1000;
 export const REFRESH_JITTER_MS = 5 * 60 * 1000;
 
 /** Options of {@link createTokenManager}. */
-export interface TokenManagerOptions {
+export interface TokenManagerOptions<C = undefined> {
   /** Performs one network acquisition. */
-  source: CredentialSource;
+  source: CredentialSource<C>;
   /** @default createMemoryCacheStore() (10,000 entries, LRU) */
   cache?: CacheStore | undefined;
   /** @default systemClock */
@@ -27,7 +27,7 @@ export interface TokenManagerOptions {
 }
 
 /** One `acquireToken` call on a {@link TokenManager}. */
-export interface TokenManagerRequest {
+export interface TokenManagerRequest<C = undefined> {
   readonly clientId: string;
   readonly authority: string;
   readonly scopes: readonly string[];
@@ -43,6 +43,11 @@ export interface TokenManagerRequest {
   readonly correlationId?: string | undefined;
   /** Ends this caller's wait only; an acquisition shared with other callers goes on. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Handed to the source as `SourceRequest.context` when this call starts the acquisition, e.g.
+   * the certificate a credential resolved for the cache key, so the source does not resolve it again.
+   */
+  readonly context?: C | undefined;
 }
 
 /**
@@ -50,8 +55,8 @@ export interface TokenManagerRequest {
  * no parsing; a `refreshOn` in the past triggers one background refresh while callers keep getting
  * the cached token; a failed refresh changes nothing.
  */
-export interface TokenManager {
-  acquireToken(request: TokenManagerRequest): Promise<TokenResult>;
+export interface TokenManager<C = undefined> {
+  acquireToken(request: TokenManagerRequest<C>): Promise<TokenResult>;
   /** Removes the cached token for these parts, e.g. after the resource rejected it. */
   evict(parts: CacheKeyParts): Promise<void>;
   /** Aborts acquisitions in flight and background refreshes. */
@@ -68,13 +73,13 @@ export interface TokenManager {
  * const result = await manager.acquireToken({ clientId: "my-app", authority: "my-issuer", scopes: ["api://x/.default"] });
  * ```
  */
-export function createTokenManager(options: TokenManagerOptions): TokenManager {
+export function createTokenManager<C = undefined>(options: TokenManagerOptions<C>): TokenManager<C> {
   const { source } = options;
   const acquire =
     typeof source === "function"
       ? source
       : typeof source?.acquire === "function"
-        ? (req: SourceRequest) => source.acquire(req)
+        ? (req: SourceRequest<C>) => source.acquire(req)
         : undefined;
   if (!acquire) {
     throw invalidOptions(
@@ -90,7 +95,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   // One key memo per application identity; apps keep their clientId/authority strings, so these
   // lookups hit strings whose hashes are already known.
   const memos = new Map<string, Map<string, CacheKeyMemo>>();
-  const keyFor = (request: TokenManagerRequest, tokenType: TokenType): string => {
+  const keyFor = (request: TokenManagerRequest<C>, tokenType: TokenType): string => {
     let byAuthority = memos.get(request.clientId);
     if (!byAuthority) {
       if (memos.size >= 1000) memos.clear();
@@ -125,7 +130,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   async function fetchAndStore(
     key: string,
-    request: TokenManagerRequest,
+    request: TokenManagerRequest<C>,
     tokenType: TokenType,
     correlationId: string,
     store: boolean,
@@ -137,6 +142,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       claims: request.claims,
       correlationId,
       signal: lifetime.signal,
+      context: request.context,
     });
     validateAcquired(token, tokenType);
     const refreshAt =
@@ -166,7 +172,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     return { ...result, metadata: { ...result.metadata, tokenSource: "identity_provider" } };
   }
 
-  function refreshInBackground(key: string, request: TokenManagerRequest, tokenType: TokenType): void {
+  function refreshInBackground(key: string, request: TokenManagerRequest<C>, tokenType: TokenType): void {
     if (flights.has(key)) return;
     const correlationId = randomUUID();
     log.verbose("refreshing a cached token in the background", { correlationId });

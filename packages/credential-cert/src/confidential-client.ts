@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   type AcquiredToken,
   buildTokenRequest,
@@ -65,9 +64,6 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   const resolver = createCertificateResolver(o.certificate, clock.now());
   const throttle = new ThrottleGuard(clock);
   const lifetime = new AbortController();
-  // The certificate resolved for a call's cache lookup, handed to that call's network acquisition
-  // through its correlation id, so a provider runs once per call (background refreshes resolve anew).
-  const resolvedForCall = new Map<string, LoadedCertificate>();
   let closed = false;
 
   if (o.azureRegion !== undefined && o.azureRegion !== "auto" && !isValidRegionName(o.azureRegion)) {
@@ -103,10 +99,10 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
       : bearerTokenEndpoint({ authority, region: await region() });
   };
 
-  const source = async (request: SourceRequest): Promise<AcquiredToken> => {
+  // `context` is the certificate a PoP call resolved for its cache key: the provider runs once per call.
+  const source = async (request: SourceRequest<LoadedCertificate>): Promise<AcquiredToken> => {
     const pop = request.tokenType === MTLS_POP_TOKEN_TYPE;
-    const stashed = resolvedForCall.get(request.correlationId);
-    const certificate = stashed ?? (await resolver.current(clock.now(), pop));
+    const certificate = request.context ?? (await resolver.current(clock.now(), pop));
     const url = await tokenEndpoint(pop);
     const scope = request.scopes.join(" ");
     const form: Record<string, string | undefined> = pop
@@ -194,7 +190,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
     };
   };
 
-  const manager = createTokenManager({ source, cache: o.cache, clock, logger: o.logger });
+  const manager = createTokenManager<LoadedCertificate>({ source, cache: o.cache, clock, logger: o.logger });
 
   return {
     async acquireTokenForClient(request) {
@@ -207,24 +203,19 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
         // Refuse clouds without an mTLS endpoint before touching the certificate or the network.
         if (!o.mtlsAuthorityHost) mtlsTokenEndpoint({ authority });
         certificate = await resolver.current(clock.now(), true);
-        resolvedForCall.set(correlationId, certificate);
       }
-      try {
-        return await manager.acquireToken({
-          clientId: o.clientId,
-          authority: authority.canonical,
-          scopes,
-          tokenType: pop ? MTLS_POP_TOKEN_TYPE : "Bearer",
-          x5tS256: certificate?.binding.x5tS256,
-          forceRefresh: request.forceRefresh === true,
-          claims: request.claims,
-          correlationId,
-          signal: request.signal,
-        });
-      } finally {
-        if (certificate && resolvedForCall.get(correlationId) === certificate)
-          resolvedForCall.delete(correlationId);
-      }
+      return manager.acquireToken({
+        clientId: o.clientId,
+        authority: authority.canonical,
+        scopes,
+        tokenType: pop ? MTLS_POP_TOKEN_TYPE : "Bearer",
+        x5tS256: certificate?.binding.x5tS256,
+        forceRefresh: request.forceRefresh === true,
+        claims: request.claims,
+        correlationId,
+        signal: request.signal,
+        context: certificate,
+      });
     },
     close() {
       closed = true;
@@ -237,7 +228,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
 function validateRequest(request: AcquireTokenForClientRequest): {
   scopes: readonly string[];
   pop: boolean;
-  correlationId: string;
+  correlationId: string | undefined;
 } {
   if (typeof request !== "object" || request === null) {
     throw invalidOptions(
@@ -271,6 +262,6 @@ function validateRequest(request: AcquireTokenForClientRequest): {
   return {
     scopes: [...scopes],
     pop: request.mtlsProofOfPossession === true,
-    correlationId: request.correlationId ?? randomUUID(),
+    correlationId: request.correlationId,
   };
 }
