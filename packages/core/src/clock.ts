@@ -75,6 +75,11 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
 /**
  * The real clock: `Date.now`, `setTimeout` (unref'd, so a pending retry never keeps a process alive
  * on its own) and `Math.random`.
+ *
+ * @example
+ * ```ts
+ * await systemClock.sleep(1000, signal);
+ * ```
  */
 export const systemClock: Clock = {
   now: () => Date.now(),

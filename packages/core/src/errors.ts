@@ -152,7 +152,14 @@ export function isCertboundError(value: unknown): value is CertboundError {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
-/** Shortcut used across packages for option validation errors, prefixed with the package name. */
+/**
+ * Shortcut used across packages for option validation errors, prefixed with the package name.
+ *
+ * @example
+ * ```ts
+ * throw invalidOptions("@certbound/my-package", "`scopes` must not be empty.");
+ * ```
+ */
 export function invalidOptions(pkg: string, message: string): CertboundError {
   return new CertboundError("invalid_options", `${pkg}: ${message}`);
 }

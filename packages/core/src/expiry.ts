@@ -1,4 +1,11 @@
-/** A number at or above this is an absolute epoch (seconds); below, a relative duration. */
+/**
+ * A number at or above this is an absolute epoch (seconds); below, a relative duration.
+ *
+ * @example
+ * ```ts
+ * const absolute = value >= EPOCH_THRESHOLD_SECONDS;
+ * ```
+ */
 export const EPOCH_THRESHOLD_SECONDS = 978_307_200;
 
 /**

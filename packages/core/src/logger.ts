@@ -21,7 +21,14 @@ export type LogLevel = "error" | "warn" | "info" | "verbose";
 
 const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, verbose: 3 };
 
-/** A logger that drops everything; the default. */
+/**
+ * A logger that drops everything; the default.
+ *
+ * @example
+ * ```ts
+ * createTokenManager({ source, logger: silentLogger });
+ * ```
+ */
 export const silentLogger: Logger = { level: "error", log: () => {} };
 
 /**

@@ -46,7 +46,14 @@ export function parseJsonBody(
   return value as Record<string, unknown>;
 }
 
-/** The value when it is a non-empty string, else `undefined`. */
+/**
+ * The value when it is a non-empty string, else `undefined`.
+ *
+ * @example
+ * ```ts
+ * const token = stringField(json, "access_token");
+ * ```
+ */
 export function stringField(json: Record<string, unknown>, name: string): string | undefined {
   const value = json[name];
   return typeof value === "string" && value.length > 0 ? value : undefined;

@@ -92,5 +92,12 @@ export const tokenEndpointRetryPolicy: RetryPolicy = {
   },
 };
 
-/** Never retries. */
+/**
+ * Never retries.
+ *
+ * @example
+ * ```ts
+ * await sendWithRetry(transport, request, { policy: noRetryPolicy });
+ * ```
+ */
 export const noRetryPolicy: RetryPolicy = { name: "none", delayBeforeRetry: () => undefined };

@@ -99,7 +99,14 @@ export async function sendWithRetry(
   }
 }
 
-/** `scheme://host/path` without the query string, which may carry identifiers. */
+/**
+ * `scheme://host/path` without the query string, which may carry identifiers.
+ *
+ * @example
+ * ```ts
+ * endpointOf("http://169.254.169.254/metadata/identity/oauth2/token?resource=x"); // no query
+ * ```
+ */
 export function endpointOf(url: string): string {
   const q = url.indexOf("?");
   return q === -1 ? url : url.slice(0, q);

@@ -1,7 +1,14 @@
 import type { Clock } from "./clock";
 import { LruMap } from "./lru-map";
 
-/** The longest a `Retry-After` may block identical requests locally. */
+/**
+ * The longest a `Retry-After` may block identical requests locally.
+ *
+ * @example
+ * ```ts
+ * guard.block(key, Math.min(retryAfterMs, MAX_THROTTLE_MS));
+ * ```
+ */
 export const MAX_THROTTLE_MS = 60 * 60 * 1000;
 
 /**

@@ -10,9 +10,23 @@ import { createMemoryCacheStore } from "./memory-cache-store";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult, type TokenType } from "./result";
 import { SingleFlight } from "./single-flight";
 
-/** Tokens are served from the cache only while more than this remains (protocol.md section 5). */
+/**
+ * Tokens are served from the cache only while more than this remains (protocol.md section 5).
+ *
+ * @example
+ * ```ts
+ * const servable = entry.expiresAt - Date.now() > EXPIRY_BUFFER_MS;
+ * ```
+ */
 export const EXPIRY_BUFFER_MS = 5 * 60 * 1000;
-/** `refresh_in` is spread by up to this much either way, so a fleet does not refresh in lockstep. */
+/**
+ * `refresh_in` is spread by up to this much either way, so a fleet does not refresh in lockstep.
+ *
+ * @example
+ * ```ts
+ * const jitter = (Math.random() * 2 - 1) * REFRESH_JITTER_MS;
+ * ```
+ */
 export const REFRESH_JITTER_MS = 5 * 60 * 1000;
 
 /** Options of {@link createTokenManager}. */

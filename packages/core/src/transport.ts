@@ -91,5 +91,12 @@ export interface HttpTransport {
   close?(): Promise<void>;
 }
 
-/** The default cap on a response body: 1 MiB. */
+/**
+ * The default cap on a response body: 1 MiB.
+ *
+ * @example
+ * ```ts
+ * createUndiciTransport({ maxResponseBytes: 4 * DEFAULT_MAX_RESPONSE_BYTES });
+ * ```
+ */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;

@@ -1,4 +1,18 @@
-/** The library identity sent as `x-client-SKU` / `x-client-Ver`. */
+/**
+ * The library identity sent as `x-client-SKU` / `x-client-Ver`.
+ *
+ * @example
+ * ```ts
+ * headers["x-client-sku"] = CLIENT_SKU;
+ * ```
+ */
 export const CLIENT_SKU = "certbound.node";
-/** Kept in step with package.json by the release process. */
+/**
+ * The version of @certbound/core; a test keeps it equal to package.json.
+ *
+ * @example
+ * ```ts
+ * headers["x-client-ver"] = CLIENT_VERSION;
+ * ```
+ */
 export const CLIENT_VERSION = "0.1.0";

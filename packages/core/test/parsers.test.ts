@@ -176,3 +176,11 @@ describe("parseTokenResponse", () => {
     expect(html.message).toContain("HTTP 502");
   });
 });
+
+describe("client identification", () => {
+  it("sends the version that package.json declares", async () => {
+    const { CLIENT_VERSION } = await import("@certbound/core");
+    const pkg = (await import("../package.json", { with: { type: "json" } })).default as { version: string };
+    expect(CLIENT_VERSION).toBe(pkg.version);
+  });
+});

@@ -25,7 +25,14 @@ export interface ClientAssertionOptions {
   jti?: string | undefined;
 }
 
-/** Lifetime of a client assertion (protocol.md section 2). */
+/**
+ * Lifetime of a client assertion (protocol.md section 2).
+ *
+ * @example
+ * ```ts
+ * const exp = Math.floor(Date.now() / 1000) + ASSERTION_LIFETIME_SECONDS;
+ * ```
+ */
 export const ASSERTION_LIFETIME_SECONDS = 600;
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

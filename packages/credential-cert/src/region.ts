@@ -25,7 +25,14 @@ export interface DetectRegionOptions {
   log?: Log | undefined;
 }
 
-/** The IMDS instance-metadata call that tells a VM its region. */
+/**
+ * The IMDS instance-metadata call that tells a VM its region.
+ *
+ * @example
+ * ```ts
+ * const url = `${imdsEndpoint}${IMDS_COMPUTE_PATH}`;
+ * ```
+ */
 export const IMDS_COMPUTE_PATH = "/metadata/instance/compute?api-version=2021-02-01";
 
 /**

@@ -67,7 +67,14 @@ const OID = {
   ecdsaWithSha256: "1.2.840.10045.4.3.2",
 };
 
-/** Generates a key pair of the given kind. */
+/**
+ * Generates a key pair of the given kind.
+ *
+ * @example
+ * ```ts
+ * const { privateKey, publicKey } = generateKeyPair("rsa");
+ * ```
+ */
 export function generateKeyPair(keyType: CertificateKeyType = "ec"): {
   privateKey: KeyObject;
   publicKey: KeyObject;
