@@ -93,8 +93,7 @@ export class ResourceCaller {
     });
     if (response.status === 401) {
       const challenge = parseBearerChallenge(response.headers["www-authenticate"]);
-      if (challenge.error === "invalid_token")
-        throw explainRejection(result, clientIdentity, challenge, response);
+      if (challenge.error === "invalid_token") throw explainRejection(result, clientIdentity, challenge);
     }
     return response;
   }
@@ -136,22 +135,29 @@ function explainRejection(
   result: TokenResult,
   presented: ClientTlsIdentity | undefined,
   challenge: Record<string, string>,
-  response: HttpResponse,
 ): ServiceError {
   const description = (challenge.error_description ?? "").slice(0, 200);
   const bound = result.bindingCertificate?.x5tS256 ?? tokenBindingThumbprint(result.accessToken);
-  const mismatch =
-    (bound !== undefined && presented !== undefined && presented.x5tS256 !== bound) ||
-    /certificate|cnf|thumbprint|binding/i.test(description);
   const details = {
     status: 401,
     errorCode: "invalid_token",
     errorDescription: description || undefined,
   };
+  const said = description ? ` Resource said: ${description}` : "";
+  if (presented === undefined) {
+    return new ServiceError(
+      "resource_unauthorized",
+      `The resource refused the token and no TLS client certificate was presented. If it requires mutual TLS, acquire an mtls_pop token (mtlsProofOfPossession: true) and call with its result.${said}`,
+      details,
+    );
+  }
+  const mismatch =
+    (bound !== undefined && presented.x5tS256 !== bound) ||
+    /mismatch|cnf|thumbprint|binding/i.test(description);
   if (mismatch) {
     return new ServiceError(
       "binding_certificate_mismatch",
-      `The resource refused the token because the TLS client certificate (x5t#S256 ${presented?.x5tS256 ?? "none"}) is not the one the token is bound to (${bound ?? "unknown"}). Call the resource with result.bindingCertificate.${description ? ` Resource said: ${description}` : ""}`,
+      `The resource refused the token because the TLS client certificate (x5t#S256 ${presented.x5tS256}) is not the one the token is bound to (${bound ?? "unknown"}). Call the resource with result.bindingCertificate.${said}`,
       details,
     );
   }
@@ -161,10 +167,9 @@ function explainRejection(
     : /aud/i.test(description)
       ? "the token is for another audience: request the scope of this resource"
       : "the token is expired, for another audience, or was presented with another certificate than result.bindingCertificate";
-  void response;
   return new ServiceError(
     "resource_unauthorized",
-    `The resource refused the token (401 invalid_token): likely ${cause}.${description ? ` Resource said: ${description}` : ""}`,
+    `The resource refused the token (401 invalid_token): likely ${cause}.${said}`,
     details,
   );
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { CacheKeyMemo, type CacheKeyParts, tokenCacheKey } from "./cache-key";
 import type { CacheEntry, CacheStore } from "./cache-store";
 import { type Clock, systemClock, throwIfAborted } from "./clock";
@@ -106,6 +107,8 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   const log = createLog(options.logger);
   const flights = new SingleFlight<string, TokenResult>();
   const lifetime = new AbortController();
+  // Every acquisition in flight listens on this one signal; dozens at once are normal, not a leak.
+  setMaxListeners(0, lifetime.signal);
   // One key memo per application identity; apps keep their clientId/authority strings, so these
   // lookups hit strings whose hashes are already known.
   const memos = new Map<string, Map<string, CacheKeyMemo>>();

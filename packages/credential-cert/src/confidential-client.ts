@@ -134,7 +134,8 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
         };
     log.verbose("requesting a token", {
       tokenType: request.tokenType,
-      endpoint: url,
+      // The path names the tenant: an identifier, shown only with PII logging on.
+      endpoint: log.pii(url),
       correlationId: request.correlationId,
     });
     const response = await sendWithRetry(
@@ -145,6 +146,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
         correlationId: request.correlationId,
         clientIdentity: pop ? certificate.binding : undefined,
         ca: o.ca,
+        timeoutMs: o.timeoutMs,
       }),
       {
         policy: tokenEndpointRetryPolicy,

@@ -50,6 +50,11 @@ export interface ConfidentialClientOptions {
   logger?: Logger | undefined;
   /** Time, sleeping and randomness, injectable for tests. @default systemClock */
   clock?: Clock | undefined;
+  /**
+   * Budget of one token request attempt in milliseconds; a hung endpoint then times out and is
+   * retried once (protocol.md section 6). @default 30000
+   */
+  timeoutMs?: number | undefined;
 }
 
 /** One {@link ConfidentialClient.acquireTokenForClient} call. */

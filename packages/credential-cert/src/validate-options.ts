@@ -30,6 +30,7 @@ export interface ResolvedOptions {
   readonly cache: CacheStore | undefined;
   readonly logger: Logger | undefined;
   readonly clock: Clock;
+  readonly timeoutMs: number;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -124,6 +125,13 @@ export function validateOptions(options: ConfidentialClientOptions): ResolvedOpt
   if (o.clock !== undefined && !hasMethods(o.clock, "now", "sleep", "random")) {
     throw invalidOptions(PACKAGE, "`clock` must have `now`, `sleep` and `random` methods (a Clock).");
   }
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw invalidOptions(
+      PACKAGE,
+      "`timeoutMs` must be a positive number of milliseconds (30000 by default).",
+    );
+  }
   return {
     clientId: o.clientId,
     authority,
@@ -140,5 +148,6 @@ export function validateOptions(options: ConfidentialClientOptions): ResolvedOpt
     cache: o.cache as CacheStore | undefined,
     logger: o.logger as Logger | undefined,
     clock: (o.clock as Clock | undefined) ?? systemClock,
+    timeoutMs,
   };
 }
