@@ -1,3 +1,7 @@
 import { packageConfig } from "../../rollup.base.mjs";
 
-export default packageConfig({ index: "src/index.ts", testing: "src/testing/index.ts" });
+export default packageConfig({
+  index: "src/index.ts",
+  testing: "src/testing/index.ts",
+  "transport-kit": "src/transport-kit/index.ts",
+});

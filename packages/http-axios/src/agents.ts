@@ -3,8 +3,7 @@ import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from "nod
 import type { LookupFunction, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { SecureContext, TLSSocket } from "node:tls";
-import { matchesPin, pinMismatch } from "./server-pin";
-import { openTunnel } from "./tunnel";
+import { matchesPin, openTunnel, pinMismatch } from "@certbound/core/transport-kit";
 
 /** How an agent reaches its servers. */
 export interface Route {
@@ -20,7 +19,7 @@ export interface Route {
 type ConnectionOptions = Parameters<HttpAgent["createConnection"]>[0];
 type ConnectionCallback = (error: Error | null, stream: Duplex) => void;
 
-/** Closes connections still being set up when the agent is destroyed. */
+/** Tracks connections still being set up, so that destroying the agent closes them. */
 class Connecting {
   readonly #pending = new Set<{ destroy(): void }>();
   add<T extends { destroy(): void }>(item: T): T {
@@ -33,6 +32,38 @@ class Connecting {
   destroyAll(): void {
     for (const item of this.#pending) item.destroy();
     this.#pending.clear();
+  }
+
+  /**
+   * Opens a CONNECT tunnel through `proxy` to the target of `options` (tracked until it is open)
+   * and hands it to `use`; a failure goes to `callback`.
+   */
+  tunnel(
+    proxy: URL,
+    route: Route,
+    options: ConnectionOptions,
+    defaultPort: number,
+    callback: ConnectionCallback,
+    use: (tunnel: Socket) => void,
+  ): void {
+    const cancel = new AbortController();
+    const pending = this.add({ destroy: () => cancel.abort() });
+    const host = bracket(String(options.host ?? options.hostname ?? "localhost"));
+    openTunnel(proxy, `${host}:${Number(options.port) || defaultPort}`, {
+      secureContext: route.proxySecureContext,
+      lookup: route.lookup,
+      timeoutMs: route.connectTimeoutMs,
+      signal: cancel.signal,
+    }).then(
+      (tunnel) => {
+        this.delete(pending);
+        use(tunnel);
+      },
+      (error: Error) => {
+        this.delete(pending);
+        callback(error, undefined as unknown as Duplex);
+      },
+    );
   }
 }
 
@@ -69,9 +100,12 @@ export class IdentityHttpsAgent extends HttpsAgent {
     pin: string | undefined,
     route: Route,
   ) {
+    // A host name check of the caller's (or a fixed servername) would let a certificate for one
+    // host pass for another: verification is the transport's, whatever agentOptions say.
+    const { checkServerIdentity: _check, servername: _servername, ...agentOptions } = options;
     super({
       keepAlive: true,
-      ...options,
+      ...agentOptions,
       ...(route.lookup && !route.proxy ? { lookup: route.lookup } : {}),
       // With a pin the CA chain is not what is trusted (Service Fabric's certificate is
       // self-signed): the pin check replaces it, on every connection.
@@ -85,25 +119,10 @@ export class IdentityHttpsAgent extends HttpsAgent {
   override createConnection(options: ConnectionOptions, callback?: ConnectionCallback): Duplex {
     const { proxy } = this.#route;
     if (!proxy || !callback) return this.#handshake(options, callback);
-    const cancel = new AbortController();
-    const pending = this.#connecting.add({ destroy: () => cancel.abort() });
-    const target = `${bracket(String(options.host ?? options.hostname ?? "localhost"))}:${Number(options.port) || 443}`;
-    openTunnel(proxy, target, {
-      secureContext: this.#route.proxySecureContext,
-      lookup: this.#route.lookup,
-      timeoutMs: this.#route.connectTimeoutMs,
-      signal: cancel.signal,
-    }).then(
-      (tunnel) => {
-        this.#connecting.delete(pending);
-        const socket = this.#handshake({ ...options, socket: tunnel } as ConnectionOptions, callback);
-        if (socket) callback(null, socket);
-      },
-      (error: Error) => {
-        this.#connecting.delete(pending);
-        callback(error, undefined as unknown as Duplex);
-      },
-    );
+    this.#connecting.tunnel(proxy, this.#route, options, 443, callback, (tunnel) => {
+      const socket = this.#handshake({ ...options, socket: tunnel } as ConnectionOptions, callback);
+      if (socket) callback(null, socket);
+    });
     // Node's Agent waits for the callback when nothing is returned.
     return undefined as unknown as Duplex;
   }
@@ -159,24 +178,7 @@ export class RouteHttpAgent extends HttpAgent {
       connectDeadline(socket, this.#route.connectTimeoutMs, "connect");
       return socket;
     }
-    const cancel = new AbortController();
-    const pending = this.#connecting.add({ destroy: () => cancel.abort() });
-    const target = `${bracket(String(options.host ?? options.hostname ?? "localhost"))}:${Number(options.port) || 80}`;
-    openTunnel(proxy, target, {
-      secureContext: this.#route.proxySecureContext,
-      lookup: this.#route.lookup,
-      timeoutMs: this.#route.connectTimeoutMs,
-      signal: cancel.signal,
-    }).then(
-      (tunnel) => {
-        this.#connecting.delete(pending);
-        callback(null, tunnel);
-      },
-      (error: Error) => {
-        this.#connecting.delete(pending);
-        callback(error, undefined as unknown as Duplex);
-      },
-    );
+    this.#connecting.tunnel(proxy, this.#route, options, 80, callback, (tunnel) => callback(null, tunnel));
     return undefined as unknown as Duplex;
   }
 

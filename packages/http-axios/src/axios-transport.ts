@@ -1,26 +1,22 @@
 import * as http from "node:http";
 import * as https from "node:https";
-import type { SecureContext } from "node:tls";
+import { abortedError, type HttpRequest, type HttpResponse, type HttpTransport } from "@certbound/core";
 import {
-  abortedError,
-  CertboundError,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  endpointOf,
-  type HttpRequest,
-  type HttpResponse,
-  type HttpTransport,
-  systemClock,
-} from "@certbound/core";
+  Attempt,
+  BoundedPools,
+  flattenHeaders,
+  parseRequestTarget,
+  poolScope,
+  poolSecureContext,
+  proxyFor,
+  resolveTransportOptions,
+  transportClosed,
+} from "@certbound/core/transport-kit";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
 import { IdentityHttpsAgent, type Route, RouteHttpAgent, retire } from "./agents";
-import { Attempt } from "./attempt";
-import { BoundedPools } from "./bounded-pools";
 import { mapError } from "./map-error";
 import { type AxiosTransportOptions, validateOptions } from "./options";
 import { PACKAGE } from "./package-name";
-import { type ProxyRoutes, proxyEnvironmentFromProcess, proxyFor, proxyRoutes } from "./proxy-route";
-import { normalisePin } from "./server-pin";
-import { caList, secureContextFor, trustId } from "./trust";
 
 /**
  * An {@link HttpTransport} on axios.
@@ -63,53 +59,24 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
   validateOptions(options);
   const instance: AxiosInstance =
     typeof options.axios === "function" ? options.axios : axios.create(options.axios ?? {});
-  const clock = options.clock ?? systemClock;
-  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const transportCas = caList(options.ca);
-  const proxies: ProxyRoutes | undefined =
-    options.proxy === true
-      ? proxyRoutes(proxyEnvironmentFromProcess())
-      : typeof options.proxy === "object"
-        ? proxyRoutes(options.proxy)
-        : undefined;
-  const proxySecureContext: SecureContext | undefined =
-    proxies && transportCas.length > 0 ? secureContextFor(undefined, transportCas) : undefined;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-  const routeTo = (proxy: URL | undefined): Route => ({
-    proxy,
-    proxySecureContext,
-    lookup: options.lookup,
-    connectTimeoutMs,
-  });
-  const agents = new BoundedPools<IdentityHttpsAgent>(options.maxIdentities ?? 16, retire);
+  const settings = resolveTransportOptions(options, PACKAGE);
+  const { proxies, maxResponseBytes } = settings;
+  const routeTo = (proxy: URL | undefined): Route => ({ ...settings, proxy });
+  const agents = new BoundedPools<IdentityHttpsAgent>(settings.maxIdentities, retire);
   // Plain http: carries no identity, so one agent per route is enough.
   const plainAgents = new Map<string, RouteHttpAgent>();
   let closed = false;
-
-  function assertOpen(): void {
-    if (closed)
-      throw new CertboundError("network_error", `${PACKAGE}: the transport is closed. Create a new one.`);
-  }
 
   function httpsAgentFor(
     request: HttpRequest,
     pin: string | undefined,
     proxy: URL | undefined,
   ): IdentityHttpsAgent {
-    const cas = [...transportCas, ...caList(request.ca)];
     const identity = request.clientIdentity;
-    const key = `${identity?.x5tS256 ?? "-"} ${trustId(cas)} ${pin ?? "-"} ${proxy?.href ?? "direct"}`;
+    const route = proxy?.href ?? "direct";
+    const { cas, key } = poolScope({ transportCas: settings.cas, identity, ca: request.ca, pin, route });
     return agents.get(key, () => {
-      let secureContext: SecureContext;
-      try {
-        secureContext = secureContextFor(identity, cas);
-      } catch (cause) {
-        throw new CertboundError(
-          "tls_handshake_failed",
-          `${PACKAGE}: the client certificate, its key or a CA certificate cannot be used for TLS (${(cause as Error).message}). Check that the key belongs to the certificate and that every PEM is complete.`,
-          { cause },
-        );
-      }
+      const secureContext = poolSecureContext(identity, cas, PACKAGE);
       return new IdentityHttpsAgent({ ...options.agentOptions, secureContext }, pin, routeTo(proxy));
     });
   }
@@ -126,31 +93,9 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
 
   return {
     async send(request: HttpRequest): Promise<HttpResponse> {
-      const endpoint = endpointOf(String(request.url));
       if (request.signal?.aborted) throw abortedError(request.signal);
-      assertOpen();
-      let url: URL;
-      try {
-        url = new URL(request.url);
-      } catch (cause) {
-        throw new CertboundError("network_error", `${PACKAGE}: "${endpoint}" is not a valid URL.`, { cause });
-      }
-      if (url.protocol !== "https:" && url.protocol !== "http:") {
-        throw new CertboundError(
-          "network_error",
-          `${PACKAGE}: only http: and https: URLs are supported, got ${url.protocol}`,
-        );
-      }
-      let pin: string | undefined;
-      if (request.pinnedServerThumbprint !== undefined) {
-        pin = normalisePin(request.pinnedServerThumbprint);
-        if (pin === undefined) {
-          throw new CertboundError(
-            "tls_handshake_failed",
-            `pinnedServerThumbprint for ${endpoint} is not a certificate thumbprint: expected 40 (SHA-1) or 64 (SHA-256) hex digits.`,
-          );
-        }
-      }
+      if (closed) throw transportClosed(PACKAGE);
+      const { endpoint, url, pin } = parseRequestTarget(request, PACKAGE);
       // A pinned endpoint (Service Fabric) is cluster-local: always direct, like loopback and IMDS.
       const proxy =
         request.proxy === "environment" && proxies && pin === undefined ? proxyFor(url, proxies) : undefined;
@@ -158,7 +103,7 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
         url.protocol === "https:"
           ? { httpsAgent: httpsAgentFor(request, pin, proxy) }
           : { httpAgent: httpAgentFor(proxy) };
-      const attempt = new Attempt(clock, request.timeoutMs, request.signal);
+      const attempt = new Attempt(settings.clock, request.timeoutMs, request.signal);
       try {
         const response: AxiosResponse<Buffer> = await attempt.race(
           instance.request<Buffer>({
@@ -181,7 +126,7 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
             responseType: "arraybuffer",
             transformRequest: [(data: unknown) => data],
             transformResponse: [(data: unknown) => data],
-            maxContentLength: maxBytes,
+            maxContentLength: maxResponseBytes,
             maxBodyLength: Number.POSITIVE_INFINITY,
             timeout: options.idleTimeoutMs ?? 300_000,
             signal: attempt.signal,
@@ -190,7 +135,7 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
         );
         return {
           status: response.status,
-          headers: flattenHeaders(response.headers),
+          headers: flattenHeaders(plainHeaders(response.headers)),
           // Decoded once, whole: multi-byte characters split across chunks stay intact.
           body: Buffer.isBuffer(response.data) ? response.data.toString("utf8") : String(response.data ?? ""),
         };
@@ -200,7 +145,7 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
           mapError(error, {
             endpoint,
             withCertificate: request.clientIdentity !== undefined,
-            maxResponseBytes: maxBytes,
+            maxResponseBytes,
           })
         );
       } finally {
@@ -224,15 +169,10 @@ function toBuffer(body: string | Uint8Array | undefined): Buffer | undefined {
   return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
-function flattenHeaders(headers: AxiosResponse["headers"]): Record<string, string> {
-  const flat: Record<string, string> = {};
-  const source =
-    typeof (headers as { toJSON?: unknown }).toJSON === "function"
-      ? (headers as { toJSON(): Record<string, unknown> }).toJSON()
-      : (headers as Record<string, unknown>);
-  for (const [name, value] of Object.entries(source)) {
-    if (value === undefined || value === null) continue;
-    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
-  }
-  return flat;
+// AxiosHeaders keeps its values behind toJSON(); a plain object (from an adapter of the
+// instance's own) is used as it is.
+function plainHeaders(headers: AxiosResponse["headers"]): Record<string, unknown> {
+  return typeof (headers as { toJSON?: unknown }).toJSON === "function"
+    ? (headers as { toJSON(): Record<string, unknown> }).toJSON()
+    : (headers as Record<string, unknown>);
 }

@@ -170,6 +170,19 @@ describe("per-identity agents", () => {
   });
 });
 
+describe("TLS verification", () => {
+  it("ignores agentOptions that would loosen the host name check", async () => {
+    const loosening = [{ checkServerIdentity: () => undefined }, { servername: "localhost" }];
+    for (const agentOptions of loosening) {
+      const transport = make({ agentOptions, lookup: createLoopbackLookup() });
+      // The server's certificate names localhost, 127.0.0.1 and api.example.test, not this host.
+      const error = await failure(transport.send(get(`https://wrong.example.test:${server.port}/`)));
+      expect(error.code).toBe("tls_handshake_failed");
+    }
+    expect(server.requests).toEqual([]);
+  });
+});
+
 describe("proxy details", () => {
   it("sends credentials from the proxy URL as Proxy-Authorization, never in errors", async () => {
     const refusing = await startConnectProxy({ refuseWith: 407 });

@@ -1,11 +1,16 @@
 import { isIP, type LookupFunction, type Socket } from "node:net";
 import type { SecureContext, TLSSocket } from "node:tls";
 import type { ClientTlsIdentity, ProxyPolicy } from "@certbound/core";
+import {
+  matchesPin,
+  openTunnel,
+  type ProxyRoutes,
+  pinMismatch,
+  poolSecureContext,
+  proxyFor,
+} from "@certbound/core/transport-kit";
 import { Agent, buildConnector, type Dispatcher } from "undici";
-import { type ProxyRoutes, proxyFor } from "./proxy-route";
-import { matchesPin, pinMismatch } from "./server-pin";
-import { secureContextFor } from "./trust";
-import { openTunnel } from "./tunnel";
+import { PACKAGE } from "./package-name";
 
 /** Everything a pool needs; fixed for the pool's life. */
 export interface PoolSettings {
@@ -39,7 +44,8 @@ export class IdentityPool {
 
   constructor(settings: PoolSettings) {
     this.#settings = settings;
-    this.#secureContext = secureContextFor(settings.identity, settings.cas);
+    // Fails with tls_handshake_failed when the certificate, its key or a CA is unusable.
+    this.#secureContext = poolSecureContext(settings.identity, settings.cas, PACKAGE);
     this.#direct = this.#agent(undefined);
   }
 

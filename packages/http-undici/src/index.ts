@@ -1,5 +1,5 @@
+export type { ProxyEnvironment } from "@certbound/core/transport-kit";
+export { isAlwaysDirect } from "@certbound/core/transport-kit";
 export type { UndiciTransportOptions } from "./options";
-export type { ProxyEnvironment } from "./proxy-route";
-export { isAlwaysDirect } from "./proxy-route";
 export type { DispatcherForOptions, UndiciTransport } from "./undici-transport";
 export { createUndiciTransport } from "./undici-transport";

@@ -1,28 +1,30 @@
-import type { LookupFunction } from "node:net";
-import type { SecureContext } from "node:tls";
 import {
   abortedError,
-  CertboundError,
   type ClientTlsIdentity,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  endpointOf,
   type HttpRequest,
   type HttpResponse,
   type HttpTransport,
   type ProxyPolicy,
-  systemClock,
 } from "@certbound/core";
+import {
+  Attempt,
+  BoundedPools,
+  caList,
+  flattenHeaders,
+  isAlwaysDirect,
+  parsePinnedThumbprint,
+  parseRequestTarget,
+  poolScope,
+  readCappedBody,
+  resolveTransportOptions,
+  transportClosed,
+} from "@certbound/core/transport-kit";
 import type { Dispatcher } from "undici";
-import { Attempt } from "./attempt";
-import { BoundedPools } from "./bounded-pools";
 import { IdentityDispatcher } from "./identity-dispatcher";
 import { IdentityPool, type PoolSettings } from "./identity-pool";
 import { mapError } from "./map-error";
 import { type UndiciTransportOptions, validateOptions } from "./options";
 import { PACKAGE } from "./package-name";
-import { isAlwaysDirect, type ProxyRoutes, proxyEnvironmentFromProcess, proxyRoutes } from "./proxy-route";
-import { normalisePin } from "./server-pin";
-import { caList, secureContextFor, trustId } from "./trust";
 
 /** Options of {@link UndiciTransport.dispatcherFor}. */
 export interface DispatcherForOptions {
@@ -90,26 +92,13 @@ export interface UndiciTransport extends HttpTransport {
  */
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
   validateOptions(options);
-  const clock = options.clock ?? systemClock;
-  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const transportCas = caList(options.ca);
-  const proxies: ProxyRoutes | undefined =
-    options.proxy === true
-      ? proxyRoutes(proxyEnvironmentFromProcess())
-      : typeof options.proxy === "object"
-        ? proxyRoutes(options.proxy)
-        : undefined;
-  const lookup: LookupFunction | undefined = options.lookup;
-  let proxySecureContext: SecureContext | undefined;
-  if (proxies && transportCas.length > 0) {
-    proxySecureContext = secureContextFor(undefined, transportCas);
-  }
+  const settings = resolveTransportOptions(options, PACKAGE);
   const agentOptions = {
     ...options.agentOptions,
     ...(options.headersTimeoutMs !== undefined ? { headersTimeout: options.headersTimeoutMs } : {}),
     ...(options.bodyTimeoutMs !== undefined ? { bodyTimeout: options.bodyTimeoutMs } : {}),
   };
-  const pools = new BoundedPools<IdentityPool>(options.maxIdentities ?? 16, (pool) => {
+  const pools = new BoundedPools<IdentityPool>(settings.maxIdentities, (pool) => {
     // Graceful: a request still running on the evicted identity finishes first.
     pool.close().catch(() => {});
   });
@@ -120,45 +109,12 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     requestCa: HttpRequest["ca"],
     pin: string | undefined,
   ) {
-    if (closed) {
-      throw new CertboundError("network_error", `${PACKAGE}: the transport is closed. Create a new one.`);
-    }
-    const cas = [...transportCas, ...caList(requestCa)];
-    const key = `${identity?.x5tS256 ?? "-"} ${trustId(cas)} ${pin ?? "-"}`;
+    if (closed) throw transportClosed(PACKAGE);
+    const { cas, key } = poolScope({ transportCas: settings.cas, identity, ca: requestCa, pin });
     return pools.get(key, () => {
-      const settings: PoolSettings = {
-        identity,
-        cas,
-        pin,
-        lookup,
-        connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-        agentOptions,
-        proxies,
-        proxySecureContext,
-      };
-      try {
-        return new IdentityPool(settings);
-      } catch (cause) {
-        // createSecureContext rejected the certificate, key or a CA: nothing can be handshaken.
-        throw new CertboundError(
-          "tls_handshake_failed",
-          `${PACKAGE}: the client certificate, its key or a CA certificate cannot be used for TLS (${(cause as Error).message}). Check that the key belongs to the certificate and that every PEM is complete.`,
-          { cause },
-        );
-      }
+      const poolSettings: PoolSettings = { ...settings, identity, cas, pin, agentOptions };
+      return new IdentityPool(poolSettings);
     });
-  }
-
-  function pinOf(thumbprint: string | undefined, endpoint: string): string | undefined {
-    if (thumbprint === undefined) return undefined;
-    const pin = normalisePin(thumbprint);
-    if (pin === undefined) {
-      throw new CertboundError(
-        "tls_handshake_failed",
-        `pinnedServerThumbprint for ${endpoint} is not a certificate thumbprint: expected 40 (SHA-1) or 64 (SHA-256) hex digits.`,
-      );
-    }
-    return pin;
   }
 
   function dispatcherForRequest(request: HttpRequest, url: URL, pin: string | undefined): Dispatcher {
@@ -178,23 +134,10 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
 
   return {
     async send(request: HttpRequest): Promise<HttpResponse> {
-      const endpoint = endpointOf(String(request.url));
       if (request.signal?.aborted) throw abortedError(request.signal);
-      let url: URL;
-      try {
-        url = new URL(request.url);
-      } catch (cause) {
-        throw new CertboundError("network_error", `${PACKAGE}: "${endpoint}" is not a valid URL.`, { cause });
-      }
-      if (url.protocol !== "https:" && url.protocol !== "http:") {
-        throw new CertboundError(
-          "network_error",
-          `${PACKAGE}: only http: and https: URLs are supported, got ${url.protocol}`,
-        );
-      }
-      const pin = pinOf(request.pinnedServerThumbprint, endpoint);
+      const { endpoint, url, pin } = parseRequestTarget(request, PACKAGE);
       const dispatcher = dispatcherForRequest(request, url, pin);
-      const attempt = new Attempt(clock, request.timeoutMs, request.signal);
+      const attempt = new Attempt(settings.clock, request.timeoutMs, request.signal);
       let answered = false;
       try {
         const response = await attempt.race(
@@ -209,7 +152,11 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
           (late) => late.body.destroy(),
         );
         answered = true;
-        const body = await readBody(response, maxBytes, endpoint);
+        const body = await readCappedBody(response.body, {
+          maxBytes: settings.maxResponseBytes,
+          endpoint,
+          contentLength: response.headers["content-length"],
+        });
         // undici hands a keep-alive connection back to its pool one event-loop turn after the
         // response (setImmediate); a caller sending its next request sooner would open a second
         // connection. Waiting that same turn keeps back-to-back requests on one connection.
@@ -226,8 +173,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     },
 
     dispatcherFor(identity, dispatcherOptions = {}) {
-      const endpoint = "dispatcherFor()";
-      const pin = pinOf(dispatcherOptions.pinnedServerThumbprint, endpoint);
+      const pin = parsePinnedThumbprint(dispatcherOptions.pinnedServerThumbprint, "dispatcherFor()");
       const policy = dispatcherOptions.proxy ?? "environment";
       return new IdentityDispatcher((origin) =>
         poolFor(identity, dispatcherOptions.ca, pin).dispatcherFor(origin, policy),
@@ -239,44 +185,4 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
       await Promise.all(pools.drain().map((pool) => pool.destroy()));
     },
   };
-}
-
-async function readBody(
-  response: Dispatcher.ResponseData,
-  maxBytes: number,
-  endpoint: string,
-): Promise<string> {
-  const { body } = response;
-  const declared = Number(response.headers["content-length"]);
-  if (declared > maxBytes) {
-    body.destroy();
-    throw tooLarge(endpoint, maxBytes);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      body.destroy();
-      throw tooLarge(endpoint, maxBytes);
-    }
-    chunks.push(chunk);
-  }
-  // Decoding once at the end keeps multi-byte characters split across chunks intact.
-  return Buffer.concat(chunks, total).toString("utf8");
-}
-
-function tooLarge(endpoint: string, maxBytes: number): CertboundError {
-  return new CertboundError(
-    "response_too_large",
-    `The response from ${endpoint} is larger than maxResponseBytes (${maxBytes} bytes). Raise maxResponseBytes if such responses are expected.`,
-  );
-}
-
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return flat;
 }

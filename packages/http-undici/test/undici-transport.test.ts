@@ -11,11 +11,11 @@ import {
   startConnectProxy,
   startHttpsTestServer,
 } from "@certbound/core/testing";
+import { proxyRoutes } from "@certbound/core/transport-kit";
 import { createUndiciTransport, type UndiciTransport } from "@certbound/http-undici";
 import { Agent, Dispatcher, fetch, request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { IdentityPool } from "../src/identity-pool";
-import { proxyRoutes } from "../src/proxy-route";
 
 let ca: CertificateAuthority;
 let identityA: IssuedCertificate;
@@ -312,7 +312,7 @@ describe("proxy details", () => {
       lookup: undefined,
       connectTimeoutMs: 1000,
       agentOptions: {},
-      proxies: proxyRoutes({ httpsProxy: "http://127.0.0.1:9", httpProxy: "http://127.0.0.1:9" }),
+      proxies: proxyRoutes({ httpsProxy: "http://127.0.0.1:9", httpProxy: "http://127.0.0.1:9" }, "test"),
       proxySecureContext: undefined,
     });
     const direct = pool.dispatcherFor(new URL("http://127.0.0.1/"), "never");

@@ -1,7 +1,16 @@
 /**
  * A least-recently-used map of connection pools that hands evicted pools to `onEvict` (which
  * closes them). Insertion order is recency order: a hit re-inserts its key, so the first key is
- * always the eldest. Kept local because the transport must also enumerate pools to close them all.
+ * always the eldest. Not core's `LruMap`, because a transport must also drain every pool to close
+ * them all.
+ *
+ * @example
+ * ```ts
+ * const pools = new BoundedPools<https.Agent>(16, (agent) => agent.destroy());
+ * const agent = pools.get(`${identity?.x5tS256 ?? "-"} ${trustId(cas)}`, () => new https.Agent({ keepAlive: true }));
+ * // on close():
+ * for (const pool of pools.drain()) pool.destroy();
+ * ```
  */
 export class BoundedPools<V> {
   readonly #pools = new Map<string, V>();
@@ -31,6 +40,7 @@ export class BoundedPools<V> {
     return pool;
   }
 
+  /** How many pools are open. */
   get size(): number {
     return this.#pools.size;
   }

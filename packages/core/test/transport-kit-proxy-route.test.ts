@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { isAlwaysDirect, proxyEnvironmentFromProcess, proxyFor, proxyRoutes } from "../src/proxy-route";
+import {
+  isAlwaysDirect,
+  proxyEnvironmentFromProcess,
+  proxyFor,
+  proxyRoutes,
+  resolveProxyOption,
+} from "../src/transport-kit/index";
+
+const PKG = "@certbound/test-transport";
 
 // Link-local destinations cannot be reached from a test, so the conformance suite checks the
 // loopback bypass end to end and this file checks the predicate every route goes through.
@@ -43,7 +51,10 @@ describe("isAlwaysDirect", () => {
 });
 
 describe("proxyFor", () => {
-  const routes = proxyRoutes({ httpsProxy: "http://proxy.corp:3128", httpProxy: "http://plain.corp:8080" });
+  const routes = proxyRoutes(
+    { httpsProxy: "http://proxy.corp:3128", httpProxy: "http://plain.corp:8080" },
+    PKG,
+  );
 
   it("routes https and http to their proxies", () => {
     expect(proxyFor(new URL("https://login.microsoftonline.com/x"), routes)?.host).toBe("proxy.corp:3128");
@@ -51,7 +62,7 @@ describe("proxyFor", () => {
   });
 
   it("never routes IMDS or loopback, whatever the settings", () => {
-    const everything = proxyRoutes({ httpsProxy: "http://p:1", httpProxy: "http://p:1", noProxy: "" });
+    const everything = proxyRoutes({ httpsProxy: "http://p:1", httpProxy: "http://p:1", noProxy: "" }, PKG);
     for (const url of [
       "http://169.254.169.254/metadata/identity/oauth2/token",
       "https://169.254.169.254/",
@@ -64,9 +75,9 @@ describe("proxyFor", () => {
   });
 
   it("falls back to HTTP_PROXY for https when HTTPS_PROXY is unset", () => {
-    const onlyHttp = proxyRoutes({ httpProxy: "http://plain.corp:8080" });
+    const onlyHttp = proxyRoutes({ httpProxy: "http://plain.corp:8080" }, PKG);
     expect(proxyFor(new URL("https://example.com/"), onlyHttp)?.host).toBe("plain.corp:8080");
-    const onlyHttps = proxyRoutes({ httpsProxy: "http://proxy.corp:3128" });
+    const onlyHttps = proxyRoutes({ httpsProxy: "http://proxy.corp:3128" }, PKG);
     expect(proxyFor(new URL("http://example.com/"), onlyHttps)).toBeUndefined();
   });
 
@@ -86,16 +97,21 @@ describe("proxyFor", () => {
     ["a.test, b.test  c.test", "https://c.test/", true],
     ["EXAMPLE.COM", "https://example.com/", true],
   ])("NO_PROXY=%s, %s bypasses: %s", (noProxy, url, bypassed) => {
-    const withNoProxy = proxyRoutes({ httpsProxy: "http://proxy.corp:3128", noProxy });
+    const withNoProxy = proxyRoutes({ httpsProxy: "http://proxy.corp:3128", noProxy }, PKG);
     expect(proxyFor(new URL(url), withNoProxy) === undefined).toBe(bypassed);
   });
 
   it("accepts host:port without a scheme, and rejects what is not an http(s) proxy", () => {
-    expect(proxyRoutes({ httpsProxy: "proxy.corp:3128" }).httpsProxy?.href).toBe("http://proxy.corp:3128/");
-    expect(() => proxyRoutes({ httpsProxy: "socks5://proxy:1080" })).toThrow(
-      expect.objectContaining({ code: "invalid_options", message: expect.stringContaining("httpsProxy") }),
+    expect(proxyRoutes({ httpsProxy: "proxy.corp:3128" }, PKG).httpsProxy?.href).toBe(
+      "http://proxy.corp:3128/",
     );
-    expect(() => proxyRoutes({ httpProxy: "http://[bad" })).toThrow(
+    expect(() => proxyRoutes({ httpsProxy: "socks5://proxy:1080" }, PKG)).toThrow(
+      expect.objectContaining({
+        code: "invalid_options",
+        message: expect.stringMatching(/^@certbound\/test-transport: .*httpsProxy/),
+      }),
+    );
+    expect(() => proxyRoutes({ httpProxy: "http://[bad" }, PKG)).toThrow(
       expect.objectContaining({ code: "invalid_options" }),
     );
   });
@@ -111,5 +127,32 @@ describe("proxyEnvironmentFromProcess", () => {
         NO_PROXY: "x.test",
       }),
     ).toEqual({ httpsProxy: "http://lower:1", httpProxy: "http://upper:2", noProxy: "x.test" });
+  });
+});
+
+describe("resolveProxyOption", () => {
+  it("means no proxy for false or nothing, and validates an explicit environment", () => {
+    expect(resolveProxyOption(undefined, PKG)).toBeUndefined();
+    expect(resolveProxyOption(false, PKG)).toBeUndefined();
+    expect(resolveProxyOption({ httpsProxy: "proxy.corp:3128" }, PKG)?.httpsProxy?.host).toBe(
+      "proxy.corp:3128",
+    );
+    expect(() => resolveProxyOption({ httpProxy: "ftp://proxy" }, PKG)).toThrow(
+      expect.objectContaining({ code: "invalid_options", message: expect.stringContaining(PKG) }),
+    );
+  });
+
+  it("reads the process environment for true", () => {
+    const saved = { https_proxy: process.env.https_proxy, HTTPS_PROXY: process.env.HTTPS_PROXY };
+    try {
+      delete process.env.https_proxy;
+      process.env.HTTPS_PROXY = "http://from-env.test:3128";
+      expect(resolveProxyOption(true, PKG)?.httpsProxy?.host).toBe("from-env.test:3128");
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });

@@ -1,9 +1,23 @@
-import { abortedError, CertboundError, type Clock } from "@certbound/core";
+import { abortedError, type Clock } from "../clock";
+import { CertboundError } from "../errors";
 
 /**
  * One attempt's cancellation: fires on the caller's AbortSignal or when `timeoutMs` passes on the
  * injected clock (so tests drive timeouts with a test clock instead of waiting), and remembers
- * which of the two it was, because the HTTP client reports both as the same abort.
+ * which of the two it was, because an HTTP client reports both as the same abort.
+ *
+ * @example
+ * ```ts
+ * const attempt = new Attempt(clock, request.timeoutMs, request.signal);
+ * try {
+ *   const response = await attempt.race(client.request({ signal: attempt.signal }), (late) => late.body.destroy());
+ *   return await readResponse(response);
+ * } catch (error) {
+ *   throw attempt.failure(endpoint) ?? mapTransportError(error, { endpoint, withCertificate });
+ * } finally {
+ *   attempt.dispose();
+ * }
+ * ```
  */
 export class Attempt {
   readonly #controller = new AbortController();
@@ -22,6 +36,11 @@ export class Attempt {
     this.#timeoutMs = timeoutMs;
     // Nobody may be racing when the attempt is cancelled: never an unhandled rejection.
     this.#cancelled.catch(() => {});
+    if (outer?.aborted) {
+      // A signal that has already fired never fires again: the attempt is over before it starts.
+      this.#fire("aborted");
+      return;
+    }
     outer?.addEventListener("abort", this.#onAbort, { once: true });
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       clock.sleep(Math.max(0, timeoutMs), this.#timer.signal).then(
@@ -47,9 +66,9 @@ export class Attempt {
   }
 
   /**
-   * Settles like `work`, or rejects as soon as the attempt is cancelled: undici defers an abort
-   * until a connection is ready, so a stalled TLS handshake would otherwise outlive the timeout.
-   * A result that arrives after cancellation goes to `discard`, so nothing leaks.
+   * Settles like `work`, or rejects as soon as the attempt is cancelled, even when the client defers
+   * an abort until a connection is ready (undici does): a stalled TLS handshake must not outlive
+   * the timeout. A result that arrives after cancellation goes to `discard`, so nothing leaks.
    */
   race<T>(work: Promise<T>, discard: (late: T) => void): Promise<T> {
     if (this.#reason) {

@@ -1,6 +1,5 @@
 import { BlockList, isIP } from "node:net";
-import { invalidOptions } from "@certbound/core";
-import { PACKAGE } from "./package-name";
+import { invalidOptions } from "../errors";
 
 /**
  * Proxy settings in the shape of the `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` environment
@@ -25,7 +24,15 @@ export interface ProxyEnvironment {
   readonly noProxy?: string | undefined;
 }
 
-/** Proxy settings after validation. */
+/**
+ * Proxy settings after validation, ready for {@link proxyFor}.
+ *
+ * @example
+ * ```ts
+ * const routes: ProxyRoutes = proxyRoutes({ httpsProxy: "http://proxy.corp:3128" }, "my-transport");
+ * routes.bypass("example.com", 443); // false
+ * ```
+ */
 export interface ProxyRoutes {
   readonly httpsProxy: URL | undefined;
   readonly httpProxy: URL | undefined;
@@ -68,7 +75,7 @@ export function isAlwaysDirect(hostname: string): boolean {
  *
  * @example
  * ```ts
- * const routes = proxyRoutes(proxyEnvironmentFromProcess());
+ * const routes = proxyRoutes(proxyEnvironmentFromProcess(), "@my-scope/my-transport");
  * ```
  */
 export function proxyEnvironmentFromProcess(env: NodeJS.ProcessEnv = process.env): ProxyEnvironment {
@@ -81,19 +88,37 @@ export function proxyEnvironmentFromProcess(env: NodeJS.ProcessEnv = process.env
 
 /**
  * Validates proxy settings once, eagerly, so a typo fails at construction with a clear message.
+ * `packageName` prefixes the `invalid_options` message, so it says which package was misconfigured.
  *
  * @example
  * ```ts
- * const routes = proxyRoutes({ httpsProxy: "http://127.0.0.1:3128" });
+ * const routes = proxyRoutes({ httpsProxy: "http://127.0.0.1:3128" }, "@my-scope/my-transport");
  * proxyFor(new URL("https://example.com/"), routes); // URL of the proxy
  * ```
  */
-export function proxyRoutes(environment: ProxyEnvironment): ProxyRoutes {
+export function proxyRoutes(environment: ProxyEnvironment, packageName: string): ProxyRoutes {
   return {
-    httpsProxy: proxyUrl(environment.httpsProxy, "httpsProxy"),
-    httpProxy: proxyUrl(environment.httpProxy, "httpProxy"),
+    httpsProxy: proxyUrl(environment.httpsProxy, "httpsProxy", packageName),
+    httpProxy: proxyUrl(environment.httpProxy, "httpProxy", packageName),
     bypass: parseNoProxy(environment.noProxy ?? ""),
   };
+}
+
+/**
+ * Turns a transport's `proxy` option into routes: `true` reads the environment now, an object is
+ * used as given, `false` or absent means no proxy at all.
+ *
+ * @example
+ * ```ts
+ * const routes = resolveProxyOption(options.proxy, "@my-scope/my-transport"); // undefined: always direct
+ * ```
+ */
+export function resolveProxyOption(
+  option: boolean | ProxyEnvironment | undefined,
+  packageName: string,
+): ProxyRoutes | undefined {
+  if (option === true) return proxyRoutes(proxyEnvironmentFromProcess(), packageName);
+  return typeof option === "object" ? proxyRoutes(option, packageName) : undefined;
 }
 
 /**
@@ -112,18 +137,18 @@ export function proxyFor(url: URL, routes: ProxyRoutes): URL | undefined {
   return routes.bypass(unbracket(url.hostname.toLowerCase()), port) ? undefined : proxy;
 }
 
-function proxyUrl(value: string | undefined, name: string): URL | undefined {
+function proxyUrl(value: string | undefined, name: string, packageName: string): URL | undefined {
   if (value === undefined || value.trim() === "") return undefined;
   let url: URL;
   try {
     // Like curl, accept "host:port" without a scheme as an HTTP proxy.
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
   } catch {
-    throw invalidOptions(PACKAGE, `proxy.${name} is not a URL. Use the form http://host:port.`);
+    throw invalidOptions(packageName, `proxy.${name} is not a URL. Use the form http://host:port.`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw invalidOptions(
-      PACKAGE,
+      packageName,
       `proxy.${name} must be an http:// or https:// proxy URL, got a ${url.protocol} URL.`,
     );
   }

@@ -3,7 +3,14 @@ import { request as httpsRequest } from "node:https";
 import type { LookupFunction, Socket } from "node:net";
 import type { SecureContext } from "node:tls";
 
-/** How to reach a proxy. */
+/**
+ * How {@link openTunnel} reaches a proxy.
+ *
+ * @example
+ * ```ts
+ * const options: TunnelOptions = { timeoutMs: 10_000, signal: cancel.signal };
+ * ```
+ */
 export interface TunnelOptions {
   /** Trust for an `https://` proxy. */
   readonly secureContext?: SecureContext | undefined;
@@ -14,13 +21,30 @@ export interface TunnelOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** Error code of a CONNECT answered with anything but 2xx. */
+/**
+ * Error code of a CONNECT answered with anything but 2xx. {@link mapTransportError} turns it into a
+ * `network_error` that tells the user to check the proxy.
+ *
+ * @example
+ * ```ts
+ * if ((error as { code?: string }).code === PROXY_REFUSED) console.warn("the proxy said no");
+ * ```
+ */
 export const PROXY_REFUSED = "ERR_CERTBOUND_PROXY_REFUSED";
 
 /**
  * Opens a CONNECT tunnel to `authority` (`host:port`) through `proxy` and resolves with the raw
  * socket, ready for TLS (or plain HTTP) to the target. Credentials in the proxy URL become a
- * `Proxy-Authorization: Basic` header; they never appear in an error.
+ * `Proxy-Authorization: Basic` header; they never appear in an error. Fails with code
+ * {@link PROXY_REFUSED} on a non-2xx answer and `ETIMEDOUT` when the proxy stays silent.
+ *
+ * @example
+ * ```ts
+ * const socket = await openTunnel(new URL("http://proxy.corp:3128"), "login.microsoftonline.com:443", {
+ *   timeoutMs: 10_000,
+ * });
+ * const tls = connect({ socket, servername: "login.microsoftonline.com" });
+ * ```
  */
 export function openTunnel(proxy: URL, authority: string, options: TunnelOptions): Promise<Socket> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,55 @@
+import { CertboundError } from "../errors";
+import { endpointOf } from "../send-with-retry";
+import type { HttpRequest } from "../transport";
+import { parsePinnedThumbprint } from "./server-pin";
+
+/**
+ * Where a request goes, checked before any connection is made.
+ *
+ * @example
+ * ```ts
+ * const { endpoint, url, pin }: RequestTarget = parseRequestTarget(request, "@my-scope/my-transport");
+ * ```
+ */
+export interface RequestTarget {
+  /** The URL without its query string (which may carry identifiers): safe for messages and logs. */
+  readonly endpoint: string;
+  /** The parsed URL, `http:` or `https:`. */
+  readonly url: URL;
+  /** The normalised server pin (lower-case hex), when the request has one. */
+  readonly pin: string | undefined;
+}
+
+/**
+ * Parses a request's URL and pin. A URL that does not parse or is not `http:`/`https:` fails with
+ * `network_error` (message prefixed with `packageName`); a malformed pin with
+ * `tls_handshake_failed`.
+ *
+ * @example
+ * ```ts
+ * async send(request) {
+ *   if (request.signal?.aborted) throw abortedError(request.signal);
+ *   const { endpoint, url, pin } = parseRequestTarget(request, "@my-scope/my-transport");
+ *   // ...
+ * }
+ * ```
+ */
+export function parseRequestTarget(
+  request: Pick<HttpRequest, "url" | "pinnedServerThumbprint">,
+  packageName: string,
+): RequestTarget {
+  const endpoint = endpointOf(String(request.url));
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch (cause) {
+    throw new CertboundError("network_error", `${packageName}: "${endpoint}" is not a valid URL.`, { cause });
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new CertboundError(
+      "network_error",
+      `${packageName}: only http: and https: URLs are supported, got ${url.protocol}`,
+    );
+  }
+  return { endpoint, url, pin: parsePinnedThumbprint(request.pinnedServerThumbprint, endpoint) };
+}
