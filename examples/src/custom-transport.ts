@@ -1,7 +1,8 @@
-// A small reference HttpTransport on node:https / node:http, used only by core's own tests. It
-// shows the contract is implementable with nothing but Node and the transport kit, and keeps the
-// conformance suite honest without depending on an adapter package. No proxy support (declared to
-// the suite).
+// A transport of your own on node:https / node:http, built from @certbound/core/transport-kit:
+// per-certificate pools, pinning, timeouts on the injected clock and typed errors, with nothing but
+// Node. It passes the shared testHttpTransport conformance suite (core's tests run it there, so the
+// suite is checked against a transport that depends on no adapter package). No proxy support,
+// declared to the suite.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
@@ -15,7 +16,7 @@ import {
   type HttpResponse,
   type HttpTransport,
   systemClock,
-} from "../src/index";
+} from "@certbound/core";
 import {
   Attempt,
   BoundedPools,
@@ -29,7 +30,7 @@ import {
   poolSecureContext,
   readCappedBody,
   transportClosed,
-} from "../src/transport-kit/index";
+} from "@certbound/core/transport-kit";
 
 const PACKAGE = "node-https-transport";
 
