@@ -1,6 +1,7 @@
 // One build recipe for every package: ESM + CJS JavaScript and .d.ts/.d.cts types per entry.
 // Everything that is not a relative import stays external, so packages never bundle their
 // dependencies (or each other) and Node built-ins resolve at run time.
+import { rmSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dts } from "rollup-plugin-dts";
 import esbuild from "rollup-plugin-esbuild";
@@ -12,11 +13,14 @@ const isExternal = (id) =>
  * @param {Record<string, string>} entries output name -> source file, e.g. { index: "src/index.ts" }
  */
 export function packageConfig(entries) {
+  // The CLI builds these configs one after the other; emptying dist/ first keeps chunks of an
+  // earlier build from being packed and published.
+  const cleanDist = { name: "clean-dist", buildStart: () => rmSync("dist", { recursive: true, force: true }) };
   return [
     {
       input: entries,
       external: isExternal,
-      plugins: [esbuild({ target: "node20", tsconfig: "tsconfig.json" })],
+      plugins: [cleanDist, esbuild({ target: "node20", tsconfig: "tsconfig.json" })],
       output: [
         { dir: "dist", format: "es", entryFileNames: "[name].js", chunkFileNames: "chunks/[name]-[hash].js" },
         {
