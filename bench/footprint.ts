@@ -1,0 +1,198 @@
+// Install footprint: what `pnpm pack` would publish for each certbound package, and what
+// @azure/msal-node occupies once installed with its production dependencies.
+import { execFile } from "node:child_process";
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface PackedSize {
+  name: string;
+  /** Bytes of the .tgz. */
+  packed: number;
+  /** Bytes of the files in it. */
+  unpacked: number;
+  files: number;
+}
+
+export interface InstalledSize {
+  name: string;
+  /** Bytes of every file of the package and of its transitive production dependencies. */
+  bytes: number;
+  packages: { name: string; version: string; bytes: number }[];
+}
+
+export interface Footprint {
+  packages: PackedSize[];
+  /** core + credential-cert + http-undici: the install of an app using the certificate credential. */
+  certSet: { names: string[]; packed: number; unpacked: number; withDependencies: InstalledSize };
+  msalNode: InstalledSize;
+  method: string;
+}
+
+interface Manifest {
+  name: string;
+  version: string;
+  private?: boolean;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+const readManifest = (dir: string): Manifest =>
+  JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Manifest;
+
+/** The published (non-private) packages under packages/. */
+export function publishedPackageDirs(): string[] {
+  return readdirSync(join(root, "packages"))
+    .map((d) => join(root, "packages", d))
+    .filter((d) => existsSync(join(d, "package.json")) && !readManifest(d).private);
+}
+
+/** argv prefix running the pinned pnpm (as scripts/run.mjs gets it). */
+async function pnpmCommand(): Promise<string[]> {
+  const wanted = (readManifest(root) as Manifest & { packageManager: string }).packageManager.split("@")[1];
+  try {
+    if ((await run("pnpm", ["--version"])).stdout.trim() === wanted) return ["pnpm"];
+  } catch {
+    // not on PATH
+  }
+  return ["npx", "-y", `pnpm@${wanted}`];
+}
+
+/**
+ * The tarball `pnpm pack` makes for each published package (what `changeset publish` publishes
+ * here; scripts/check-packages.mjs budgets the same numbers): its size, and the sum of the sizes
+ * of the files in it as `tar -tzvf` lists them.
+ */
+export async function packedSizes(): Promise<PackedSize[]> {
+  const [pnpm = "pnpm", ...pre] = await pnpmCommand();
+  const out = mkdtempSync(join(tmpdir(), "certbound-footprint-"));
+  try {
+    const sizes: PackedSize[] = [];
+    for (const dir of publishedPackageDirs()) {
+      const before = new Set(readdirSync(out));
+      await run(pnpm, [...pre, "pack", "--pack-destination", out], { cwd: dir });
+      const tarball = readdirSync(out).find((f) => !before.has(f));
+      if (!tarball) throw new Error(`pnpm pack made no tarball in ${dir}`);
+      const { stdout } = await run("tar", ["-tzvf", join(out, tarball)], { maxBuffer: 16 * 1024 * 1024 });
+      // GNU tar: "-rw-r--r-- 0/0   1234 1985-10-26 08:15 package/dist/index.js"
+      const files = stdout
+        .split("\n")
+        .filter((l) => l.startsWith("-"))
+        .map((l) => Number(l.trim().split(/\s+/)[2]));
+      sizes.push({
+        name: readManifest(dir).name,
+        packed: statSync(join(out, tarball)).size,
+        unpacked: files.reduce((a, b) => a + b, 0),
+        files: files.length,
+      });
+    }
+    return sizes;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** The folder of `name` as Node would resolve it from `fromDir` (climbing node_modules folders). */
+function packageDir(name: string, fromDir: string): string | undefined {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, "node_modules", name);
+    if (existsSync(join(candidate, "package.json"))) return realpathSync(candidate);
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Sum of file sizes under `dir`, not following links and not entering nested node_modules. */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "node_modules") continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += folderBytes(path);
+    else if (entry.isFile()) total += lstatSync(path).size;
+  }
+  return total;
+}
+
+/**
+ * A package plus its transitive `dependencies` and `optionalDependencies` (not peers, not dev) as
+ * pnpm installed them: each one's folder is found the way Node resolves it (in pnpm's layout the
+ * dependencies sit next to the package in node_modules/.pnpm/<id>/node_modules), counted once.
+ */
+export function installedSize(
+  name: string,
+  fromDir: string,
+  skip: ReadonlySet<string> = new Set(),
+): InstalledSize {
+  const seen = new Map<string, { name: string; version: string; bytes: number }>();
+  const visit = (dep: string, from: string) => {
+    if (skip.has(dep)) return;
+    const dir = packageDir(dep, from);
+    if (!dir) {
+      throw new Error(`${dep} (needed by ${from}) is not installed: run pnpm install`);
+    }
+    if (seen.has(dir)) return;
+    const manifest = readManifest(dir);
+    seen.set(dir, { name: manifest.name, version: manifest.version, bytes: folderBytes(dir) });
+    for (const child of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) {
+      visit(child, dir);
+    }
+  };
+  visit(name, fromDir);
+  const packages = [...seen.values()].sort((a, b) => b.bytes - a.bytes);
+  return { name, bytes: packages.reduce((sum, p) => sum + p.bytes, 0), packages };
+}
+
+export async function measureFootprint(): Promise<Footprint> {
+  const packages = await packedSizes();
+  const names = ["@certbound/core", "@certbound/credential-cert", "@certbound/http-undici"];
+  const set = packages.filter((p) => names.includes(p.name));
+  if (set.length !== names.length) throw new Error(`missing packages among ${names.join(", ")}`);
+  // The set's third-party runtime dependencies (node-forge), installed like msal-node's; the
+  // peer dependency undici is the app's own choice (msal-node uses Node's built-in fetch instead).
+  const thirdParty = new Set<string>();
+  for (const n of names) {
+    const manifest = readManifest(join(root, "packages", n.replace("@certbound/", "")));
+    for (const dep of Object.keys(manifest.dependencies ?? {}))
+      if (!dep.startsWith("@certbound/")) thirdParty.add(dep);
+  }
+  const depSizes = [...thirdParty].map((dep) =>
+    installedSize(dep, join(root, "packages", "credential-cert")),
+  );
+  const unpacked = set.reduce((s, p) => s + p.unpacked, 0);
+  const withDependencies: InstalledSize = {
+    name: "core + credential-cert + http-undici + runtime dependencies",
+    bytes: unpacked + depSizes.reduce((s, d) => s + d.bytes, 0),
+    packages: [
+      ...set.map((p) => ({ name: p.name, version: "workspace", bytes: p.unpacked })),
+      ...depSizes.flatMap((d) => d.packages),
+    ],
+  };
+  return {
+    packages,
+    certSet: { names, packed: set.reduce((s, p) => s + p.packed, 0), unpacked, withDependencies },
+    msalNode: installedSize("@azure/msal-node", join(root, "bench")),
+    method:
+      "certbound: `pnpm pack` per package (packed = .tgz bytes, unpacked = sum of the sizes of the files in it). " +
+      "Installed sizes: the package and its transitive dependencies + optionalDependencies (no peers, no dev), " +
+      "each folder resolved like Node does from node_modules/.pnpm and counted once, summing the sizes of its files " +
+      "(nested node_modules excluded).",
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await measureFootprint(), null, 2));
+}

@@ -1,0 +1,279 @@
+// Turns the workers' measurements into the printed table, the target verdicts and latest.json.
+import type { CacheHitStats } from "./cache-hit";
+import type { Footprint } from "./footprint";
+import type { CacheHitResult, CertboundResult, FlowId, MsalResult, StampedeResult } from "./result-types";
+
+export interface Row {
+  section: string;
+  measure: string;
+  certbound: string;
+  msalNode: string;
+  ratio: string;
+  note: string;
+}
+
+export interface Target {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const fixed = (n: number, digits = 1) =>
+  n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const kb = (bytes: number) => `${fixed(bytes / 1024)} KiB`;
+const times = (x: number) => (x >= 100 ? `${int(x)}×` : `${fixed(x, x >= 10 ? 0 : 1)}×`);
+
+function rate(n: number): string {
+  return n >= 1e6 ? `${fixed(n / 1e6, 2)} M/s` : `${int(n)}/s`;
+}
+
+function latency(us: number): string {
+  return us >= 1000 ? `${fixed(us / 1000, 2)} ms` : `${fixed(us, 2)} µs`;
+}
+
+function hits(stats: CacheHitStats | undefined): string {
+  if (!stats) return "—";
+  return `${rate(stats.opsPerSecond)} (p50 ${latency(stats.p50Us)}, p99 ${latency(stats.p99Us)})`;
+}
+
+function stampede(s: StampedeResult | undefined): string {
+  if (!s) return "—";
+  const parts = [`${s.tokenRequests} token`, `${s.discoveryRequests} discovery`];
+  if (s.imdsV2Requests) parts.push(`${s.imdsV2Requests} IMDS v2 (platform metadata + issuecredential)`);
+  const failed = s.failedCallers ? `, ${s.failedCallers} callers failed` : "";
+  return `${parts.join(" + ")} requests, ${int(s.wallMs)} ms, ${s.distinctTokens} distinct token(s)${failed}`;
+}
+
+const FLOW_LABEL: Record<FlowId, string> = {
+  ccBearer: "confidential client, Bearer",
+  ccPop: "confidential client, mTLS PoP",
+  miBearer: "managed identity (IMDS), Bearer",
+  miPop: "managed identity (IMDS v2), mTLS PoP",
+};
+
+export function buildRows(c: CertboundResult, m: MsalResult, f: Footprint): Row[] {
+  const rows: Row[] = [];
+  const floorOne = c.floor.one.opsPerSecond;
+  const floorMany = c.floor.many.opsPerSecond;
+
+  // 1. cache hits
+  for (const flow of ["ccBearer", "miBearer", "ccPop", "miPop"] as const) {
+    const ours = c.cacheHits[flow];
+    const theirs = m.cacheHits[flow];
+    for (const size of ["one", "many"] as const) {
+      const a: CacheHitResult | undefined = ours?.[size];
+      const b: CacheHitResult | undefined = theirs?.[size];
+      if (!a) continue;
+      const floor = a.floorOpsPerSecond ?? (size === "one" ? floorOne : floorMany);
+      const keyNote =
+        b && b.keys !== a.keys
+          ? ` — msal-node with ${int(b.keys)} keys (${b.fill.method}, ${int(b.fill.ms)} ms)`
+          : "";
+      const fillNote =
+        size === "many" && b?.keys === a.keys ? ` — msal-node cache loaded by ${b.fill.method}` : "";
+      rows.push({
+        section: "1. cache hit",
+        measure: `${FLOW_LABEL[flow]}, ${int(a.keys)} cached key${a.keys === 1 ? "" : "s"}`,
+        certbound: hits(a),
+        msalNode: b ? hits(b) : "— (no PoP in msal-node)",
+        ratio: b ? times(a.opsPerSecond / b.opsPerSecond) : "",
+        note:
+          `${fixed(floor / a.opsPerSecond)}× slower than the floor (${rate(floor)} in the same rounds)` +
+          (size === "many" && ours
+            ? `; ${fixed(ours.one.opsPerSecond / a.opsPerSecond, 2)}× slower than 1 key`
+            : "") +
+          keyNote +
+          fillNote,
+      });
+    }
+  }
+  for (const size of ["one", "many"] as const) {
+    const keys = size === "one" ? 1 : (c.cacheHits.ccBearer?.many.keys ?? 0);
+    rows.push({
+      section: "1. cache hit",
+      measure: `floor: awaited Map.get + expiry check, ${int(keys)} key${keys === 1 ? "" : "s"}`,
+      certbound: hits(c.floor[size]),
+      msalNode: "",
+      ratio: "",
+      note: "the physical floor, in the same rounds as the next row",
+    });
+    rows.push({
+      section: "1. cache hit",
+      measure: `core token manager alone (synthetic source), ${int(keys)} key${keys === 1 ? "" : "s"}`,
+      certbound: hits(c.coreTokenManager[size]),
+      msalNode: "",
+      ratio: "",
+      note: `${fixed(c.floor[size].opsPerSecond / c.coreTokenManager[size].opsPerSecond)}× slower than the floor`,
+    });
+  }
+
+  // 2. cold stampede
+  for (const flow of ["ccBearer", "miBearer", "ccPop", "miPop"] as const) {
+    const a = c.stampede[flow];
+    const b = m.stampede[flow];
+    if (!a) continue;
+    rows.push({
+      section: "2. cold stampede",
+      measure: `${int(a.callers)} concurrent first calls, ${FLOW_LABEL[flow]}`,
+      certbound: stampede(a),
+      msalNode: b ? stampede(b) : "— (no PoP in msal-node)",
+      ratio: b
+        ? `${times((b.tokenRequests + b.discoveryRequests) / Math.max(1, a.tokenRequests + a.discoveryRequests))} fewer requests, ${times(b.wallMs / a.wallMs)} faster`
+        : "",
+      note: flow === "miPop" ? "includes RSA-2048 key generation and the binding certificate" : "",
+    });
+  }
+
+  // 3. resource calls
+  for (const r of c.resourceCalls) {
+    rows.push({
+      section: "3. resource calls",
+      measure: `${int(r.calls)} ${r.mode} calls (${r.inFlight} in flight), ${r.transport}`,
+      certbound: `${int(r.callsPerSecond)} calls/s, ${r.handshakes} TLS handshake${r.handshakes === 1 ? "" : "s"}`,
+      msalNode: "",
+      ratio: "",
+      note: `${int(r.wallMs)} ms, ${int(r.resourceRequests)} requests seen by the resource`,
+    });
+  }
+
+  // 4. managed-identity PoP cold start
+  const cold = c.coldStart.medianMs;
+  const parts: [string, number, string][] = [
+    ["getplatformmetadata request", cold.platformMetadata, ""],
+    ["RSA-2048 key generation", cold.keyGeneration, "key provider, off the main thread"],
+    [
+      "CSR",
+      cold.csr,
+      `gap between key and issuecredential; buildCsr alone ${fixed(c.coldStart.buildCsrAloneMs, 2)} ms`,
+    ],
+    ["issuecredential request", cold.issueCredential, ""],
+    ["certificate checks", cold.certificate, "gap between issuecredential and the token request"],
+    ["mTLS token request", cold.token, "includes the TLS handshake with the new certificate"],
+    ["other", cold.other, "cache, single-flight, result"],
+    ["total", cold.total, `median of ${c.coldStart.runs} cold starts`],
+  ];
+  for (const [name, ms, note] of parts) {
+    rows.push({
+      section: "4. MI PoP cold start",
+      measure: name,
+      certbound: `${fixed(ms, 1)} ms`,
+      msalNode: "",
+      ratio: "",
+      note,
+    });
+  }
+
+  // 5. memory
+  for (const flow of ["ccBearer", "miBearer"] as const) {
+    const a = c.memory[flow];
+    const b = m.memory[flow];
+    if (!a) continue;
+    const entries = (r: typeof a) =>
+      `${int(r.bytesPerEntry)} B (${int(r.entries)} tokens of ${int(r.tokenChars)} chars)`;
+    rows.push({
+      section: "5. memory",
+      measure: `heap growth per cached token, ${FLOW_LABEL[flow]}`,
+      certbound: entries(a),
+      msalNode: b ? entries(b) : "— (only a deserialized cache fits the time budget; see README)",
+      ratio: b ? `${fixed(b.bytesPerEntry / a.bytesPerEntry, 2)}×` : "",
+      note: b ? "ratio > 1: certbound uses less" : "",
+    });
+  }
+
+  // 6. footprint
+  for (const p of f.packages) {
+    rows.push({
+      section: "6. footprint",
+      measure: p.name,
+      certbound: `${kb(p.packed)} packed, ${kb(p.unpacked)} unpacked (${p.files} files)`,
+      msalNode: "",
+      ratio: "",
+      note: "",
+    });
+  }
+  rows.push({
+    section: "6. footprint",
+    measure: `${f.certSet.names.map((n) => n.replace("@certbound/", "")).join(" + ")} vs @azure/msal-node`,
+    certbound: `${kb(f.certSet.packed)} packed, ${kb(f.certSet.unpacked)} unpacked`,
+    msalNode: `${kb(f.msalNode.bytes)} installed (${f.msalNode.packages.length} packages)`,
+    ratio: `${fixed((f.certSet.unpacked / f.msalNode.bytes) * 100)}%`,
+    note: "certbound packages only",
+  });
+  const deps = f.certSet.withDependencies;
+  rows.push({
+    section: "6. footprint",
+    measure: "the same set with its runtime dependencies vs @azure/msal-node with its",
+    certbound: `${kb(deps.bytes)} installed (${deps.packages.map((p) => p.name).join(", ")})`,
+    msalNode: `${kb(f.msalNode.bytes)} installed`,
+    ratio: `${fixed((deps.bytes / f.msalNode.bytes) * 100)}%`,
+    note: "undici is a peer dependency (the app's choice) and not counted",
+  });
+  return rows;
+}
+
+export function evaluateTargets(c: CertboundResult, m: MsalResult, f: Footprint): Target[] {
+  const targets: Target[] = [];
+  for (const flow of ["ccBearer", "miBearer"] as const) {
+    const a = c.cacheHits[flow]?.one;
+    const b = m.cacheHits[flow]?.one;
+    if (a && b) {
+      const x = a.opsPerSecond / b.opsPerSecond;
+      targets.push({
+        target: `cache hit ≥ 50× msal-node, 1 key, ${FLOW_LABEL[flow]}`,
+        measured: times(x),
+        met: x >= 50,
+      });
+    }
+  }
+  for (const flow of ["ccBearer", "miBearer", "ccPop", "miPop"] as const) {
+    const hit = c.cacheHits[flow];
+    if (!hit) continue;
+    const floor = (hit.one.floorOpsPerSecond ?? c.floor.one.opsPerSecond) / hit.one.opsPerSecond;
+    targets.push({
+      target: `cache hit within 3× of the awaited Map, 1 key, ${FLOW_LABEL[flow]}`,
+      measured: `${fixed(floor)}× slower`,
+      met: floor <= 3,
+    });
+    const scale = hit.one.opsPerSecond / hit.many.opsPerSecond;
+    targets.push({
+      target: `cache hit with ${int(hit.many.keys)} keys within 1.5× of 1 key, ${FLOW_LABEL[flow]}`,
+      measured: `${fixed(scale, 2)}×`,
+      met: scale <= 1.5,
+    });
+  }
+  for (const flow of ["ccBearer", "miBearer", "ccPop", "miPop"] as const) {
+    const s = c.stampede[flow];
+    if (!s) continue;
+    targets.push({
+      target: `stampede: exactly 1 identity-provider token request, no discovery, ${FLOW_LABEL[flow]}`,
+      measured: `${s.tokenRequests} token, ${s.discoveryRequests} discovery${s.failedCallers ? `, ${s.failedCallers} failed` : ""}`,
+      met:
+        s.tokenRequests === 1 && s.discoveryRequests === 0 && s.failedCallers === 0 && s.distinctTokens === 1,
+    });
+  }
+  for (const r of c.resourceCalls.filter((x) => !x.transport.includes("reference"))) {
+    const limit = r.mode === "sequential" ? 1 : r.inFlight;
+    targets.push({
+      target: `${r.transport} ${r.mode}: ${r.mode === "sequential" ? "1 TLS handshake" : `≤ ${r.inFlight} TLS handshakes`}`,
+      measured: `${r.handshakes}`,
+      met: r.handshakes <= limit,
+    });
+  }
+  const share = f.certSet.unpacked / f.msalNode.bytes;
+  targets.push({
+    target: "core + credential-cert + http-undici < 5% of msal-node's installed size",
+    measured: `${fixed(share * 100)}% (${fixed((f.certSet.withDependencies.bytes / f.msalNode.bytes) * 100)}% with node-forge)`,
+    met: share < 0.05,
+  });
+  return targets;
+}
+
+export function markdownTable(headers: string[], rows: string[][]): string {
+  const cell = (s: string) => s.replaceAll("|", "\\|");
+  return [
+    `| ${headers.join(" | ")} |`,
+    `|${headers.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
+  ].join("\n");
+}
