@@ -52,6 +52,7 @@ if (task === "test") {
   const p = prepare();
   p("lint", "exec", "biome", "check", ".");
   p("typecheck", "exec", "tsc", "-p", "tsconfig.json", "--noEmit");
+  p("packages", "exec", "node", "scripts/check-packages.mjs");
   mkdirSync(join(root, ".ci/out"), { recursive: true });
   const [cmd, ...pre] = pnpm();
   const status = run(cmd, [

@@ -1,7 +1,8 @@
 import { rmSync, writeFileSync } from "node:fs";
+import type { Emulator, ManagedIdentityInfo, ManagedIdentitySourceName } from "@certbound/emulator";
+// The published CLI loads the library entry instead of bundling a second copy of it.
+import { startEmulator } from "@certbound/emulator";
 import { type CliOptions, parseCliArgs, USAGE } from "./cli-options";
-import { startEmulator } from "./start-emulator";
-import type { Emulator, ManagedIdentityInfo, ManagedIdentitySourceName } from "./types";
 
 const SOURCES: readonly ManagedIdentitySourceName[] = [
   "imds",
