@@ -29,7 +29,8 @@ export class LruMap<K, V> {
   get(key: K): V | undefined {
     const slot = this.#map.get(key);
     if (slot === undefined) return undefined;
-    slot.used = true;
+    // Written only when it changes: hits on hot entries then touch no memory.
+    if (!slot.used) slot.used = true;
     return slot.value;
   }
 
