@@ -6,6 +6,7 @@ import {
   createTokenManager,
   imdsRetryPolicy,
   invalidOptions,
+  LruMap,
   MTLS_POP_TOKEN_TYPE,
   type RetryPolicy,
   type SourceRequest,
@@ -197,6 +198,17 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   const cacheAuthority = `${source.name}:${source.endpoint}`;
   const certKey = certificateCacheKey(identity, resolved.imdsEndpoint);
   let closed = false;
+  // Apps ask for the same few resources over and over: keep their normalised scope lists, so a
+  // cache hit neither re-parses the resource nor builds a new key string.
+  const scopesByResource = new LruMap<string, { bearer: readonly string[]; pop: readonly string[] }>(1000);
+  const scopesFor = (input: unknown) => {
+    const known = typeof input === "string" ? scopesByResource.get(input) : undefined;
+    if (known) return known;
+    const resource = normalizeResource(input);
+    const scopes = { bearer: [resource], pop: [scopeForResource(resource)] };
+    scopesByResource.set(input as string, scopes);
+    return scopes;
+  };
 
   const ensureOpen = () => {
     if (closed) {
@@ -208,7 +220,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
     async acquireToken(request) {
       ensureOpen();
       const checked = checkRequest(request);
-      const resource = normalizeResource(checked.resource);
+      const scopes = scopesFor(checked.resource);
       if (checked.mtlsProofOfPossession === true) {
         if (source.name !== "imds") {
           throw new CertboundError(
@@ -220,7 +232,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
         return manager.acquireToken({
           clientId: cacheClientId,
           authority: cacheAuthority,
-          scopes: [scopeForResource(resource)],
+          scopes: scopes.pop,
           tokenType: MTLS_POP_TOKEN_TYPE,
           x5tS256: current?.binding.x5tS256,
           forceRefresh: checked.forceRefresh,
@@ -234,7 +246,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
       return manager.acquireToken({
         clientId: cacheClientId,
         authority: cacheAuthority,
-        scopes: [resource],
+        scopes: scopes.bearer,
         tokenType: "Bearer",
         forceRefresh: checked.forceRefresh,
         claims: checked.claims,
