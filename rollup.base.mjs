@@ -15,7 +15,10 @@ const isExternal = (id) =>
 export function packageConfig(entries) {
   // The CLI builds these configs one after the other; emptying dist/ first keeps chunks of an
   // earlier build from being packed and published.
-  const cleanDist = { name: "clean-dist", buildStart: () => rmSync("dist", { recursive: true, force: true }) };
+  const cleanDist = {
+    name: "clean-dist",
+    buildStart: () => rmSync("dist", { recursive: true, force: true }),
+  };
   return [
     {
       input: entries,
