@@ -34,6 +34,16 @@ beforeAll(async () => {
   bearer = await app.acquireTokenForClient({ scopes: [`${emu.resourceUrl}/.default`] });
   app.close();
 });
+/** The typed error a call fails with; fails the test if the call succeeds. */
+async function failure(call: Promise<unknown>): Promise<Error & { code: string; status?: number }> {
+  const outcome = await call.then(
+    () => undefined,
+    (error: unknown) => error as Error & { code: string; status?: number },
+  );
+  if (!outcome) throw new Error("expected the call to fail");
+  return outcome;
+}
+
 afterAll(async () => {
   await transport?.close();
   await emu?.close();
@@ -75,9 +85,9 @@ describe("ResourceCaller", () => {
 
   it("turns a call with another certificate into binding_certificate_mismatch, naming both thumbprints", async () => {
     const other = ca.issue({ commonName: "someone else" });
-    const error = await new ResourceCaller({ transport })
-      .call(pop, `${emu.resourceUrl}/echo`, { clientIdentity: other })
-      .catch((e: unknown) => e as Error & { code: string; status: number });
+    const error = await failure(
+      new ResourceCaller({ transport }).call(pop, `${emu.resourceUrl}/echo`, { clientIdentity: other }),
+    );
     expect(error.code).toBe("binding_certificate_mismatch");
     expect(error.status).toBe(401);
     expect(error.message).toContain(other.x5tS256);
@@ -87,9 +97,7 @@ describe("ResourceCaller", () => {
   });
 
   it("explains a Bearer token sent without any client certificate", async () => {
-    const error = await new ResourceCaller({ transport })
-      .call(bearer, `${emu.resourceUrl}/echo`)
-      .catch((e: unknown) => e as Error & { code: string });
+    const error = await failure(new ResourceCaller({ transport }).call(bearer, `${emu.resourceUrl}/echo`));
     expect(error.code).toBe("resource_unauthorized");
     expect(error.message).toContain("no TLS client certificate was presented");
   });
