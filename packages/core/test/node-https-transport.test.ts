@@ -5,7 +5,8 @@ import { testHttpTransport } from "../src/testing/index";
 // The reference transport has no proxy support; the suite checks that it then always goes direct.
 testHttpTransport(
   "node:https reference",
-  ({ clock, lookup }) => createNodeHttpsTransport({ clock, lookup }),
+  ({ clock, lookup, maxIdentities }) =>
+    createNodeHttpsTransport({ clock, lookup, ...(maxIdentities ? { maxPools: maxIdentities } : {}) }),
   {
     capabilities: { proxy: false },
   },

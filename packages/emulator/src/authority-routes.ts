@@ -1,16 +1,14 @@
 import { checkClientAssertion } from "./client-assertion";
 import type { EmulatorContext, Route, Router } from "./context";
-import { type EntraError, entraContext, entraErrorReply, entraErrors } from "./entra-errors";
+import { entraContext, entraErrorReply, entraErrors } from "./entra-errors";
 import {
-  isEntraError,
+  entraFaultReply,
+  grantToken,
   isTenantIndependent,
-  repeatedParameter,
-  resolveScope,
-  resolveTenant,
+  openTokenRequest,
   tokenPathTenant,
 } from "./entra-token-request";
 import { type Exchange, json, type Reply } from "./exchange";
-import { entraTokenBody } from "./token-issuer";
 
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const OPENID_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration\/?$/;
@@ -23,8 +21,7 @@ export function authorityRouter(ctx: EmulatorContext): Router {
     const entra = (endpoint: Route["endpoint"], handle: () => Reply): Route => ({
       endpoint,
       handle,
-      faultReply: (status) =>
-        entraErrorReply(entraErrors.injected(status), entraContext(exchange, ctx.now())),
+      faultReply: entraFaultReply(ctx, exchange),
     });
     const tenant = tokenPathTenant(exchange.lowerPath, exchange.path);
     if (tenant !== undefined) return entra("token", () => bearerToken(ctx, exchange, tenant));
@@ -45,15 +42,9 @@ export function authorityRouter(ctx: EmulatorContext): Router {
 }
 
 function bearerToken(ctx: EmulatorContext, exchange: Exchange, tenantSegment: string): Reply {
-  const entra = entraContext(exchange, ctx.now());
-  const fail = (e: EntraError) => entraErrorReply(e, entra);
-  if (exchange.method !== "POST") return fail(entraErrors.postOnly(exchange.method));
-  const tenant = resolveTenant(ctx, tenantSegment);
-  if (isEntraError(tenant)) return fail(tenant);
-  // A body that is not a form is, to Entra, a request without parameters.
-  const form = exchange.form ?? new URLSearchParams();
-  const repeated = repeatedParameter(form);
-  if (repeated) return fail(entraErrors.repeatedParameter(repeated));
+  const opened = openTokenRequest(ctx, exchange, tenantSegment);
+  if ("reply" in opened) return opened.reply;
+  const { fail, tenant, form } = opened;
 
   const grantType = form.get("grant_type");
   if (!grantType) return fail(entraErrors.missingParameter("grant_type"));
@@ -101,15 +92,14 @@ function bearerToken(ctx: EmulatorContext, exchange: Exchange, tenantSegment: st
   });
   if (assertionError) return fail(assertionError);
 
-  const resolved = resolveScope(scope, client.clientId, client.allowedScopes);
-  if (isEntraError(resolved)) return fail(resolved);
-  const minted = ctx.issuer.mint({
+  return grantToken(ctx, opened, {
     tenantId: client.tenantId,
-    audience: resolved.resource,
     appId: client.clientId,
     objectId: client.objectId,
+    allowedScopes: client.allowedScopes,
+    scope,
+    tokenType: "Bearer",
   });
-  return json(200, entraTokenBody(minted, "Bearer"), entra.headers);
 }
 
 function openidConfiguration(ctx: EmulatorContext, exchange: Exchange, tenant: string): Reply {

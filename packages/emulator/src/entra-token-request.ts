@@ -1,5 +1,13 @@
 import type { EmulatorContext } from "./context";
-import { type EntraError, entraErrors } from "./entra-errors";
+import {
+  type EntraContext,
+  type EntraError,
+  entraContext,
+  entraErrorReply,
+  entraErrors,
+} from "./entra-errors";
+import { type Exchange, json, type Reply } from "./exchange";
+import { entraTokenBody, type TokenSubject } from "./token-issuer";
 
 const TENANT_INDEPENDENT = new Set(["common", "organizations", "consumers"]);
 const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token\/?$/;
@@ -8,6 +16,62 @@ const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token\/?$/;
 export function tokenPathTenant(lowerPath: string, path: string): string | undefined {
   if (!TOKEN_PATH.test(lowerPath)) return undefined;
   return decodeURIComponent((path.match(TOKEN_PATH) as RegExpMatchArray)[1] as string);
+}
+
+/** A token request that passed the checks every Entra token endpoint makes before its own. */
+export interface OpenedTokenRequest {
+  readonly entra: EntraContext;
+  /** The Entra error reply for `e`, with this request's correlation and headers. */
+  readonly fail: (e: EntraError) => Reply;
+  readonly tenant: { readonly tenantId: string };
+  /** The form body; a body that is not a form is, to Entra, a request without parameters. */
+  readonly form: URLSearchParams;
+}
+
+/**
+ * The checks both Entra token endpoints (client assertion and mTLS) make first: POST only, a
+ * tenant Entra knows, no repeated parameter. Gives the error reply, or what the endpoint goes on with.
+ */
+export function openTokenRequest(
+  ctx: EmulatorContext,
+  exchange: Exchange,
+  tenantSegment: string,
+): OpenedTokenRequest | { readonly reply: Reply } {
+  const entra = entraContext(exchange, ctx.now());
+  const fail = (e: EntraError) => entraErrorReply(e, entra);
+  if (exchange.method !== "POST") return { reply: fail(entraErrors.postOnly(exchange.method)) };
+  const tenant = resolveTenant(ctx, tenantSegment);
+  if (isEntraError(tenant)) return { reply: fail(tenant) };
+  const form = exchange.form ?? new URLSearchParams();
+  const repeated = repeatedParameter(form);
+  if (repeated) return { reply: fail(entraErrors.repeatedParameter(repeated)) };
+  return { entra, fail, tenant, form };
+}
+
+/** What a token endpoint grants once the client is authenticated: a subject and the scope it asked for. */
+export interface TokenGrant extends Omit<TokenSubject, "audience"> {
+  /** The `scope` parameter, resolved to the token's audience. */
+  readonly scope: string;
+  /** Resources (or scopes) the subject may ask for; `undefined` for any. */
+  readonly allowedScopes: readonly string[] | undefined;
+  readonly tokenType: "Bearer" | "mtls_pop";
+}
+
+/**
+ * How both Entra token endpoints end: the scope resolved for the subject (or Entra's error for it),
+ * then a token minted for the scope's resource, in Entra's token body.
+ */
+export function grantToken(ctx: EmulatorContext, opened: OpenedTokenRequest, grant: TokenGrant): Reply {
+  const { scope, allowedScopes, tokenType, ...subject } = grant;
+  const resolved = resolveScope(scope, subject.appId, allowedScopes);
+  if (isEntraError(resolved)) return opened.fail(resolved);
+  const minted = ctx.issuer.mint({ ...subject, audience: resolved.resource });
+  return json(200, entraTokenBody(minted, tokenType), opened.entra.headers);
+}
+
+/** The `faultReply` of an Entra route: an injected fault in Entra's error shape. */
+export function entraFaultReply(ctx: EmulatorContext, exchange: Exchange): (status: number) => Reply {
+  return (status) => entraErrorReply(entraErrors.injected(status), entraContext(exchange, ctx.now()));
 }
 
 /** The canonical tenant id of the path's tenant, or the error Entra gives for it. */

@@ -2,7 +2,7 @@ import type { EmulatorContext, Route, Router } from "./context";
 import { checkCsr } from "./csr";
 import { type Exchange, hasMetadataHeader, json, type Reply } from "./exchange";
 import type { ManagedIdentity } from "./identities";
-import { managedIdentityToken } from "./managed-identity-token";
+import { imdsTokenBody, managedIdentityToken } from "./managed-identity-token";
 import { type IdentityParameter, selectIdentity } from "./select-identity";
 
 /** What real IMDS puts in `Server`; clients check it for `IMDS` to know they talk to IMDS. */
@@ -192,16 +192,7 @@ function v1Token(ctx: EmulatorContext, exchange: Exchange): Reply {
   if (!("identity" in selection)) return imdsError(selection.status, "invalid_request", selection.reason);
   const minted = managedIdentityToken(ctx, selection.identity, exchange.query.get("resource"));
   if ("error" in minted) return imdsError(400, minted.error, minted.description);
-  return json(200, {
-    access_token: minted.accessToken,
-    client_id: selection.identity.clientId,
-    expires_in: String(minted.lifetimeSeconds),
-    expires_on: String(minted.expiresOn),
-    ext_expires_in: String(minted.lifetimeSeconds),
-    not_before: String(minted.issuedAt),
-    resource: minted.resource,
-    token_type: "Bearer",
-  });
+  return json(200, imdsTokenBody(minted, selection.identity.clientId));
 }
 
 function compute(ctx: EmulatorContext, exchange: Exchange): Reply {

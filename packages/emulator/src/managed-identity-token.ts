@@ -8,6 +8,33 @@ export interface ManagedIdentityToken extends MintedToken {
 }
 
 /**
+ * The token body of IMDS (v1), and of Azure Arc, which answers like IMDS: every number as a string.
+ */
+export function imdsTokenBody(minted: ManagedIdentityToken, clientId: string): Record<string, string> {
+  return {
+    access_token: minted.accessToken,
+    client_id: clientId,
+    expires_in: String(minted.lifetimeSeconds),
+    expires_on: String(minted.expiresOn),
+    ext_expires_in: String(minted.lifetimeSeconds),
+    not_before: String(minted.issuedAt),
+    resource: minted.resource,
+    token_type: "Bearer",
+  };
+}
+
+/** The short token body of App Service and Azure Machine Learning: no lifetime, `expires_on` a string. */
+export function shortTokenBody(minted: ManagedIdentityToken, clientId: string): Record<string, string> {
+  return {
+    access_token: minted.accessToken,
+    expires_on: String(minted.expiresOn),
+    resource: minted.resource,
+    token_type: "Bearer",
+    client_id: clientId,
+  };
+}
+
+/**
  * Mints a Bearer token for a managed identity and a `resource` (v1 style, no `/.default`). A
  * missing resource or a scope sent as resource is refused as real sources refuse it.
  */

@@ -1,17 +1,16 @@
 import type { X509Certificate } from "node:crypto";
 import { x5tS256 } from "@certbound/core";
 import type { EmulatorContext, Router } from "./context";
-import { type EntraError, entraContext, entraErrorReply, entraErrors } from "./entra-errors";
+import { type EntraError, entraErrors } from "./entra-errors";
 import {
-  isEntraError,
-  repeatedParameter,
-  resolveScope,
-  resolveTenant,
+  entraFaultReply,
+  grantToken,
+  openTokenRequest,
+  type TokenGrant,
   tokenPathTenant,
 } from "./entra-token-request";
-import { type Exchange, json, type Reply } from "./exchange";
+import type { Exchange, Reply } from "./exchange";
 import type { ManagedIdentity } from "./identities";
-import { entraTokenBody } from "./token-issuer";
 
 // protocol.md section 2: exactly these fields; client_info and claims optional.
 const REQUIRED = ["client_id", "grant_type", "scope", "token_type"] as const;
@@ -26,22 +25,15 @@ export function mtlsRouter(ctx: EmulatorContext): Router {
     return {
       endpoint: "mtlsToken",
       handle: () => popToken(ctx, exchange, tenant),
-      faultReply: (status) =>
-        entraErrorReply(entraErrors.injected(status), entraContext(exchange, ctx.now())),
+      faultReply: entraFaultReply(ctx, exchange),
     };
   };
 }
 
 function popToken(ctx: EmulatorContext, exchange: Exchange, tenantSegment: string): Reply {
-  const entra = entraContext(exchange, ctx.now());
-  const fail = (e: EntraError) => entraErrorReply(e, entra);
-  if (exchange.method !== "POST") return fail(entraErrors.postOnly(exchange.method));
-  const tenant = resolveTenant(ctx, tenantSegment);
-  if (isEntraError(tenant)) return fail(tenant);
-
-  const form = exchange.form ?? new URLSearchParams();
-  const repeated = repeatedParameter(form);
-  if (repeated) return fail(entraErrors.repeatedParameter(repeated));
+  const opened = openTokenRequest(ctx, exchange, tenantSegment);
+  if ("reply" in opened) return opened.reply;
+  const { fail, tenant, form } = opened;
   for (const name of CREDENTIAL_FIELDS) {
     if (form.has(name)) {
       return fail(
@@ -95,12 +87,7 @@ function popToken(ctx: EmulatorContext, exchange: Exchange, tenantSegment: strin
   if (!certificate) return fail(entraErrors.noClientCredential(true));
   const thumbprint = x5tS256(certificate.raw);
 
-  let subject: {
-    appId: string;
-    objectId: string;
-    allowedScopes: readonly string[] | undefined;
-    extra?: Record<string, unknown>;
-  };
+  let subject: Pick<TokenGrant, "appId" | "objectId" | "allowedScopes" | "extraClaims">;
   if (client) {
     if (!client.certificates.some((c) => c.raw.equals(certificate.raw))) {
       return fail(
@@ -116,21 +103,17 @@ function popToken(ctx: EmulatorContext, exchange: Exchange, tenantSegment: strin
       appId: mi.clientId,
       objectId: mi.objectId,
       allowedScopes: undefined,
-      extra: { xms_mirid: mi.resourceId },
+      extraClaims: { xms_mirid: mi.resourceId },
     };
   }
 
-  const resolved = resolveScope(form.get("scope") as string, subject.appId, subject.allowedScopes);
-  if (isEntraError(resolved)) return fail(resolved);
-  const minted = ctx.issuer.mint({
+  return grantToken(ctx, opened, {
+    ...subject,
     tenantId: tenant.tenantId,
-    audience: resolved.resource,
-    appId: subject.appId,
-    objectId: subject.objectId,
     boundTo: thumbprint,
-    ...(subject.extra ? { extraClaims: subject.extra } : {}),
+    scope: form.get("scope") as string,
+    tokenType: "mtls_pop",
   });
-  return json(200, entraTokenBody(minted, "mtls_pop"), entra.headers);
 }
 
 /** A managed identity authenticates with a certificate its machine's IMDS issued for it, still valid. */

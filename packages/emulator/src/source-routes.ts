@@ -4,7 +4,12 @@ import { join } from "node:path";
 import type { EmulatorContext, Route, Router } from "./context";
 import { type Exchange, hasMetadataHeader, json, type Reply } from "./exchange";
 import type { ManagedIdentity } from "./identities";
-import { type ManagedIdentityToken, managedIdentityToken } from "./managed-identity-token";
+import {
+  imdsTokenBody,
+  type ManagedIdentityToken,
+  managedIdentityToken,
+  shortTokenBody,
+} from "./managed-identity-token";
 import { type IdentityParameter, selectIdentity } from "./select-identity";
 import type { EndpointName } from "./types";
 
@@ -131,13 +136,7 @@ function appService(ctx: EmulatorContext, exchange: Exchange): Reply {
     fail(s, d),
   );
   if ("status" in minted) return minted;
-  return json(200, {
-    access_token: minted.accessToken,
-    expires_on: String(minted.expiresOn),
-    resource: minted.resource,
-    token_type: "Bearer",
-    client_id: selection.identity.clientId,
-  });
+  return json(200, shortTokenBody(minted, selection.identity.clientId));
 }
 
 function serviceFabric(ctx: EmulatorContext, exchange: Exchange): Reply {
@@ -161,9 +160,7 @@ function serviceFabric(ctx: EmulatorContext, exchange: Exchange): Reply {
     "msi_res_id",
   ]);
   if (!("identity" in selection)) return fail(selection.status, "InvalidIdentity", selection.reason);
-  const minted = tokenOrError(ctx, selection.identity, exchange.query.get("resource"), (s, e, d) =>
-    fail(s, e, d),
-  );
+  const minted = tokenOrError(ctx, selection.identity, exchange.query.get("resource"), fail);
   if ("status" in minted) return minted;
   return json(200, {
     token_type: "Bearer",
@@ -174,13 +171,29 @@ function serviceFabric(ctx: EmulatorContext, exchange: Exchange): Reply {
   });
 }
 
+// Azure Arc and Cloud Shell check like IMDS before anything else: the method, then the Metadata header.
+function refusedLikeImds(exchange: Exchange, method: "GET" | "POST"): Reply | undefined {
+  if (exchange.method !== method) {
+    return errorShapes.imdsLike(
+      405,
+      "invalid_request",
+      `The method ${exchange.method} is not allowed; use ${method}.`,
+    );
+  }
+  if (!hasMetadataHeader(exchange)) {
+    return errorShapes.imdsLike(
+      400,
+      "invalid_request",
+      "Required metadata header not specified. Send 'Metadata: true'.",
+    );
+  }
+  return undefined;
+}
+
 function azureArc(ctx: EmulatorContext, exchange: Exchange): Reply {
-  const fail = (status: number, error: string, description: string) =>
-    errorShapes.imdsLike(status, error, description);
-  if (exchange.method !== "GET")
-    return fail(405, "invalid_request", `The method ${exchange.method} is not allowed; use GET.`);
-  if (!hasMetadataHeader(exchange))
-    return fail(400, "invalid_request", "Required metadata header not specified. Send 'Metadata: true'.");
+  const fail = errorShapes.imdsLike;
+  const refused = refusedLikeImds(exchange, "GET");
+  if (refused) return refused;
   if (exchange.query.get("api-version") !== "2020-06-01") {
     return fail(400, "invalid_request", "Missing or unsupported api-version; use api-version=2020-06-01.");
   }
@@ -230,25 +243,13 @@ function azureArc(ctx: EmulatorContext, exchange: Exchange): Reply {
   }
   const minted = tokenOrError(ctx, selection.identity, resource, fail);
   if ("status" in minted) return minted;
-  return json(200, {
-    access_token: minted.accessToken,
-    client_id: selection.identity.clientId,
-    expires_in: String(minted.lifetimeSeconds),
-    expires_on: String(minted.expiresOn),
-    ext_expires_in: String(minted.lifetimeSeconds),
-    not_before: String(minted.issuedAt),
-    resource: minted.resource,
-    token_type: "Bearer",
-  });
+  return json(200, imdsTokenBody(minted, selection.identity.clientId));
 }
 
 function cloudShell(ctx: EmulatorContext, exchange: Exchange): Reply {
-  const fail = (status: number, error: string, description: string) =>
-    errorShapes.imdsLike(status, error, description);
-  if (exchange.method !== "POST")
-    return fail(405, "invalid_request", `The method ${exchange.method} is not allowed; use POST.`);
-  if (!hasMetadataHeader(exchange))
-    return fail(400, "invalid_request", "Required metadata header not specified. Send 'Metadata: true'.");
+  const fail = errorShapes.imdsLike;
+  const refused = refusedLikeImds(exchange, "POST");
+  if (refused) return refused;
   if (!exchange.form) {
     return fail(
       400,
@@ -291,15 +292,7 @@ function machineLearning(ctx: EmulatorContext, exchange: Exchange): Reply {
     ["client_id", "object_id", "mi_res_id", "msi_res_id", "principalid"],
   );
   if (!("identity" in selection)) return fail(selection.status, "BadRequest", selection.reason);
-  const minted = tokenOrError(ctx, selection.identity, exchange.query.get("resource"), (s, e, d) =>
-    fail(s, e, d),
-  );
+  const minted = tokenOrError(ctx, selection.identity, exchange.query.get("resource"), fail);
   if ("status" in minted) return minted;
-  return json(200, {
-    access_token: minted.accessToken,
-    expires_on: String(minted.expiresOn),
-    resource: minted.resource,
-    token_type: "Bearer",
-    client_id: selection.identity.clientId,
-  });
+  return json(200, shortTokenBody(minted, selection.identity.clientId));
 }

@@ -1,6 +1,6 @@
 import { testHttpTransport } from "@certbound/core/testing";
 import { createUndiciTransport } from "@certbound/http-undici";
 
-testHttpTransport("undici", ({ clock, lookup, proxy }) =>
-  createUndiciTransport({ clock, lookup, ...(proxy ? { proxy } : {}) }),
+testHttpTransport("undici", ({ clock, lookup, proxy, maxIdentities }) =>
+  createUndiciTransport({ clock, lookup, proxy, maxIdentities }),
 );

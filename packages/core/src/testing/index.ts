@@ -31,3 +31,5 @@ export type {
   TransportTestContext,
 } from "./transport-conformance";
 export { testHttpTransport } from "./transport-conformance";
+export type { TransportTestbed, TransportTestbedOptions } from "./transport-testbed";
+export { useTransportTestbed } from "./transport-testbed";

@@ -1,16 +1,14 @@
 import type { LookupAddress, LookupOptions } from "node:dns";
 
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
 /** A `dns.lookup`-compatible function that records the names it was asked for. */
 export interface LoopbackLookup {
-  (
-    hostname: string,
-    options: LookupOptions,
-    callback: (
-      error: NodeJS.ErrnoException | null,
-      address: string | LookupAddress[],
-      family?: number,
-    ) => void,
-  ): void;
+  (hostname: string, options: LookupOptions, callback: LookupCallback): void;
   /** Every hostname looked up, in order. */
   readonly queries: readonly string[];
 }
@@ -31,15 +29,7 @@ export interface LoopbackLookup {
  */
 export function createLoopbackLookup(): LoopbackLookup {
   const queries: string[] = [];
-  const lookup = (
-    hostname: string,
-    options: LookupOptions,
-    callback: (
-      error: NodeJS.ErrnoException | null,
-      address: string | LookupAddress[],
-      family?: number,
-    ) => void,
-  ): void => {
+  const lookup = (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     queries.push(hostname);
     // Answer asynchronously, as the real resolver does.
     process.nextTick(() => {

@@ -47,6 +47,11 @@ export interface TransportTestContext {
    * settings (never by reading or changing `process.env`).
    */
   readonly proxy?: TestProxyEnvironment;
+  /**
+   * Present in the identity-bound case only: keep connection pools for at most this many client
+   * identities, closing the least recently used one's connections beyond it.
+   */
+  readonly maxIdentities?: number;
 }
 
 /** Builds a fresh transport for one test. */
@@ -63,6 +68,12 @@ export interface TransportCapabilities {
    * @default true
    */
   readonly proxy?: boolean;
+  /**
+   * The transport honours `context.maxIdentities`. When false, the suite checks instead that
+   * identities are still never mixed when the bound is offered.
+   * @default true
+   */
+  readonly maxIdentities?: boolean;
 }
 
 /** Options of {@link testHttpTransport}. */
@@ -77,11 +88,15 @@ const SECRET = "Bearer conformance-secret-token-5f1d";
  * test file. It starts real servers on 127.0.0.1 (HTTPS asking for client certificates, a strict
  * mTLS server, plain HTTP, a silent TCP server, a CONNECT proxy) with a CA and client certificates
  * made at run time, and checks: round trips; that each request presents exactly its identity's
- * certificate and that connections are never shared across identities; keep-alive; TLS failures
- * (untrusted server, wrong host name, rejected or missing client certificate) as
- * `tls_handshake_failed`; server pinning; 4xx/5xx and redirects as responses; abort and timeout
- * (driven by the test clock); resets as `network_error`; the 1 MiB response cap; secrets kept out
- * of errors; no unhandled rejection; no socket left open after `close()`; and proxy routing.
+ * certificate and that connections are never shared across identities, and that pools beyond
+ * `maxIdentities` are closed least recently used first; keep-alive; TLS failures
+ * (untrusted server, wrong host name, rejected or missing client certificate, a key that does not
+ * belong to its certificate) as `tls_handshake_failed`; server pinning, malformed pins included;
+ * 4xx/5xx and redirects as responses; abort and timeout (driven by the test clock); resets as
+ * `network_error`; the 1 MiB response cap; secrets and query strings kept out of errors; no
+ * unhandled rejection; no socket left open after `close()` and no request sent after it; and proxy
+ * routing (proxy credentials sent as `Proxy-Authorization` only, pinned requests direct, tunnelled
+ * and direct connections of one identity kept apart).
  *
  * Link-local destinations (169.254.0.0/16) cannot be reached from a test, so their proxy bypass is
  * not checked here: each adapter unit-tests the predicate it routes with. Loopback bypass is
@@ -92,8 +107,8 @@ const SECRET = "Bearer conformance-secret-token-5f1d";
  * import { testHttpTransport } from "@certbound/core/testing";
  * import { createUndiciTransport } from "@certbound/http-undici";
  *
- * testHttpTransport("undici", ({ clock, lookup, proxy }) =>
- *   createUndiciTransport({ clock, lookup, ...(proxy ? { proxy } : {}) }),
+ * testHttpTransport("undici", ({ clock, lookup, proxy, maxIdentities }) =>
+ *   createUndiciTransport({ clock, lookup, proxy, maxIdentities }),
  * );
  * ```
  */
@@ -103,6 +118,7 @@ export function testHttpTransport(
   options: HttpTransportSuiteOptions = {},
 ): void {
   const supportsProxy = options.capabilities?.proxy ?? true;
+  const supportsIdentityBound = options.capabilities?.maxIdentities ?? true;
 
   describe(`HttpTransport conformance: ${name}`, () => {
     let ca: CertificateAuthority;
@@ -116,6 +132,7 @@ export function testHttpTransport(
     let stall: StallingServer;
     let proxy: ConnectProxy;
     let refusingProxy: ConnectProxy;
+    let authProxy: ConnectProxy;
     const partialFlushed: Array<() => void> = [];
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -194,23 +211,24 @@ export function testHttpTransport(
       identityA = ca.issue({ commonName: "client A" });
       identityB = ca.issue({ commonName: "client B" });
       foreignIdentity = otherCa.issue({ commonName: "client from another CA" });
-      [main, strict, plain, stall, proxy, refusingProxy] = await Promise.all([
+      [main, strict, plain, stall, proxy, refusingProxy, authProxy] = await Promise.all([
         startHttpsTestServer({ authority: ca, handler: routes }),
         startHttpsTestServer({ authority: ca, handler: routes, requireTrustedClientCertificate: true }),
         startHttpTestServer({ handler: routes }),
         startStallingServer(),
         startConnectProxy(),
         startConnectProxy({ refuseWith: 403 }),
+        startConnectProxy({ refuseWith: 407 }),
       ]);
     });
 
     afterAll(async () => {
       process.off("unhandledRejection", onUnhandled);
-      await Promise.all([main, strict, plain, stall, proxy, refusingProxy].map((s) => s?.close()));
+      await Promise.all([main, strict, plain, stall, proxy, refusingProxy, authProxy].map((s) => s?.close()));
     });
 
     beforeEach(() => {
-      for (const server of [main, strict, plain, proxy, refusingProxy]) server.reset();
+      for (const server of [main, strict, plain, proxy, refusingProxy, authProxy]) server.reset();
       unhandled.length = 0;
     });
 
@@ -226,7 +244,7 @@ export function testHttpTransport(
       expect(unhandled, "unhandled rejections during the test").toEqual([]);
     });
 
-    async function setup(extra: { proxy?: TestProxyEnvironment } = {}) {
+    async function setup(extra: { proxy?: TestProxyEnvironment; maxIdentities?: number } = {}) {
       const clock = createTestClock({ autoAdvance: false });
       const lookup = createLoopbackLookup();
       const transport = await factory({ clock, lookup, ...extra });
@@ -409,6 +427,36 @@ export function testHttpTransport(
         expect(main.connections).toBe(1);
       });
 
+      if (supportsIdentityBound) {
+        it("beyond maxIdentities, closes the least recently used identity's connections", async () => {
+          const { transport } = await setup({ maxIdentities: 1 });
+          await transport.send(get(`${main.origin}/echo`, { clientIdentity: identityA }));
+          await transport.send(get(`${main.origin}/echo`, { clientIdentity: identityB }));
+          // A's pool was evicted and closed: only B's connection stays open.
+          await main.waitForOpenConnections(1);
+          await transport.send(get(`${main.origin}/echo`, { clientIdentity: identityA }));
+          expect(main.connections).toBe(3);
+          expect(main.requests.map((r) => r.clientX5tS256)).toEqual([
+            identityA.x5tS256,
+            identityB.x5tS256,
+            identityA.x5tS256,
+          ]);
+        });
+      } else {
+        it("declares no identity bound: offered one anyway, it still never mixes identities", async () => {
+          const { transport } = await setup({ maxIdentities: 1 });
+          for (const identity of [identityA, identityB, identityA]) {
+            await transport.send(get(`${main.origin}/echo`, { clientIdentity: identity }));
+          }
+          expect(main.requests.map((r) => r.clientX5tS256)).toEqual([
+            identityA.x5tS256,
+            identityB.x5tS256,
+            identityA.x5tS256,
+          ]);
+          expectOneCertificatePerConnection();
+        });
+      }
+
       function expectOneCertificatePerConnection() {
         const byConnection = new Map<number, Set<string | undefined>>();
         for (const r of main.requests) {
@@ -457,6 +505,15 @@ export function testHttpTransport(
         const ok = await transport.send(get(`${strict.origin}/echo`, { clientIdentity: identityA }));
         expect(ok.status).toBe(200);
       });
+
+      it("a client key that does not belong to its certificate is tls_handshake_failed, and nothing is sent", async () => {
+        const { transport } = await setup();
+        const mismatched = { ...identityA, privateKey: identityB.privateKey };
+        await expectFailure(transport.send(get(`${main.origin}/echo`, { clientIdentity: mismatched })), [
+          "tls_handshake_failed",
+        ]);
+        expect(main.requests).toHaveLength(0);
+      });
     });
 
     describe("server pinning (pinnedServerThumbprint)", () => {
@@ -492,6 +549,16 @@ export function testHttpTransport(
           "tls_handshake_failed",
         ]);
         expect(main.requests).toHaveLength(0);
+      });
+
+      it("a malformed pin is tls_handshake_failed naming the expected form, before any connection", async () => {
+        const { transport } = await setup();
+        const error = await expectFailure(
+          transport.send(get(`${main.origin}/echo`, { pinnedServerThumbprint: "abc" })),
+          ["tls_handshake_failed"],
+        );
+        expect(error.message).toMatch(/40 .*64/);
+        expect(main.connections).toBe(0);
       });
 
       it("a pinned request never reuses a connection that was verified another way", async () => {
@@ -597,6 +664,17 @@ export function testHttpTransport(
         const closedPort = await freePort();
         await expectFailure(transport.send(get(`https://127.0.0.1:${closedPort}/`)), ["network_error"]);
       });
+
+      it("an error names the endpoint but not the query string, which may hold identifiers", async () => {
+        const { transport } = await setup();
+        const closedPort = await freePort();
+        const endpoint = `https://127.0.0.1:${closedPort}/token`;
+        const error = await expectFailure(transport.send(get(`${endpoint}?client_id=0f4c-secret-id`)), [
+          "network_error",
+        ]);
+        expect(error.message).toContain(endpoint);
+        expect(error.message).not.toContain("0f4c-secret-id");
+      });
     });
 
     describe("response size cap", () => {
@@ -637,6 +715,15 @@ export function testHttpTransport(
         await transport.close?.();
         await Promise.all([main.waitForIdle(), plain.waitForIdle()]);
         expect(main.openConnections + plain.openConnections).toBe(0);
+      });
+
+      it("a request after close() is network_error, and nothing is sent", async () => {
+        const { transport } = await setup();
+        expect(typeof transport.close, "a pooling transport must offer close()").toBe("function");
+        opened = opened.filter((t) => t !== transport);
+        await transport.close?.();
+        await expectFailure(transport.send(get(`${main.origin}/echo`)), ["network_error"]);
+        expect(main.connections).toBe(0);
       });
     });
 
@@ -708,6 +795,48 @@ export function testHttpTransport(
         const { transport } = await setup({ proxy: { ...env(), noProxy: `api.example.test:1, other.test` } });
         await transport.send(get(`https://api.example.test:${main.port}/echo`, { proxy: "environment" }));
         expect(proxy.tunnels).toHaveLength(1);
+      });
+
+      it("sends credentials from the proxy URL as Proxy-Authorization, and never puts them in errors", async () => {
+        const password = "p%40ss-w0rd";
+        const { transport } = await setup({
+          proxy: { httpsProxy: `http://user:${password}@127.0.0.1:${authProxy.port}` },
+        });
+        const error = await expectFailure(
+          transport.send(get(`https://api.example.test:${main.port}/echo`, { proxy: "environment" })),
+          ["network_error"],
+        );
+        const basic = Buffer.from("user:p@ss-w0rd").toString("base64");
+        expect(authProxy.tunnels.map((t) => t.proxyAuthorization)).toEqual([`Basic ${basic}`]);
+        const everything = inspect(error, { depth: 8 });
+        for (const leak of ["w0rd", basic]) expect(everything).not.toContain(leak);
+        expect(main.requests).toHaveLength(0);
+      });
+
+      it("sends a pinned request direct even when it allows a proxy", async () => {
+        const { transport } = await setup({ proxy: env() });
+        const response = await transport.send(
+          get(`https://api.example.test:${main.port}/echo`, {
+            proxy: "environment",
+            pinnedServerThumbprint: main.certificate.certificate.fingerprint256,
+            ca: undefined,
+          }),
+        );
+        expect(response.status).toBe(200);
+        expect(proxy.tunnels).toHaveLength(0);
+      });
+
+      it("keeps tunnelled and direct connections of one identity apart", async () => {
+        const { transport } = await setup({ proxy: env() });
+        const url = `https://api.example.test:${main.port}/echo`;
+        await transport.send(get(url, { proxy: "environment", clientIdentity: identityA }));
+        await transport.send(get(url, { proxy: "never", clientIdentity: identityA }));
+        await transport.send(get(url, { proxy: "environment", clientIdentity: identityA }));
+        expect(proxy.tunnels).toHaveLength(1);
+        const [viaProxy, direct, again] = main.requests;
+        expect(main.requests.map((r) => r.clientX5tS256)).toEqual(Array(3).fill(identityA.x5tS256));
+        expect(direct?.connectionId).not.toBe(viaProxy?.connectionId);
+        expect(again?.connectionId).toBe(viaProxy?.connectionId);
       });
 
       it("a proxy that refuses the tunnel is network_error", async () => {
