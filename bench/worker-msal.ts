@@ -2,7 +2,6 @@
 // NODE_EXTRA_CA_CERTS (the emulator's CA; Node reads it only at start-up) and
 // AZURE_POD_IDENTITY_AUTHORITY_HOST (msal-node's IMDS override) in its environment, and points it at
 // the emulator only through msal-node's documented options (protocol.md section 8).
-import { constants, createPrivateKey, randomUUID, sign } from "node:crypto";
 import {
   type AuthenticationResult,
   ConfidentialClientApplication,
@@ -31,58 +30,23 @@ const STAMPEDE_CALLERS = 1000;
 const FILL_CONCURRENCY = 8;
 
 const authorityHost = new URL(setup.authorityHost).host;
-const signingKey = createPrivateKey(setup.app.privateKeyPem);
-const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
 /**
- * A PS256 client assertion signed with the app's RSA key, new for every token request, for the
- * rows that send many token requests (the stampede). msal-node's own `clientCertificate` option
- * signs one assertion and reuses it for about ten minutes, and the emulator refuses a reused `jti`
- * (AADSTS50013), so only the first token request of such an application object succeeds here. A
- * callback (`auth.clientAssertion`, a documented option) signs per request, as certbound does.
- * msal-node calls it on every acquisition though, cache hits included, so the cache-hit rows use
- * `clientCertificate` instead: there each application object sends a single token request.
+ * A confidential client pointed at the emulator: `knownAuthorities` skips instance discovery, and
+ * msal-node signs its own PS256 assertion (`thumbprintSha256` selects PS256). It signs one assertion
+ * per application object and reuses it for about ten minutes, which is why run.ts starts the
+ * emulator with `rejectReplayedAssertions: false`.
  */
-async function clientAssertion(config: { clientId: string; tokenEndpoint?: string }): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const header = { alg: "PS256", typ: "JWT", "x5t#S256": setup.app.x5tS256 };
-  const claims = {
-    aud: config.tokenEndpoint,
-    iss: config.clientId,
-    sub: config.clientId,
-    jti: randomUUID(),
-    nbf: now,
-    iat: now,
-    exp: now + 600,
-  };
-  const signingInput = `${b64url(header)}.${b64url(claims)}`;
-  const signature = sign("sha256", Buffer.from(signingInput), {
-    key: signingKey,
-    padding: constants.RSA_PKCS1_PSS_PADDING,
-    saltLength: 32,
-  });
-  return `${signingInput}.${signature.toString("base64url")}`;
-}
-
-/**
- * A confidential client pointed at the emulator: `knownAuthorities` skips instance discovery.
- * `"certificate"`: msal-node's own PS256 assertion (`thumbprintSha256` selects PS256), signed once
- * per application object; `"assertion-callback"`: {@link clientAssertion}.
- */
-function confidentialClient(credential: "certificate" | "assertion-callback"): ConfidentialClientApplication {
+function confidentialClient(): ConfidentialClientApplication {
   return new ConfidentialClientApplication({
     auth: {
       clientId: setup.app.clientId,
       authority: `${setup.authorityHost}/${setup.tenantId}`,
       knownAuthorities: [authorityHost],
-      ...(credential === "certificate"
-        ? {
-            clientCertificate: {
-              thumbprintSha256: Buffer.from(setup.app.x5tS256, "base64url").toString("hex"),
-              privateKey: setup.app.privateKeyPem,
-            },
-          }
-        : { clientAssertion }),
+      clientCertificate: {
+        thumbprintSha256: Buffer.from(setup.app.x5tS256, "base64url").toString("hex"),
+        privateKey: setup.app.privateKeyPem,
+      },
     },
   });
 }
@@ -98,7 +62,7 @@ async function confidentialCacheHits(): Promise<{ one: CacheHitResult; many: Cac
   const first = request(requests, 0);
 
   progress("msal-node: cache hits, ccBearer, 1 key");
-  const single = confidentialClient("certificate");
+  const single = confidentialClient();
   await single.acquireTokenByClientCredential(first);
   expectFromCache(await single.acquireTokenByClientCredential(first), "the second call");
   const one = {
@@ -125,7 +89,7 @@ async function confidentialCacheHits(): Promise<{ one: CacheHitResult; many: Cac
     accessTokens[templateKey.replace(targetInKey, target.toLowerCase())] = { ...template, target };
   }
   const filled = JSON.stringify({ ...serialized, AccessToken: accessTokens });
-  const app = confidentialClient("certificate");
+  const app = confidentialClient();
   await app.acquireTokenByClientCredential(request(requests, MANY - 1)); // authority metadata, like a warm app
   // No heap measurement here: V8 keeps long strings from JSON.parse as slices of the parsed text,
   // so every cached token would pin the whole serialized cache. The memory row uses real requests.
@@ -221,7 +185,7 @@ async function main(): Promise<MsalResult> {
   const cc = await confidentialCacheHits();
   const mi = await managedIdentityCacheHits();
   progress("msal-node: cold stampede, ccBearer");
-  const freshApp = confidentialClient("assertion-callback");
+  const freshApp = confidentialClient();
   const ccStampede = await stampede(() =>
     freshApp.acquireTokenByClientCredential({ scopes: ["https://stampede.example/.default"] }),
   );

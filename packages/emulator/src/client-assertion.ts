@@ -74,7 +74,7 @@ export function checkClientAssertion(
   }
   const replayKey = `${clientId} ${payload.jti}`;
   const usedUntil = ctx.usedAssertions.get(replayKey);
-  if (usedUntil !== undefined && usedUntil > ctx.now()) {
+  if (ctx.settings.rejectReplayedAssertions && usedUntil !== undefined && usedUntil > ctx.now()) {
     return entraErrors.assertionClaim(
       `The client assertion with jti '${payload.jti}' was already used. Create a new assertion for every request.`,
     );

@@ -30,6 +30,7 @@ export interface EmulatorContext {
     readonly vmssId: string | undefined;
     readonly resourceAcceptsBearer: boolean;
     readonly resourceAudiences: () => readonly string[];
+    readonly rejectReplayedAssertions: boolean;
   };
   /** Secrets the App Service, Service Fabric and Machine Learning endpoints expect. */
   readonly secrets: {

@@ -91,6 +91,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       vmssId: options.vmssId,
       resourceAcceptsBearer: options.resourceAcceptsBearer ?? true,
       resourceAudiences: () => options.resourceAudiences ?? [urls.resource],
+      rejectReplayedAssertions: options.rejectReplayedAssertions ?? true,
     },
     secrets: {
       appService: randomBytes(16).toString("hex"),

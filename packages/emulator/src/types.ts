@@ -39,6 +39,12 @@ export interface EmulatorOptions {
   /** `cuId.vmssId` of the emulated VM (left out of `cuId` when absent). @default undefined */
   vmssId?: string;
   /**
+   * Refuse a client assertion whose `jti` was already used. Strict replay protection catches
+   * clients that resend one assertion; turn it off for clients that, like @azure/msal-node,
+   * sign one assertion and reuse it until it nearly expires. @default true
+   */
+  rejectReplayedAssertions?: boolean;
+  /**
    * RSA private key that signs access tokens. Generating one takes a moment, so test suites that
    * start many emulators may share one. @default a new RSA 2048 key per emulator
    */

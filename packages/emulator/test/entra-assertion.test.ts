@@ -17,9 +17,10 @@ let cert: X509Certificate;
 const APP = "2c1f7d3e-0000-4000-8000-00000000a55e";
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 let tokenUrl: string;
+let signing: { privateKey: KeyObject };
 
 beforeAll(async () => {
-  const signing = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  signing = generateKeyPairSync("rsa", { modulusLength: 2048 });
   emu = await startEmulator({ signingKey: signing.privateKey });
   // Assertions need an RSA certificate (RS256/PS256).
   app = createCertificateAuthority().issue({ commonName: "assertion-app", keyType: "rsa" });
@@ -157,6 +158,33 @@ describe("regular token endpoint, client assertion", () => {
     const once = assertion();
     expect((await bearer({ client_assertion: once })).status).toBe(200);
     expectInvalidClient(await bearer({ client_assertion: once }), /already used/);
+  });
+
+  it("accepts a reused assertion when replay protection is off (clients like msal-node reuse one)", async () => {
+    const lenient = await startEmulator({ signingKey: signing.privateKey, rejectReplayedAssertions: false });
+    try {
+      lenient.registerConfidentialClient({ clientId: APP, certificatePem: app.certificatePem });
+      const url = `${lenient.authorityHost}/${lenient.tenantId}/oauth2/v2.0/token`;
+      const reused = clientAssertion({ clientId: APP, audience: url, key, certificate: cert });
+      const post = () =>
+        send(
+          url,
+          formPost(
+            {
+              client_id: APP,
+              grant_type: "client_credentials",
+              scope: "https://graph.example/.default",
+              client_assertion_type: ASSERTION_TYPE,
+              client_assertion: reused,
+            },
+            { ca: lenient.caCertificatePem },
+          ),
+        );
+      expect((await post()).status).toBe(200);
+      expect((await post()).status).toBe(200);
+    } finally {
+      await lenient.close();
+    }
   });
 
   it("accepts the token endpoint spelled with localhost", async () => {
