@@ -369,7 +369,7 @@ describe("PEM, DER, private keys and PFX", () => {
         const r = typedOrValue(() => readPfx(pfx, pass));
         return "error" in r ? codes.has(codeOf(r) as CertboundErrorCode) : Array.isArray(r.certificates);
       }),
-      // node-forge's PBKDF2 makes each run cost a few milliseconds.
+      // PBKDF2 makes each run cost a few milliseconds.
       assertOptions(100),
     );
   });
