@@ -200,7 +200,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   let closed = false;
   // Apps ask for the same few resources over and over: keep their normalised scope lists, so a
   // cache hit neither re-parses the resource nor builds a new key string.
-  const scopesByResource = new LruMap<string, { bearer: readonly string[]; pop: readonly string[] }>(1000);
+  const scopesByResource = new LruMap<string, { bearer: readonly string[]; pop: readonly string[] }>(10_000);
   const scopesFor = (input: unknown) => {
     const known = typeof input === "string" ? scopesByResource.get(input) : undefined;
     if (known) return known;
