@@ -1,10 +1,11 @@
 // The seed's confidential-client flow: an app registered with a certificate gets an mTLS PoP token
 // from the regional mTLS endpoint and calls the resource with the same certificate. The second
 // acquisition is served from the cache.
-import type { TokenResult } from "@certbound/core";
-import { ResourceCaller } from "@certbound/core";
+// #region readme-cert-imports
+import { ResourceCaller, type TokenResult } from "@certbound/core";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createUndiciTransport } from "@certbound/http-undici";
+// #endregion readme-cert-imports
 
 /** Where the example sends its requests; against Entra ID only the first three are needed. */
 export interface VanillaCertSettings {
@@ -34,7 +35,7 @@ export async function runVanillaCert(settings: VanillaCertSettings): Promise<{
     certificate: { certificatePem, privateKeyPem },
     azureRegion: "westus3", // token from https://westus3.mtlsauth.microsoft.com
     transport,
-    ...(settings.mtlsAuthorityHost && { mtlsAuthorityHost: settings.mtlsAuthorityHost }),
+    mtlsAuthorityHost: settings.mtlsAuthorityHost, // the emulator's; leave out in Azure
   });
   const first = await app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
   const second = await app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });

@@ -1,8 +1,10 @@
 // The seed's VanillaMsiMtlsPop in TypeScript: a managed identity gets an mTLS PoP token through
 // IMDS v2 and calls a resource over mutual TLS with the token's binding certificate.
+// #region readme-msi-imports
 import { type HttpResponse, MtlsPopTokenAcquirer, ResourceCaller, type TokenResult } from "@certbound/core";
 import { createManagedIdentityClient } from "@certbound/credential-msi";
 import { createUndiciTransport } from "@certbound/http-undici";
+// #endregion readme-msi-imports
 
 /** Outside Azure (tests, the emulator): where IMDS is and which CA signs the local servers. */
 export interface LocalSettings {
