@@ -73,8 +73,7 @@ export class CacheKeyMemo {
   }
 
   keyFor(scopes: readonly string[], tokenType: TokenType, x5t: string | undefined): string {
-    const parts = { clientId: this.#clientId, authority: this.#authority, scopes, x5tS256: x5t };
-    if (scopes.length !== 1) return tokenCacheKey(parts, tokenType);
+    if (scopes.length !== 1) return this.#compute(scopes, tokenType, x5t);
     // "Bearer" cannot collide with a 43-character base64url thumbprint.
     const partitionId = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
     let partition = this.#partitions.get(partitionId);
@@ -85,9 +84,17 @@ export class CacheKeyMemo {
     const scope = scopes[0] as string;
     let key = partition.get(scope);
     if (key === undefined) {
-      key = tokenCacheKey(parts, tokenType);
+      key = this.#compute(scopes, tokenType, x5t);
       partition.set(scope, key);
     }
     return key;
+  }
+
+  // Builds the parts only when a key is computed: a remembered key allocates nothing.
+  #compute(scopes: readonly string[], tokenType: TokenType, x5t: string | undefined): string {
+    return tokenCacheKey(
+      { clientId: this.#clientId, authority: this.#authority, scopes, x5tS256: x5t },
+      tokenType,
+    );
   }
 }

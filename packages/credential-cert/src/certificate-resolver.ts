@@ -1,7 +1,7 @@
 import { KeyObject } from "node:crypto";
 import { CertboundError, isCertboundError } from "@certbound/core";
 import type { CertificateInput, CertificateProvider } from "./certificate-input";
-import { assertTimeValid, type LoadedCertificate, loadCertificate } from "./load-certificate";
+import { assertValidityWindow, type LoadedCertificate, loadCertificate } from "./load-certificate";
 import { PACKAGE } from "./package-name";
 
 /** Hands out the current certificate, parsed once per distinct value. */
@@ -11,6 +11,30 @@ export interface CertificateResolver {
    * provider returns nothing (`mtls_certificate_not_provided` for PoP).
    */
   current(now: number, pop: boolean): Promise<LoadedCertificate>;
+  /**
+   * For a fixed certificate (not a provider): the same certificate and checks as `current`, but
+   * synchronously, so a cache hit does not wait a turn for it. `undefined` for a provider, whose
+   * answer may change on every call and must be asked for.
+   */
+  readonly currentSync: ((now: number) => LoadedCertificate) | undefined;
+}
+
+// The validity bounds as numbers, read once when the certificate is parsed.
+interface Checked {
+  readonly loaded: LoadedCertificate;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+}
+
+function checked(loaded: LoadedCertificate): Checked {
+  return { loaded, notBeforeMs: loaded.notBefore.getTime(), notAfterMs: loaded.binding.notAfter.getTime() };
+}
+
+function validAt(c: Checked, now: number): LoadedCertificate {
+  // The common case is two comparisons; the error path builds the same errors as assertTimeValid.
+  if (now < c.notAfterMs && now >= c.notBeforeMs) return c.loaded;
+  assertValidityWindow(c.loaded, c.notBeforeMs, c.notAfterMs, now);
+  return c.loaded;
 }
 
 type Fields = readonly unknown[];
@@ -31,8 +55,8 @@ function same(a: unknown, b: unknown): boolean {
 
 /**
  * Wraps the `certificate` option: a fixed input is parsed once, right away (so a bad file or
- * passphrase fails at construction); a provider is called on every `current()` and its answer is
- * parsed only when it differs from the previous one.
+ * passphrase fails at construction) and also served synchronously by `currentSync`; a provider is
+ * called on every `current()` and its answer is parsed only when it differs from the previous one.
  *
  * @example
  * ```ts
@@ -45,16 +69,18 @@ export function createCertificateResolver(
   now: number,
 ): CertificateResolver {
   if (typeof option !== "function") {
-    const loaded = loadCertificate(option, now);
+    const fixed = checked(loadCertificate(option, now));
+    const currentSync = (at: number): LoadedCertificate => validAt(fixed, at);
     return {
       async current(at) {
-        assertTimeValid(loaded, at);
-        return loaded;
+        return currentSync(at);
       },
+      currentSync,
     };
   }
-  let last: { fields: Fields; loaded: LoadedCertificate } | undefined;
+  let last: { fields: Fields; checked: Checked } | undefined;
   return {
+    currentSync: undefined,
     async current(at, pop) {
       let input: CertificateInput | undefined;
       try {
@@ -75,10 +101,9 @@ export function createCertificateResolver(
       }
       const fields = fieldsOf(input);
       if (!last || !fields.every((f, i) => same(f, last?.fields[i]))) {
-        last = { fields, loaded: loadCertificate(input) };
+        last = { fields, checked: checked(loadCertificate(input)) };
       }
-      assertTimeValid(last.loaded, at);
-      return last.loaded;
+      return validAt(last.checked, at);
     },
   };
 }

@@ -4,7 +4,6 @@ import {
   CertboundError,
   createLog,
   createTokenManager,
-  invalidOptions,
   MTLS_POP_TOKEN_TYPE,
   parseTokenResponse,
   type SourceRequest,
@@ -23,6 +22,7 @@ import { isValidRegionName } from "./region-name";
 import { tokenErrorHint } from "./service-hints";
 import { bearerTokenEndpoint, mtlsTokenEndpoint, overriddenTokenEndpoint } from "./token-endpoints";
 import { validateOptions } from "./validate-options";
+import { createRequestValidator } from "./validate-request";
 
 /** A confidential client application authenticating with an X.509 certificate. */
 export interface ConfidentialClient {
@@ -194,76 +194,61 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
 
   const manager = createTokenManager<LoadedCertificate>({ source, cache: o.cache, clock, logger: o.logger });
 
+  const validateRequest = createRequestValidator();
+  // The cloud's mTLS support depends on the authority only: once it passed, it always passes.
+  let mtlsEndpointChecked = Boolean(o.mtlsAuthorityHost);
+  const acquire = (
+    request: AcquireTokenForClientRequest,
+    scopes: readonly string[],
+    certificate: LoadedCertificate | undefined,
+    now: number | undefined,
+  ): Promise<TokenResult> =>
+    manager.acquireToken({
+      clientId: o.clientId,
+      authority: authority.canonical,
+      scopes,
+      tokenType: certificate ? MTLS_POP_TOKEN_TYPE : "Bearer",
+      x5tS256: certificate?.binding.x5tS256,
+      forceRefresh: request.forceRefresh === true,
+      claims: request.claims,
+      correlationId: request.correlationId,
+      signal: request.signal,
+      context: certificate,
+      now,
+    });
+
   return {
-    async acquireTokenForClient(request) {
-      if (closed) {
-        throw new CertboundError("aborted", `${PACKAGE}: this client was closed; create a new one.`);
-      }
-      const { scopes, pop, correlationId } = validateRequest(request);
-      let certificate: LoadedCertificate | undefined;
-      if (pop) {
+    // Not `async`: a cache hit hands back the token manager's promise itself instead of wrapping it
+    // in another one (each wrapper costs turns of the microtask queue). Errors still reject.
+    acquireTokenForClient(request) {
+      try {
+        if (closed) {
+          throw new CertboundError("aborted", `${PACKAGE}: this client was closed; create a new one.`);
+        }
+        const scopes = validateRequest(request);
+        if (request.mtlsProofOfPossession !== true) return acquire(request, scopes, undefined, undefined);
         // Refuse clouds without an mTLS endpoint before touching the certificate or the network.
-        if (!o.mtlsAuthorityHost) mtlsTokenEndpoint({ authority });
-        certificate = await resolver.current(clock.now(), true);
+        if (!mtlsEndpointChecked) {
+          mtlsTokenEndpoint({ authority });
+          mtlsEndpointChecked = true;
+        }
+        // A fixed certificate is checked right here, against the same clock reading the token
+        // manager then uses for the token's expiry; a provider is asked on every call.
+        if (resolver.currentSync) {
+          const now = clock.now();
+          return acquire(request, scopes, resolver.currentSync(now), now);
+        }
+        return resolver
+          .current(clock.now(), true)
+          .then((certificate) => acquire(request, scopes, certificate, undefined));
+      } catch (error) {
+        return Promise.reject(error);
       }
-      return manager.acquireToken({
-        clientId: o.clientId,
-        authority: authority.canonical,
-        scopes,
-        tokenType: pop ? MTLS_POP_TOKEN_TYPE : "Bearer",
-        x5tS256: certificate?.binding.x5tS256,
-        forceRefresh: request.forceRefresh === true,
-        claims: request.claims,
-        correlationId,
-        signal: request.signal,
-        context: certificate,
-      });
     },
     close() {
       closed = true;
       lifetime.abort();
       manager.close();
     },
-  };
-}
-
-function validateRequest(request: AcquireTokenForClientRequest): {
-  scopes: readonly string[];
-  pop: boolean;
-  correlationId: string | undefined;
-} {
-  if (typeof request !== "object" || request === null) {
-    throw invalidOptions(
-      PACKAGE,
-      'acquireTokenForClient takes { scopes: ["<resource>/.default"], mtlsProofOfPossession? }.',
-    );
-  }
-  const { scopes } = request;
-  if (
-    !Array.isArray(scopes) ||
-    scopes.length === 0 ||
-    !scopes.every((s) => typeof s === "string" && s.trim() !== "")
-  ) {
-    throw invalidOptions(
-      PACKAGE,
-      '`scopes` must be a non-empty array of scopes, e.g. ["https://vault.azure.net/.default"].',
-    );
-  }
-  if (request.mtlsProofOfPossession !== undefined && typeof request.mtlsProofOfPossession !== "boolean") {
-    throw invalidOptions(PACKAGE, "`mtlsProofOfPossession` must be true or false.");
-  }
-  if (request.claims !== undefined && (typeof request.claims !== "string" || request.claims === "")) {
-    throw invalidOptions(PACKAGE, "`claims` must be the claims challenge JSON text the resource sent.");
-  }
-  if (
-    request.correlationId !== undefined &&
-    (typeof request.correlationId !== "string" || request.correlationId === "")
-  ) {
-    throw invalidOptions(PACKAGE, "`correlationId` must be a non-empty string (a UUID).");
-  }
-  return {
-    scopes: [...scopes],
-    pop: request.mtlsProofOfPossession === true,
-    correlationId: request.correlationId,
   };
 }

@@ -155,17 +155,35 @@ function finish(chain: readonly X509Certificate[], privateKey: KeyObject): Loade
  * ```
  */
 export function assertTimeValid(loaded: LoadedCertificate, now: number): void {
-  const { notAfter } = loaded.binding;
-  if (notAfter.getTime() <= now) {
+  assertValidityWindow(loaded, loaded.notBefore.getTime(), loaded.binding.notAfter.getTime(), now);
+}
+
+/**
+ * {@link assertTimeValid} against bounds read once at load time: the hot path of a fixed certificate
+ * keeps them as numbers, so a caller changing the `notAfter` Date of a returned binding certificate
+ * cannot move them.
+ *
+ * @example
+ * ```ts
+ * assertValidityWindow(loaded, notBeforeMs, notAfterMs, clock.now());
+ * ```
+ */
+export function assertValidityWindow(
+  loaded: LoadedCertificate,
+  notBeforeMs: number,
+  notAfterMs: number,
+  now: number,
+): void {
+  if (notAfterMs <= now) {
     throw new CertboundError(
       "certificate_expired",
-      `${PACKAGE}: the certificate (thumbprint ${loaded.thumbprintSha1}) expired on ${notAfter.toISOString()}. Renew it, register the new one on the app registration, and pass it here (a provider function picks it up without a restart).`,
+      `${PACKAGE}: the certificate (thumbprint ${loaded.thumbprintSha1}) expired on ${new Date(notAfterMs).toISOString()}. Renew it, register the new one on the app registration, and pass it here (a provider function picks it up without a restart).`,
     );
   }
-  if (loaded.notBefore.getTime() > now) {
+  if (notBeforeMs > now) {
     throw new CertboundError(
       "certificate_not_yet_valid",
-      `${PACKAGE}: the certificate (thumbprint ${loaded.thumbprintSha1}) is valid only from ${loaded.notBefore.toISOString()}. Check the system clock, or wait until then.`,
+      `${PACKAGE}: the certificate (thumbprint ${loaded.thumbprintSha1}) is valid only from ${new Date(notBeforeMs).toISOString()}. Check the system clock, or wait until then.`,
     );
   }
 }

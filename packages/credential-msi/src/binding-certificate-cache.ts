@@ -26,18 +26,23 @@ export interface MintedCertificate {
  */
 export class BindingCertificateCache {
   readonly #clock: Clock;
-  readonly #entries = new Map<string, MintedCertificate>();
+  // `usableUntil` is read from `notAfter` once, at insertion: a hit compares two numbers, and a
+  // caller changing the `notAfter` Date of a returned binding certificate cannot extend its use.
+  readonly #entries = new Map<string, { readonly minted: MintedCertificate; readonly usableUntil: number }>();
   readonly #mints = new SingleFlight<string, MintedCertificate>();
 
   constructor(clock: Clock) {
     this.#clock = clock;
   }
 
-  /** The usable certificate for `key`, without minting. An aging one is dropped here. */
-  peek(key: string): MintedCertificate | undefined {
+  /**
+   * The usable certificate for `key` at `now` (the clock's time unless the caller just read it),
+   * without minting. An aging one is dropped here.
+   */
+  peek(key: string, now: number = this.#clock.now()): MintedCertificate | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    if (entry.binding.notAfter.getTime() - this.#clock.now() > MIN_CERTIFICATE_REMAINING_MS) return entry;
+    if (now < entry.usableUntil) return entry.minted;
     this.#entries.delete(key);
     return undefined;
   }
@@ -50,7 +55,10 @@ export class BindingCertificateCache {
       key,
       async () => {
         const minted = await mint();
-        this.#entries.set(key, minted);
+        this.#entries.set(key, {
+          minted,
+          usableUntil: minted.binding.notAfter.getTime() - MIN_CERTIFICATE_REMAINING_MS,
+        });
         return minted;
       },
       signal,
@@ -62,7 +70,7 @@ export class BindingCertificateCache {
    * (a different thumbprint) is kept, so concurrent rejections cause one re-mint, not several.
    */
   drop(key: string, x5tS256: string): void {
-    if (this.#entries.get(key)?.binding.x5tS256 === x5tS256) this.#entries.delete(key);
+    if (this.#entries.get(key)?.minted.binding.x5tS256 === x5tS256) this.#entries.delete(key);
   }
 
   clear(): void {

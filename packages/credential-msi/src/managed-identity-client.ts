@@ -199,16 +199,34 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   const certKey = certificateCacheKey(identity, resolved.imdsEndpoint);
   let closed = false;
   // Apps ask for the same few resources over and over: keep their normalised scope lists, so a
-  // cache hit neither re-parses the resource nor builds a new key string.
-  const scopesByResource = new LruMap<string, { bearer: readonly string[]; pop: readonly string[] }>(10_000);
-  const scopesFor = (input: unknown) => {
-    const known = typeof input === "string" ? scopesByResource.get(input) : undefined;
-    if (known) return known;
-    const resource = normalizeResource(input);
-    const scopes = { bearer: [resource], pop: [scopeForResource(resource)] };
-    scopesByResource.set(input as string, scopes);
+  // cache hit neither re-parses the resource nor builds a new key string. The lists are frozen:
+  // they go into the cache and back to callers as `TokenResult.scopes`.
+  interface ScopeLists {
+    readonly bearer: readonly string[];
+    readonly pop: readonly string[];
+  }
+  const scopesByResource = new LruMap<string, ScopeLists>(10_000);
+  // The last resource asked for, checked before the map: one string comparison on a repeated call.
+  let lastResource: string | undefined;
+  let lastScopes: ScopeLists | undefined;
+  const scopesFor = (input: unknown): ScopeLists => {
+    if (input === lastResource && lastScopes !== undefined) return lastScopes;
+    let scopes = typeof input === "string" ? scopesByResource.get(input) : undefined;
+    if (!scopes) {
+      const resource = normalizeResource(input);
+      scopes = {
+        bearer: Object.freeze([resource]),
+        pop: Object.freeze([scopeForResource(resource)]),
+      };
+      scopesByResource.set(input as string, scopes);
+    }
+    lastResource = input as string;
+    lastScopes = scopes;
     return scopes;
   };
+  // Whether this source can serve this identity depends on neither the request nor time: once it
+  // passed it always passes (a failure is checked, and thrown, again on every call).
+  let identitySupported = false;
 
   const ensureOpen = () => {
     if (closed) {
@@ -217,42 +235,54 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   };
 
   return {
-    async acquireToken(request) {
-      ensureOpen();
-      const checked = checkRequest(request);
-      const scopes = scopesFor(checked.resource);
-      if (checked.mtlsProofOfPossession === true) {
-        if (source.name !== "imds") {
-          throw new CertboundError(
-            "mtls_pop_not_supported_for_environment",
-            `mTLS PoP tokens come only from IMDS v2 on Azure VMs and scale sets; this environment uses ${SOURCE_LABEL[source.name]}. Request a Bearer token here (leave \`mtlsProofOfPossession\` off).`,
-          );
+    // Not `async`: a cache hit hands back the token manager's promise itself instead of wrapping it
+    // in another one. Every error, validation included, still comes back as a rejection.
+    acquireToken(request) {
+      try {
+        ensureOpen();
+        checkRequest(request);
+        const scopes = scopesFor(request.resource);
+        if (request.mtlsProofOfPossession === true) {
+          if (source.name !== "imds") {
+            throw new CertboundError(
+              "mtls_pop_not_supported_for_environment",
+              `mTLS PoP tokens come only from IMDS v2 on Azure VMs and scale sets; this environment uses ${SOURCE_LABEL[source.name]}. Request a Bearer token here (leave \`mtlsProofOfPossession\` off).`,
+            );
+          }
+          // One clock reading for the certificate's remaining validity and the token's expiry.
+          const now = clock.now();
+          const current = certificates.peek(certKey, now);
+          return manager.acquireToken({
+            clientId: cacheClientId,
+            authority: cacheAuthority,
+            scopes: scopes.pop,
+            tokenType: MTLS_POP_TOKEN_TYPE,
+            x5tS256: current?.binding.x5tS256,
+            forceRefresh: request.forceRefresh,
+            claims: request.claims,
+            correlationId: request.correlationId,
+            signal: request.signal,
+            now,
+          });
         }
-        const current = certificates.peek(certKey);
+        // Fails before any network call when the source cannot serve this identity.
+        if (!identitySupported) {
+          identityParameter(source, identity);
+          identitySupported = true;
+        }
         return manager.acquireToken({
           clientId: cacheClientId,
           authority: cacheAuthority,
-          scopes: scopes.pop,
-          tokenType: MTLS_POP_TOKEN_TYPE,
-          x5tS256: current?.binding.x5tS256,
-          forceRefresh: checked.forceRefresh,
-          claims: checked.claims,
-          correlationId: checked.correlationId,
-          signal: checked.signal,
+          scopes: scopes.bearer,
+          tokenType: "Bearer",
+          forceRefresh: request.forceRefresh,
+          claims: request.claims,
+          correlationId: request.correlationId,
+          signal: request.signal,
         });
+      } catch (error) {
+        return Promise.reject(error);
       }
-      // Fails before any network call when the source cannot serve this identity.
-      identityParameter(source, identity);
-      return manager.acquireToken({
-        clientId: cacheClientId,
-        authority: cacheAuthority,
-        scopes: scopes.bearer,
-        tokenType: "Bearer",
-        forceRefresh: checked.forceRefresh,
-        claims: checked.claims,
-        correlationId: checked.correlationId,
-        signal: checked.signal,
-      });
     },
 
     async getManagedIdentitySource(probe = {}) {
@@ -279,15 +309,17 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   };
 }
 
-function checkRequest(request: ManagedIdentityTokenRequest): ManagedIdentityTokenRequest {
+function checkRequest(request: ManagedIdentityTokenRequest): void {
   const fail = (message: string) => invalidOptions(PACKAGE, message);
   if (typeof request !== "object" || request === null) {
     throw fail('`acquireToken` takes an object, e.g. `{ resource: "https://vault.azure.net" }`.');
   }
-  for (const flag of ["mtlsProofOfPossession", "forceRefresh"] as const) {
-    if (request[flag] !== undefined && typeof request[flag] !== "boolean") {
-      throw fail(`\`${flag}\` must be a boolean.`);
-    }
+  // Spelled out rather than looped over a list of names: this runs on every cache hit.
+  if (request.mtlsProofOfPossession !== undefined && typeof request.mtlsProofOfPossession !== "boolean") {
+    throw fail("`mtlsProofOfPossession` must be a boolean.");
+  }
+  if (request.forceRefresh !== undefined && typeof request.forceRefresh !== "boolean") {
+    throw fail("`forceRefresh` must be a boolean.");
   }
   if (request.claims !== undefined && (typeof request.claims !== "string" || request.claims === "")) {
     throw fail("`claims` must be the JSON text of a claims challenge.");
@@ -301,5 +333,4 @@ function checkRequest(request: ManagedIdentityTokenRequest): ManagedIdentityToke
   if (request.signal !== undefined && !(request.signal instanceof AbortSignal)) {
     throw fail("`signal` must be an AbortSignal.");
   }
-  return request;
 }

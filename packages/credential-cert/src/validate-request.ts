@@ -1,0 +1,97 @@
+import { invalidOptions } from "@certbound/core";
+import type { AcquireTokenForClientRequest } from "./options";
+import { PACKAGE } from "./package-name";
+
+/**
+ * Checks one `acquireTokenForClient` request and returns its scopes as a frozen copy (the copy
+ * goes into the cache and back to callers in `TokenResult.scopes`, so neither the caller's array
+ * nor a result can change a cached entry). Throws `invalid_options` before any work.
+ *
+ * @example
+ * ```ts
+ * const validate: RequestValidator = createRequestValidator();
+ * ```
+ */
+export type RequestValidator = (request: AcquireTokenForClientRequest) => readonly string[];
+
+/**
+ * Builds a {@link RequestValidator} for one client. Apps keep their scopes arrays and pass them
+ * over and over: it remembers the frozen copy made of each array it validated (weakly, so a
+ * dropped array takes its copy with it; the last one is checked first, without a lookup) and reuses
+ * the copy while that array still holds exactly the copied strings (compared element by element on
+ * every call, so an array changed in place is validated again). Everything else is checked on every
+ * call.
+ *
+ * @example
+ * ```ts
+ * const validate = createRequestValidator();
+ * const scopes = validate({ scopes: ["https://vault.azure.net/.default"] }); // frozen copy
+ * ```
+ */
+export function createRequestValidator(): RequestValidator {
+  // Nothing a caller passes is this object, so the first call always validates.
+  let lastInput: unknown = NOTHING;
+  let lastCopy: readonly string[] = [];
+  const copies = new WeakMap<readonly unknown[], readonly string[]>();
+
+  const scopesOf = (scopes: unknown): readonly string[] => {
+    if (scopes === lastInput && unchanged(scopes as readonly unknown[], lastCopy)) return lastCopy;
+    if (Array.isArray(scopes)) {
+      const known = copies.get(scopes);
+      if (known !== undefined && unchanged(scopes, known)) {
+        lastInput = scopes;
+        lastCopy = known;
+        return known;
+      }
+    }
+    if (
+      !Array.isArray(scopes) ||
+      scopes.length === 0 ||
+      !scopes.every((s) => typeof s === "string" && s.trim() !== "")
+    ) {
+      throw invalidOptions(
+        PACKAGE,
+        '`scopes` must be a non-empty array of scopes, e.g. ["https://vault.azure.net/.default"].',
+      );
+    }
+    const copy: readonly string[] = Object.freeze([...(scopes as string[])]);
+    copies.set(scopes, copy);
+    lastInput = scopes;
+    lastCopy = copy;
+    return copy;
+  };
+
+  return (request) => {
+    if (typeof request !== "object" || request === null) {
+      throw invalidOptions(
+        PACKAGE,
+        'acquireTokenForClient takes { scopes: ["<resource>/.default"], mtlsProofOfPossession? }.',
+      );
+    }
+    const scopes = scopesOf(request.scopes);
+    if (request.mtlsProofOfPossession !== undefined && typeof request.mtlsProofOfPossession !== "boolean") {
+      throw invalidOptions(PACKAGE, "`mtlsProofOfPossession` must be true or false.");
+    }
+    if (request.claims !== undefined && (typeof request.claims !== "string" || request.claims === "")) {
+      throw invalidOptions(PACKAGE, "`claims` must be the claims challenge JSON text the resource sent.");
+    }
+    if (
+      request.correlationId !== undefined &&
+      (typeof request.correlationId !== "string" || request.correlationId === "")
+    ) {
+      throw invalidOptions(PACKAGE, "`correlationId` must be a non-empty string (a UUID).");
+    }
+    return scopes;
+  };
+}
+
+const NOTHING = {};
+
+// The copy was made from a validated array; while the array still holds the same strings (same
+// length, `===` per element) it is still valid and the copy still equals it.
+function unchanged(input: readonly unknown[], copy: readonly string[]): boolean {
+  const n = copy.length;
+  if (input.length !== n) return false;
+  for (let i = 0; i < n; i++) if (input[i] !== copy[i]) return false;
+  return true;
+}

@@ -1,0 +1,116 @@
+// The cache-hit fast path of acquireToken: validation, the binding certificate's remaining validity
+// and the separation of results from the cache must hold on every call, not only on the first.
+
+import { createCertificateAuthority, createTestClock } from "@certbound/core/testing";
+import { describe, expect, it } from "vitest";
+import { createManagedIdentityClient, type ManagedIdentityClientOptions } from "../src/index";
+import { CLIENT, fakeImds, TENANT } from "./helpers/fake-imds";
+import { json } from "./helpers/fake-transport";
+import { testKeyPair, testKeyProvider } from "./helpers/keys";
+
+const ISSUE = "/metadata/identity/issuecredential";
+
+function client(
+  transport: ManagedIdentityClientOptions["transport"],
+  extra: Partial<ManagedIdentityClientOptions> = {},
+) {
+  const clock = createTestClock({ now: Date.now() });
+  const msi = createManagedIdentityClient({
+    transport,
+    env: {},
+    fileExists: () => false,
+    keyProvider: testKeyProvider(),
+    clock,
+    ...extra,
+  });
+  return { msi, clock };
+}
+
+describe("managed identity cache hits", () => {
+  it("return frozen scopes no caller can use to change the cache", async () => {
+    const { msi } = client(fakeImds().transport);
+    for (const mtlsProofOfPossession of [false, true]) {
+      const request = { resource: "https://vault.azure.net", mtlsProofOfPossession };
+      const first = await msi.acquireToken(request);
+      expect(Object.isFrozen(first.scopes)).toBe(true);
+      expect(() => (first.scopes as string[]).push("https://evil")).toThrow(TypeError);
+      const hit = await msi.acquireToken(request);
+      expect(hit.metadata.tokenSource).toBe("cache");
+      expect(hit.scopes).toEqual([
+        mtlsProofOfPossession ? "https://vault.azure.net/.default" : "https://vault.azure.net",
+      ]);
+    }
+  });
+
+  it("reject invalid requests (as rejections, not throws) after hits for the same resource", async () => {
+    const imds = fakeImds();
+    const { msi } = client(imds.transport);
+    const resource = "https://vault.azure.net";
+    await msi.acquireToken({ resource });
+    const sent = imds.transport.requests.length;
+    for (const bad of [
+      null,
+      { resource: "" },
+      { resource: "https://a https://b" },
+      { resource, mtlsProofOfPossession: "yes" },
+      { resource, forceRefresh: 1 },
+      { resource, claims: "" },
+      { resource, correlationId: "" },
+      { resource, signal: {} },
+    ]) {
+      let promise: Promise<unknown> | undefined;
+      expect(() => {
+        promise = msi.acquireToken(bad as never);
+      }).not.toThrow();
+      await expect(promise).rejects.toMatchObject({ code: "invalid_options" });
+      // The resource remembered from the last good call is still served.
+      expect((await msi.acquireToken({ resource })).metadata.tokenSource).toBe("cache");
+    }
+    expect(imds.transport.requests.length).toBe(sent);
+  });
+
+  it("refuse an unsupported identity on every call", async () => {
+    const { msi } = client(fakeImds().transport, {
+      env: { MSI_ENDPOINT: "http://127.0.0.1:1/" },
+      clientId: "c",
+    });
+    for (let i = 0; i < 2; i++) {
+      await expect(msi.acquireToken({ resource: "https://vault.azure.net" })).rejects.toMatchObject({
+        code: "managed_identity_unsupported_identity",
+      });
+    }
+  });
+
+  it("stop serving a PoP token from the cache once its certificate nears expiry, whatever a caller did to a result", async () => {
+    const ca = createCertificateAuthority();
+    // Valid for 24 hours and 30 minutes: the certificate ages out while its first token is cached.
+    const imds = fakeImds((_request, path) => {
+      if (path !== ISSUE) return undefined;
+      const leaf = ca.issue({
+        commonName: CLIENT,
+        publicKey: testKeyPair().publicKey,
+        notAfter: new Date(Date.now() + 24 * 3600_000 + 1800_000),
+      });
+      return json(200, {
+        client_id: CLIENT,
+        tenant_id: TENANT,
+        certificate: Buffer.from(leaf.certificate.raw).toString("base64"),
+        identity_type: "SystemAssigned",
+        mtls_authentication_endpoint: "https://mtls.example",
+      });
+    });
+    const { msi, clock } = client(imds.transport);
+    const request = { resource: "https://vault.azure.net", mtlsProofOfPossession: true };
+    const first = await msi.acquireToken(request);
+    const notAfter = first.bindingCertificate?.notAfter.getTime() as number;
+    first.bindingCertificate?.notAfter.setTime(notAfter + 365 * 86400_000);
+    await clock.advance(notAfter - 24 * 3600_000 - clock.now() - 1);
+    expect((await msi.acquireToken(request)).metadata.tokenSource).toBe("cache");
+    expect(imds.count(ISSUE)).toBe(1);
+    await clock.advance(1);
+    const second = await msi.acquireToken(request);
+    expect(second.metadata.tokenSource).toBe("identity_provider");
+    expect(imds.count(ISSUE)).toBe(2);
+    expect(second.bindingCertificate?.x5tS256).not.toBe(first.bindingCertificate?.x5tS256);
+  });
+});
