@@ -27,9 +27,11 @@ export interface Clock {
  * ```
  */
 export function abortedError(signal?: AbortSignal): CertboundError {
-  return new CertboundError("aborted", "The operation was aborted by its AbortSignal.", {
-    cause: signal?.reason,
-  });
+  const reason: unknown = signal?.reason;
+  // Already ours (e.g. a timer cancelled with a shared reason): pass it on instead of wrapping it,
+  // which also spares the stack capture of a new error on every cancelled wait.
+  if (reason instanceof CertboundError && reason.code === "aborted") return reason;
+  return new CertboundError("aborted", "The operation was aborted by its AbortSignal.", { cause: reason });
 }
 
 /**

@@ -19,6 +19,11 @@ import { CertboundError } from "../errors";
  * }
  * ```
  */
+// Cancels a finished attempt's timer. Shared, and passed as the abort reason, so that cancelling a
+// timer on every request creates no DOMException and no error (both capture a stack trace, which
+// profiling showed as a tenth of a keep-alive request's CPU).
+const TIMER_DISPOSED = new CertboundError("aborted", "The attempt finished before its timeout.");
+
 export class Attempt {
   readonly #controller = new AbortController();
   readonly #timer = new AbortController();
@@ -95,7 +100,7 @@ export class Attempt {
 
   /** Stops the timer and lets go of the caller's signal. */
   dispose(): void {
-    this.#timer.abort();
+    this.#timer.abort(TIMER_DISPOSED);
     this.#outer?.removeEventListener("abort", this.#onAbort);
   }
 }

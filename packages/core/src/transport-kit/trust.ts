@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
+import { LruMap } from "../lru-map";
 import type { ClientTlsIdentity } from "../transport";
 import { unusableTlsMaterial } from "./transport-errors";
 
@@ -43,8 +44,16 @@ export function caList(ca: string | readonly string[] | undefined): string[] {
  */
 export function trustId(cas: readonly string[]): string {
   if (cas.length === 0) return "-";
-  return createHash("sha256").update(cas.join("\n")).digest("base64url").slice(0, 22);
+  // Every request asks, usually with the same one CA string: hashing it each time showed in profiles.
+  const single = cas.length === 1 ? (cas[0] as string) : undefined;
+  const known = single === undefined ? undefined : trustIds.get(single);
+  if (known !== undefined) return known;
+  const id = createHash("sha256").update(cas.join("\n")).digest("base64url").slice(0, 22);
+  if (single !== undefined) trustIds.set(single, id);
+  return id;
 }
+
+const trustIds = new LruMap<string, string>(64);
 
 /**
  * Which connections a request may use: the CAs it trusts (the transport's and its own) and a
