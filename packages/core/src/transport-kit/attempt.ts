@@ -1,6 +1,11 @@
 import { abortedError, type Clock } from "../clock";
 import { CertboundError } from "../errors";
 
+// Cancels a finished attempt's timer. Shared, and passed as the abort reason, so that cancelling a
+// timer on every request creates no DOMException and no error (both capture a stack trace, which
+// profiling showed as a tenth of a keep-alive request's CPU).
+const TIMER_DISPOSED = new CertboundError("aborted", "The attempt finished before its timeout.");
+
 /**
  * One attempt's cancellation: fires on the caller's AbortSignal or when `timeoutMs` passes on the
  * injected clock (so tests drive timeouts with a test clock instead of waiting), and remembers
@@ -19,11 +24,6 @@ import { CertboundError } from "../errors";
  * }
  * ```
  */
-// Cancels a finished attempt's timer. Shared, and passed as the abort reason, so that cancelling a
-// timer on every request creates no DOMException and no error (both capture a stack trace, which
-// profiling showed as a tenth of a keep-alive request's CPU).
-const TIMER_DISPOSED = new CertboundError("aborted", "The attempt finished before its timeout.");
-
 export class Attempt {
   readonly #controller = new AbortController();
   readonly #timer = new AbortController();
