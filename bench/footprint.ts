@@ -1,23 +1,16 @@
 // Install footprint: what `pnpm pack` would publish for each certbound package, and what
 // @azure/msal-node occupies once installed with its production dependencies.
-import { execFile } from "node:child_process";
-import {
-  existsSync,
-  lstatSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
+// @ts-expect-error: a plain .mjs script without type declarations
+import { packAndUnpack, publishedPackages, resolvePackageDir, root } from "../scripts/workspace-packages.mjs";
 
-const run = promisify(execFile);
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+interface PublishedPackage {
+  dir: string;
+  folder: string;
+  manifest: { name: string };
+}
 
 export interface PackedSize {
   name: string;
@@ -54,64 +47,29 @@ interface Manifest {
 const readManifest = (dir: string): Manifest =>
   JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Manifest;
 
-/** The published (non-private) packages under packages/. */
-export function publishedPackageDirs(): string[] {
-  return readdirSync(join(root, "packages"))
-    .map((d) => join(root, "packages", d))
-    .filter((d) => existsSync(join(d, "package.json")) && !readManifest(d).private);
-}
-
-/** argv prefix running the pinned pnpm (as scripts/run.mjs gets it). */
-async function pnpmCommand(): Promise<string[]> {
-  const wanted = (readManifest(root) as Manifest & { packageManager: string }).packageManager.split("@")[1];
-  try {
-    if ((await run("pnpm", ["--version"])).stdout.trim() === wanted) return ["pnpm"];
-  } catch {
-    // not on PATH
-  }
-  return ["npx", "-y", `pnpm@${wanted}`];
-}
-
 /**
  * The tarball `pnpm pack` makes for each published package (what `changeset publish` publishes
- * here; scripts/check-packages.mjs budgets the same numbers): its size, and the sum of the sizes
- * of the files in it as `tar -tzvf` lists them.
+ * here), measured exactly as scripts/check-packages.mjs budgets it: its size, and the sum of the
+ * sizes of the files in it.
  */
-export async function packedSizes(): Promise<PackedSize[]> {
-  const [pnpm = "pnpm", ...pre] = await pnpmCommand();
+export function packedSizes(): PackedSize[] {
   const out = mkdtempSync(join(tmpdir(), "certbound-footprint-"));
   try {
-    const sizes: PackedSize[] = [];
-    for (const dir of publishedPackageDirs()) {
-      const before = new Set(readdirSync(out));
-      await run(pnpm, [...pre, "pack", "--pack-destination", out], { cwd: dir });
-      const tarball = readdirSync(out).find((f) => !before.has(f));
-      if (!tarball) throw new Error(`pnpm pack made no tarball in ${dir}`);
-      const { stdout } = await run("tar", ["-tzvf", join(out, tarball)], { maxBuffer: 16 * 1024 * 1024 });
-      // GNU tar: "-rw-r--r-- 0/0   1234 1985-10-26 08:15 package/dist/index.js"
-      const files = stdout
-        .split("\n")
-        .filter((l) => l.startsWith("-"))
-        .map((l) => Number(l.trim().split(/\s+/)[2]));
-      sizes.push({
-        name: readManifest(dir).name,
-        packed: statSync(join(out, tarball)).size,
-        unpacked: files.reduce((a, b) => a + b, 0),
-        files: files.length,
-      });
-    }
-    return sizes;
+    return (publishedPackages() as PublishedPackage[]).map((p) => {
+      const packed = packAndUnpack(p.dir, out, join(out, "unpacked", p.folder)) as {
+        files: string[];
+        packed: number;
+        unpacked: number;
+      };
+      return {
+        name: p.manifest.name,
+        packed: packed.packed,
+        unpacked: packed.unpacked,
+        files: packed.files.length,
+      };
+    });
   } finally {
     rmSync(out, { recursive: true, force: true });
-  }
-}
-
-/** The folder of `name` as Node would resolve it from `fromDir` (climbing node_modules folders). */
-function packageDir(name: string, fromDir: string): string | undefined {
-  for (let dir = fromDir; ; dir = dirname(dir)) {
-    const candidate = join(dir, "node_modules", name);
-    if (existsSync(join(candidate, "package.json"))) return realpathSync(candidate);
-    if (dirname(dir) === dir) return undefined;
   }
 }
 
@@ -140,7 +98,7 @@ export function installedSize(
   const seen = new Map<string, { name: string; version: string; bytes: number }>();
   const visit = (dep: string, from: string) => {
     if (skip.has(dep)) return;
-    const dir = packageDir(dep, from);
+    const dir = resolvePackageDir(dep, from) as string | undefined;
     if (!dir) {
       throw new Error(`${dep} (needed by ${from}) is not installed: run pnpm install`);
     }
@@ -157,7 +115,7 @@ export function installedSize(
 }
 
 export async function measureFootprint(): Promise<Footprint> {
-  const packages = await packedSizes();
+  const packages = packedSizes();
   const names = ["@certbound/core", "@certbound/credential-cert", "@certbound/http-undici"];
   const set = packages.filter((p) => names.includes(p.name));
   if (set.length !== names.length) throw new Error(`missing packages among ${names.join(", ")}`);

@@ -15,27 +15,29 @@
 //
 //   node scripts/check-packages.mjs                 run the checks
 //   node scripts/check-packages.mjs --write-budget  set the budget to today's sizes + 10 %
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
-  realpathSync,
   rmSync,
-  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
+import {
+  packAndUnpack,
+  publishedPackages,
+  readJson,
+  resolvePackageDir,
+  root,
+} from "./workspace-packages.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const budgetFile = join(root, "packaging", "size-budget.json");
 const writeBudget = process.argv.includes("--write-budget");
 const BUDGET_MARGIN = 1.1;
@@ -81,27 +83,6 @@ function line(ok, check, pkg, detail = "") {
   console.log(`${ok ? "ok  " : "FAIL"} ${check.padEnd(9)} ${pkg}${detail ? `: ${detail}` : ""}`);
 }
 
-const readJson = (file) => JSON.parse(readFileSync(file, "utf8"));
-
-function packages() {
-  return readdirSync(join(root, "packages"))
-    .map((name) => ({ dir: join(root, "packages", name), folder: name }))
-    .filter((p) => existsSync(join(p.dir, "package.json")))
-    .map((p) => ({ ...p, manifest: readJson(join(p.dir, "package.json")) }))
-    .filter((p) => !p.manifest.private);
-}
-
-/** argv prefix running the pinned pnpm (as scripts/run.mjs gets it). */
-function pnpmCommand() {
-  const wanted = readJson(join(root, "package.json")).packageManager.split("@")[1];
-  try {
-    if (execFileSync("pnpm", ["--version"], { encoding: "utf8" }).trim() === wanted) return ["pnpm"];
-  } catch {
-    // not on PATH
-  }
-  return ["npx", "-y", `pnpm@${wanted}`];
-}
-
 /** Runs a command; resolves with its stdout (whatever its exit code: attw exits 1 on problems). */
 function capture(cmd, args, options = {}) {
   return new Promise((resolve, reject) => {
@@ -126,12 +107,6 @@ async function eachLimited(items, limit, task) {
     Array.from({ length: Math.min(limit, items.length) }, async () => {
       while (next < items.length) await task(items[next++]);
     }),
-  );
-}
-
-function filesUnder(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
   );
 }
 
@@ -183,17 +158,8 @@ function unreferencedFiles(p) {
   );
 }
 
-/** Where Node would find `name` starting from `fromDir`, as a real path. */
-function resolvePackageDir(name, fromDir) {
-  for (let dir = fromDir; ; dir = dirname(dir)) {
-    const candidate = join(dir, "node_modules", name);
-    if (existsSync(join(candidate, "package.json"))) return realpathSync(candidate);
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
 const started = Date.now();
-const pkgs = packages();
+const pkgs = publishedPackages();
 const missingBuild = pkgs.filter((p) => !existsSync(join(p.dir, "dist")));
 if (missingBuild.length > 0) {
   for (const p of missingBuild)
@@ -209,19 +175,9 @@ try {
   mkdirSync(tarballs);
   mkdirSync(join(consumer, "node_modules", "@certbound"), { recursive: true });
   writeFileSync(join(consumer, "package.json"), '{ "name": "consumer", "private": true }\n');
-  const [pnpm, ...pre] = pnpmCommand();
   for (const p of pkgs) {
-    const before = new Set(readdirSync(tarballs));
-    execFileSync(pnpm, [...pre, "pack", "--pack-destination", tarballs], { cwd: p.dir, stdio: "ignore" });
-    const made = readdirSync(tarballs).find((f) => !before.has(f));
-    if (!made) throw new Error(`pnpm pack made no tarball in ${p.dir}`);
-    p.tarball = join(tarballs, made);
     p.installed = join(consumer, "node_modules", ...p.manifest.name.split("/"));
-    mkdirSync(p.installed, { recursive: true });
-    execFileSync("tar", ["-xzf", p.tarball, "-C", p.installed, "--strip-components=1"]);
-    p.files = filesUnder(p.installed).map((f) => relative(p.installed, f).split(sep).join("/"));
-    p.packed = statSync(p.tarball).size;
-    p.unpacked = filesUnder(p.installed).reduce((sum, f) => sum + statSync(f).size, 0);
+    Object.assign(p, packAndUnpack(p.dir, tarballs, p.installed));
   }
 
   // ---- 1. size budget ----
