@@ -1,34 +1,18 @@
 // The cache-hit fast path of acquireToken: validation, the binding certificate's remaining validity
 // and the separation of results from the cache must hold on every call, not only on the first.
 
-import { createCertificateAuthority, createTestClock } from "@certbound/core/testing";
+import { createCertificateAuthority } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
-import { createManagedIdentityClient, type ManagedIdentityClientOptions } from "../src/index";
 import { CLIENT, fakeImds, TENANT } from "./helpers/fake-imds";
 import { json } from "./helpers/fake-transport";
-import { testKeyPair, testKeyProvider } from "./helpers/keys";
+import { testKeyPair } from "./helpers/keys";
+import { testClient } from "./helpers/test-client";
 
 const ISSUE = "/metadata/identity/issuecredential";
 
-function client(
-  transport: ManagedIdentityClientOptions["transport"],
-  extra: Partial<ManagedIdentityClientOptions> = {},
-) {
-  const clock = createTestClock({ now: Date.now() });
-  const msi = createManagedIdentityClient({
-    transport,
-    env: {},
-    fileExists: () => false,
-    keyProvider: testKeyProvider(),
-    clock,
-    ...extra,
-  });
-  return { msi, clock };
-}
-
 describe("managed identity cache hits", () => {
   it("return frozen scopes no caller can use to change the cache", async () => {
-    const { msi } = client(fakeImds().transport);
+    const { msi } = testClient(fakeImds().transport);
     for (const mtlsProofOfPossession of [false, true]) {
       const request = { resource: "https://vault.azure.net", mtlsProofOfPossession };
       const first = await msi.acquireToken(request);
@@ -44,7 +28,7 @@ describe("managed identity cache hits", () => {
 
   it("reject invalid requests (as rejections, not throws) after hits for the same resource", async () => {
     const imds = fakeImds();
-    const { msi } = client(imds.transport);
+    const { msi } = testClient(imds.transport);
     const resource = "https://vault.azure.net";
     await msi.acquireToken({ resource });
     const sent = imds.transport.requests.length;
@@ -70,7 +54,7 @@ describe("managed identity cache hits", () => {
   });
 
   it("refuse an unsupported identity on every call", async () => {
-    const { msi } = client(fakeImds().transport, {
+    const { msi } = testClient(fakeImds().transport, {
       env: { MSI_ENDPOINT: "http://127.0.0.1:1/" },
       clientId: "c",
     });
@@ -99,7 +83,7 @@ describe("managed identity cache hits", () => {
         mtls_authentication_endpoint: "https://mtls.example",
       });
     });
-    const { msi, clock } = client(imds.transport);
+    const { msi, clock } = testClient(imds.transport);
     const request = { resource: "https://vault.azure.net", mtlsProofOfPossession: true };
     const first = await msi.acquireToken(request);
     const notAfter = first.bindingCertificate?.notAfter.getTime() as number;

@@ -1,37 +1,20 @@
 import { CertboundError, type HttpRequest, ServiceError } from "@certbound/core";
-import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 import { createInMemoryKeyProvider, createManagedIdentityClient } from "../src/index";
 import type { ManagedIdentityClientOptions } from "../src/options";
 import { CLIENT, fakeImds, IMDS, MTLS, TENANT } from "./helpers/fake-imds";
 import { fakeTransport, json, pathOf, queryOf } from "./helpers/fake-transport";
 import { testKeyProvider } from "./helpers/keys";
+import { testClient } from "./helpers/test-client";
 
 const PLATFORM = "/metadata/identity/getplatformmetadata";
 const ISSUE = "/metadata/identity/issuecredential";
 const TOKEN = `/${TENANT}/oauth2/v2.0/token`;
-const noHimds = () => false;
-
-function client(
-  transport: ManagedIdentityClientOptions["transport"],
-  extra: Partial<ManagedIdentityClientOptions> = {},
-) {
-  const clock = createTestClock({ now: Date.now() });
-  const msi = createManagedIdentityClient({
-    transport,
-    env: {},
-    fileExists: noHimds,
-    keyProvider: testKeyProvider(),
-    clock,
-    ...extra,
-  });
-  return { msi, clock };
-}
 
 describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
   it("sends getplatformmetadata, issuecredential with the CSR, then the token request over mTLS", async () => {
     const imds = fakeImds();
-    const { msi } = client(imds.transport);
+    const { msi } = testClient(imds.transport);
     const result = await msi.acquireToken({
       resource: "https://vault.azure.net/.default",
       mtlsProofOfPossession: true,
@@ -83,7 +66,7 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
 
   it("strips a trailing slash for the scope and never serves a PoP token to a Bearer request", async () => {
     const imds = fakeImds();
-    const { msi } = client(imds.transport);
+    const { msi } = testClient(imds.transport);
     await msi.acquireToken({ resource: "https://management.azure.com/", mtlsProofOfPossession: true });
     const token = imds.transport.requests.find((r) => pathOf(r) === TOKEN) as HttpRequest;
     expect(new URLSearchParams(token.body as string).get("scope")).toBe(
@@ -106,7 +89,7 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
         ? new CertboundError("tls_handshake_failed", "the server refused the client certificate")
         : undefined,
     );
-    const { msi } = client(imds.transport);
+    const { msi } = testClient(imds.transport);
     const result = await msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true });
     expect(result.tokenType).toBe("mtls_pop");
     expect(imds.issued).toBe(2);
@@ -117,7 +100,7 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
         ? json(401, { error: "invalid_client", error_description: "AADSTS700027: bad cert" })
         : undefined,
     );
-    const second = client(invalid.transport).msi;
+    const second = testClient(invalid.transport).msi;
     const error = await second
       .acquireToken({ resource: "https://r", mtlsProofOfPossession: true })
       .catch((e: unknown) => e);
@@ -129,7 +112,7 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
 
   it("other token endpoint errors do not re-mint", async () => {
     const imds = fakeImds((_r, path) => (path === TOKEN ? json(400, { error: "invalid_scope" }) : undefined));
-    const { msi } = client(imds.transport);
+    const { msi } = testClient(imds.transport);
     await expect(
       msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true }),
     ).rejects.toMatchObject({
@@ -142,7 +125,7 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
     const imds = fakeImds((_r, path) =>
       path === TOKEN ? json(200, { access_token: "a", token_type: "Bearer", expires_in: 3600 }) : undefined,
     );
-    const { msi } = client(imds.transport);
+    const { msi } = testClient(imds.transport);
     await expect(
       msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true }),
     ).rejects.toMatchObject({
@@ -154,7 +137,7 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
     const imds = fakeImds((_r, path) =>
       path === PLATFORM ? json(404, {}, { server: "IMDS/1" }) : undefined,
     );
-    const { msi, clock } = client(imds.transport);
+    const { msi, clock } = testClient(imds.transport);
     await expect(
       msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true }),
     ).rejects.toMatchObject({
@@ -167,7 +150,7 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
 
   it("mints a new certificate (and token) once less than 24 hours of validity remain", async () => {
     const imds = fakeImds();
-    const { msi, clock } = client(imds.transport);
+    const { msi, clock } = testClient(imds.transport);
     const first = await msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true });
     const notAfter = first.bindingCertificate?.notAfter.getTime() as number;
     await clock.advance(notAfter - clock.now() - 24 * 3600_000);
@@ -183,7 +166,7 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
       ["resourceId", "mi_res_id"],
     ] as const) {
       const imds = fakeImds();
-      const { msi } = client(imds.transport, { [option]: "id-1" });
+      const { msi } = testClient(imds.transport, { [option]: "id-1" });
       await msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true });
       for (const request of imds.transport.requests.filter((r) => pathOf(r).startsWith("/metadata"))) {
         expect(queryOf(request)).toEqual({ "cred-api-version": "2.0", [parameter]: "id-1" });
@@ -194,7 +177,7 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
   it("asks the key provider once per mint, with the identity key", async () => {
     const keyProvider = testKeyProvider();
     const imds = fakeImds();
-    const { msi } = client(imds.transport, { keyProvider, objectId: "o-1" });
+    const { msi } = testClient(imds.transport, { keyProvider, objectId: "o-1" });
     await msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true });
     await msi.acquireToken({ resource: "https://other", mtlsProofOfPossession: true });
     expect(keyProvider.calls).toEqual(["objectId:o-1"]);
@@ -203,7 +186,7 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
   it("refuses a certificate IMDS issued for another key", async () => {
     const other = createInMemoryKeyProvider();
     const imds = fakeImds();
-    const { msi } = client(imds.transport, { keyProvider: other });
+    const { msi } = testClient(imds.transport, { keyProvider: other });
     await expect(
       msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true }),
     ).rejects.toMatchObject({
@@ -224,7 +207,7 @@ describe("environment rules", () => {
       { MSI_ENDPOINT: "http://127.0.0.1:1/" },
       { IDENTITY_ENDPOINT: "http://127.0.0.1:1/", IMDS_ENDPOINT: "http://127.0.0.1:1" },
     ]) {
-      const { msi } = client(transport, { env });
+      const { msi } = testClient(transport, { env });
       await expect(
         msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true }),
       ).rejects.toMatchObject({
@@ -243,7 +226,7 @@ describe("environment rules", () => {
       [{ MSI_ENDPOINT: "http://127.0.0.1:1/", MSI_SECRET: "s" }, { resourceId: "/subscriptions/x" }],
     ];
     for (const [env, identity] of cases) {
-      const { msi } = client(transport, { env, ...identity });
+      const { msi } = testClient(transport, { env, ...identity });
       await expect(msi.acquireToken({ resource: "https://r" })).rejects.toMatchObject({
         code: "managed_identity_unsupported_identity",
       });
@@ -253,7 +236,9 @@ describe("environment rules", () => {
 
   it("AZURE_POD_IDENTITY_AUTHORITY_HOST from the injected env moves IMDS", async () => {
     const transport = fakeTransport(() => json(200, { access_token: "t", expires_in: 3600 }));
-    const { msi } = client(transport, { env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://127.0.0.1:9/" } });
+    const { msi } = testClient(transport, {
+      env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://127.0.0.1:9/" },
+    });
     await msi.acquireToken({ resource: "https://r" });
     expect(transport.requests[0]?.url).toBe(
       "http://127.0.0.1:9/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fr",
@@ -335,7 +320,7 @@ describe("Bearer request shapes", () => {
       const transport = fakeTransport(() =>
         json(200, { access_token: "t", expires_on: String(Math.floor(Date.now() / 1000) + 3600) }),
       );
-      const { msi } = client(transport, { env: c.env, ...c.identity });
+      const { msi } = testClient(transport, { env: c.env, ...c.identity });
       const result = await msi.acquireToken({ resource: "https://r/.default" });
       expect(result).toMatchObject({ tokenType: "Bearer", accessToken: "t" });
       const request = transport.requests[0] as HttpRequest;
@@ -355,7 +340,7 @@ describe("Bearer request shapes", () => {
         ? json(503, {}, { "retry-after": i === 0 ? "5" : "0" })
         : json(200, { access_token: "t", expires_in: 60 }),
     );
-    const { msi, clock } = client(transport, { env: { MSI_ENDPOINT: "http://127.0.0.1:1/" } });
+    const { msi, clock } = testClient(transport, { env: { MSI_ENDPOINT: "http://127.0.0.1:1/" } });
     await msi.acquireToken({ resource: "https://r" });
     expect(clock.sleeps).toEqual([5000, 1000]);
   });
@@ -364,12 +349,12 @@ describe("Bearer request shapes", () => {
 describe("getManagedIdentitySource", () => {
   it("probes getplatformmetadata on IMDS: 200 is PoP-capable, 404 (not retried) is not", async () => {
     const v2 = fakeImds();
-    expect(await client(v2.transport).msi.getManagedIdentitySource()).toEqual({
+    expect(await testClient(v2.transport).msi.getManagedIdentitySource()).toEqual({
       source: "imds",
       mtlsProofOfPossession: true,
     });
     const v1 = fakeImds((_r, path) => (path === PLATFORM ? json(404, {}) : undefined));
-    const { msi, clock } = client(v1.transport);
+    const { msi, clock } = testClient(v1.transport);
     expect(await msi.getManagedIdentitySource()).toEqual({ source: "imds", mtlsProofOfPossession: false });
     expect(v1.transport.requests).toHaveLength(1);
     expect(clock.sleeps).toEqual([]);
@@ -377,7 +362,7 @@ describe("getManagedIdentitySource", () => {
 
   it("reports other sources without a request", async () => {
     const transport = fakeTransport(() => json(500, {}));
-    const { msi } = client(transport, { env: { MSI_ENDPOINT: "http://127.0.0.1:1/" } });
+    const { msi } = testClient(transport, { env: { MSI_ENDPOINT: "http://127.0.0.1:1/" } });
     expect(await msi.getManagedIdentitySource()).toEqual({
       source: "cloudShell",
       mtlsProofOfPossession: false,
@@ -398,14 +383,14 @@ describe("logging", () => {
     const imds = fakeImds((_r, path) =>
       path === TOKEN && failures-- > 0 ? json(401, { error: "invalid_client" }) : undefined,
     );
-    const pop = await client(imds.transport, { logger }).msi.acquireToken({
+    const pop = await testClient(imds.transport, { logger }).msi.acquireToken({
       resource: "https://r",
       mtlsProofOfPossession: true,
     });
     const appService = fakeTransport(() =>
       json(200, { access_token: "bearer-secret-token", expires_in: 3600 }),
     );
-    await client(appService, {
+    await testClient(appService, {
       logger,
       env: { IDENTITY_ENDPOINT: "http://127.0.0.1:1/msi/token", IDENTITY_HEADER: "header-secret" },
     }).msi.acquireToken({ resource: "https://r" });
@@ -454,7 +439,7 @@ describe("options and lifecycle", () => {
   });
 
   it("checks each request", async () => {
-    const { msi } = client(transport);
+    const { msi } = testClient(transport);
     await expect(msi.acquireToken({ resource: "" })).rejects.toMatchObject({ code: "invalid_options" });
     await expect(msi.acquireToken({ resource: "https://a https://b" })).rejects.toThrow(/one resource/);
     await expect(msi.acquireToken({ resource: "/.default" })).rejects.toThrow(/before `\/\.default`/);
@@ -466,7 +451,7 @@ describe("options and lifecycle", () => {
 
   it("close() ends the client", async () => {
     const imds = fakeImds();
-    const { msi } = client(imds.transport);
+    const { msi } = testClient(imds.transport);
     await msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true });
     msi.close();
     await expect(
