@@ -18,7 +18,6 @@ import type { LoadedCertificate } from "./load-certificate";
 import type { AcquireTokenForClientRequest, ConfidentialClientOptions } from "./options";
 import { PACKAGE } from "./package-name";
 import { detectRegion } from "./region";
-import { isValidRegionName } from "./region-name";
 import { tokenErrorHint } from "./service-hints";
 import { bearerTokenEndpoint, mtlsTokenEndpoint, overriddenTokenEndpoint } from "./token-endpoints";
 import { validateOptions } from "./validate-options";
@@ -66,12 +65,22 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   const lifetime = new AbortController();
   let closed = false;
 
-  if (o.azureRegion !== undefined && o.azureRegion !== "auto" && !isValidRegionName(o.azureRegion)) {
-    log.warn("ignoring `azureRegion`: a region name has letters and digits only; using the global endpoints");
+  if (o.region.mode === "global" && o.region.reason === "invalid") {
+    log.warn(
+      "ignoring the configured region (`azureRegion` or MSAL_FORCE_REGION): a region name has letters and digits only; using the global endpoints",
+    );
   }
+  // Operators set MSAL_FORCE_REGION / MSAL_DISABLE_REGION outside the code: say what they decided.
+  log.verbose("regional endpoints", {
+    mode: o.region.mode,
+    region: o.region.mode === "fixed" ? o.region.region : undefined,
+    from:
+      o.region.mode === "fixed" ? o.region.source : o.region.mode === "global" ? o.region.reason : undefined,
+  });
   let detection: Promise<string | undefined> | undefined;
   const region = (): Promise<string | undefined> => {
-    if (o.azureRegion !== "auto") return Promise.resolve(o.azureRegion);
+    if (o.region.mode === "fixed") return Promise.resolve(o.region.region);
+    if (o.region.mode === "global") return Promise.resolve(undefined);
     detection ??= detectRegion({
       env: o.env,
       imdsEndpoint: o.imdsEndpoint,

@@ -26,9 +26,13 @@ export interface ConfidentialClientOptions {
   /** Signature of the Bearer client assertion. @default "PS256" */
   assertionAlgorithm?: AssertionAlgorithm | undefined;
   /**
-   * An Azure region (`"westus3"`) for the regional endpoints, or `"auto"` to detect it
-   * (env `MSAL_FORCE_REGION`, env `REGION_NAME`, then IMDS). A name that is not letters and digits
-   * is ignored. @default undefined (global endpoints)
+   * An Azure region (`"westus3"`) for the regional endpoints; `"auto"` (or MSAL's `"TryAutoDetect"`)
+   * to detect it (env `REGION_NAME` with spaces removed, then IMDS); `"DisableMsalForceRegion"` for
+   * the global endpoints whatever env `MSAL_FORCE_REGION` says. A name that is not letters and
+   * digits is ignored (global endpoints). Left out, env `MSAL_FORCE_REGION` applies when set; env
+   * `MSAL_DISABLE_REGION` turns regional endpoints off in every case. These are MSAL.NET's rules,
+   * applied once when the client is created.
+   * @default undefined (env `MSAL_FORCE_REGION`, else the global endpoints)
    */
   azureRegion?: string | undefined;
   /** Replaces the regular (Bearer) token host, for a private cloud or an emulator: `https://host[:port]`. */
@@ -42,7 +46,7 @@ export interface ConfidentialClientOptions {
    * @default env AZURE_POD_IDENTITY_AUTHORITY_HOST, else "http://169.254.169.254"
    */
   imdsEndpoint?: string | undefined;
-  /** The environment read for region detection. @default process.env */
+  /** The environment read for the region settings and IMDS' address. @default process.env */
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Token cache. @default createMemoryCacheStore() */
   cache?: CacheStore | undefined;

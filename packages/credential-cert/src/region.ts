@@ -1,7 +1,10 @@
 import { type HttpTransport, type Log, parseJsonBody, stringField } from "@certbound/core";
 import { isValidRegionName } from "./region-name";
 
-/** Where a detected region came from. */
+/**
+ * Where the region came from: the `azureRegion` option, env `MSAL_FORCE_REGION` (both configured,
+ * no detection), or auto-detection from env `REGION_NAME` or IMDS.
+ */
 export type RegionSource = "option" | "MSAL_FORCE_REGION" | "REGION_NAME" | "imds";
 
 /** A region and where it came from. */
@@ -12,7 +15,7 @@ export interface DetectedRegion {
 
 /** Options of {@link detectRegion}. */
 export interface DetectRegionOptions {
-  /** The environment to read `MSAL_FORCE_REGION` and `REGION_NAME` from. */
+  /** The environment to read `REGION_NAME` from. */
   env: Readonly<Record<string, string | undefined>>;
   /** IMDS base URL, e.g. `http://169.254.169.254`. */
   imdsEndpoint: string;
@@ -36,10 +39,12 @@ export interface DetectRegionOptions {
 export const IMDS_COMPUTE_PATH = "/metadata/instance/compute?api-version=2021-02-01";
 
 /**
- * Auto-detects the Azure region (protocol.md section 2), first source that answers with a valid name:
- * env `MSAL_FORCE_REGION`, env `REGION_NAME`, then IMDS `/metadata/instance/compute` (`location`).
+ * Auto-detects the Azure region (protocol.md section 2), as MSAL.NET's `RegionManager` does: env
+ * `REGION_NAME` (spaces removed, lower-cased), then IMDS `/metadata/instance/compute` (`location`).
  * A value that is not letters and digits is ignored and the next source is asked. Resolves
  * `undefined` when none answers, which means the global host. Never throws for a failed lookup.
+ * `MSAL_FORCE_REGION` is not read here: it applies only when the app configured no region (the
+ * client decides that), never once the app asked for auto-detection.
  *
  * @example
  * ```ts
@@ -49,11 +54,12 @@ export const IMDS_COMPUTE_PATH = "/metadata/instance/compute?api-version=2021-02
  */
 export async function detectRegion(options: DetectRegionOptions): Promise<DetectedRegion | undefined> {
   const { env, log } = options;
-  for (const name of ["MSAL_FORCE_REGION", "REGION_NAME"] as const) {
-    const value = env[name]?.trim();
-    if (value === undefined || value === "") continue;
-    if (isValidRegionName(value)) return { region: value.toLowerCase(), source: name };
-    log?.warn(`ignoring ${name}: a region name has letters and digits only`);
+  // REGION_NAME may hold a display name ("West US 2"): MSAL.NET removes the spaces and lower-cases
+  // it (RegionManager.DiscoverAsync) before the letters-and-digits check.
+  const fromEnv = env.REGION_NAME?.replaceAll(" ", "").toLowerCase();
+  if (fromEnv) {
+    if (isValidRegionName(fromEnv)) return { region: fromEnv, source: "REGION_NAME" };
+    log?.warn("ignoring REGION_NAME: a region name has letters and digits only");
   }
   const url = `${options.imdsEndpoint.replace(/\/+$/, "")}${IMDS_COMPUTE_PATH}`;
   try {

@@ -12,13 +12,17 @@ export interface TokenEndpointInput {
   region?: string | undefined;
 }
 
-// Every public-cloud alias, and the host their mTLS and regional endpoints live on.
-const PUBLIC_CLOUD_HOSTS = new Set([
+// The public-cloud aliases that have an mTLS endpoint. `sts.windows.net` is a public-cloud alias
+// too, but not a `login.` host: MSAL.NET refuses it for mTLS PoP
+// (RegionAndMtlsDiscoveryProvider.cs; MtlsPopTests.NonLoginHosts_ThrowsMsalClientException_Async),
+// so it only serves Bearer requests.
+const PUBLIC_MTLS_ALIASES = new Set([
   "login.microsoftonline.com",
   "login.windows.net",
   "login.microsoft.com",
-  "sts.windows.net",
 ]);
+// Every public-cloud alias: their regional (Bearer) endpoints live on one host.
+const PUBLIC_CLOUD_HOSTS = new Set([...PUBLIC_MTLS_ALIASES, "sts.windows.net"]);
 const PUBLIC_MTLS_HOST = "mtlsauth.microsoft.com";
 const PUBLIC_REGIONAL_HOST = "login.microsoft.com";
 
@@ -42,8 +46,9 @@ const usableRegion = (region: string | undefined, hostname: string) =>
 
 /**
  * The mTLS PoP token endpoint of an authority (protocol.md section 2): the leading `login.` of the
- * host becomes `mtlsauth.` (every public-cloud alias maps to `mtlsauth.microsoft.com`), prefixed
- * with `{region}.` when a valid region is given. Hosts without an mTLS endpoint are rejected with
+ * host becomes `mtlsauth.` (the public-cloud `login.` aliases map to `mtlsauth.microsoft.com`),
+ * prefixed with `{region}.` when a valid region is given. Hosts without an mTLS endpoint, among them
+ * every host that does not start with `login.` (`sts.windows.net` too), are rejected with
  * `mtls_pop_not_supported_for_environment` before any network call.
  *
  * @example
@@ -63,7 +68,7 @@ export function mtlsTokenEndpoint(input: TokenEndpointInput): string {
     );
   }
   let mtlsHost: string;
-  if (PUBLIC_CLOUD_HOSTS.has(hostname)) mtlsHost = PUBLIC_MTLS_HOST;
+  if (PUBLIC_MTLS_ALIASES.has(hostname)) mtlsHost = PUBLIC_MTLS_HOST;
   else if (hostname.startsWith("login.") && hostname.length > "login.".length)
     mtlsHost = `mtlsauth.${hostname.slice("login.".length)}`;
   else {

@@ -11,6 +11,7 @@ import type { CertificateInput, CertificateProvider } from "./certificate-input"
 import type { AssertionAlgorithm } from "./client-assertion";
 import type { ConfidentialClientOptions } from "./options";
 import { PACKAGE } from "./package-name";
+import { type RegionSetting, resolveRegionSetting } from "./region-setting";
 
 /** The options after validation, with defaults applied. */
 export interface ResolvedOptions {
@@ -20,8 +21,8 @@ export interface ResolvedOptions {
   readonly transport: HttpTransport;
   readonly sendX5c: boolean;
   readonly assertionAlgorithm: AssertionAlgorithm;
-  /** `undefined`: global endpoints; `"auto"`: detect; else a region name (maybe invalid, then ignored). */
-  readonly azureRegion: string | undefined;
+  /** The region decided from `azureRegion` and the environment (MSAL_DISABLE_REGION, MSAL_FORCE_REGION). */
+  readonly region: RegionSetting;
   readonly authorityHost: string | undefined;
   readonly mtlsAuthorityHost: string | undefined;
   readonly ca: string | readonly string[] | undefined;
@@ -91,8 +92,13 @@ export function validateOptions(options: ConfidentialClientOptions): ResolvedOpt
   ) {
     throw invalidOptions(PACKAGE, '`assertionAlgorithm` must be "PS256" (default) or "RS256".');
   }
-  if (o.azureRegion !== undefined && typeof o.azureRegion !== "string") {
-    throw invalidOptions(PACKAGE, '`azureRegion` must be a region name such as "westus3", or "auto".');
+  // An empty name is a mistake, not a request for the global endpoints (MSAL.NET's WithAzureRegion
+  // throws on it too: ClientCredentialWithRegionTests.WithAzureRegionThrowsOnNullArg).
+  if (o.azureRegion !== undefined && (typeof o.azureRegion !== "string" || o.azureRegion === "")) {
+    throw invalidOptions(
+      PACKAGE,
+      '`azureRegion` must be a region name such as "westus3", or "auto" to detect it; leave it out for the global endpoints.',
+    );
   }
   const authorityHost =
     o.authorityHost === undefined ? undefined : parseHostOverride(o.authorityHost, "authorityHost");
@@ -139,7 +145,7 @@ export function validateOptions(options: ConfidentialClientOptions): ResolvedOpt
     transport: o.transport as unknown as HttpTransport,
     sendX5c: o.sendX5c === true,
     assertionAlgorithm: (o.assertionAlgorithm as AssertionAlgorithm | undefined) ?? "PS256",
-    azureRegion: o.azureRegion as string | undefined,
+    region: resolveRegionSetting(o.azureRegion as string | undefined, env),
     authorityHost,
     mtlsAuthorityHost,
     ca: ca as string | readonly string[] | undefined,

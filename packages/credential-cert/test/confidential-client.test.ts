@@ -237,6 +237,36 @@ describe("mTLS PoP requests", () => {
     expect(provider.calls).toBe(0);
   });
 
+  // Follows MSAL.NET tests/Microsoft.Identity.Test.Unit/PublicApiTests/MtlsPopTests.cs
+  // NonLoginHosts_ThrowsMsalClientException_Async: region auto-detection on (REGION_NAME set), and
+  // still no region lookup, certificate or token request happens.
+  it.each(["sts.windows.net", "mtlsauth.microsoft.com", "graph.microsoft.com"])(
+    "are refused on %s (not a login. host) before any network call; Bearer still works there",
+    async (host) => {
+      const provider = { calls: 0 };
+      const { app, transport } = client({
+        authority: `https://${host}/${TENANT}`,
+        azureRegion: "TryAutoDetect",
+        env: { REGION_NAME: "eastus" },
+        certificate: () => {
+          provider.calls++;
+          return { certificatePem: rsaCert.certificatePem, privateKey: rsaCert.privateKey };
+        },
+      });
+      const error = await codeOf(app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true }));
+      expect(error.code).toBe("mtls_pop_not_supported_for_environment");
+      expect(error.message).toContain(host);
+      expect(transport.requests).toHaveLength(0);
+      expect(provider.calls).toBe(0);
+      if (host === "sts.windows.net") {
+        await app.acquireTokenForClient({ scopes: [SCOPE] });
+        expect(transport.requests.map((r) => r.url)).toEqual([
+          `https://eastus.login.microsoft.com/${TENANT}/oauth2/v2.0/token`,
+        ]);
+      }
+    },
+  );
+
   it("with a provider returning nothing fail with mtls_certificate_not_provided", async () => {
     const { app, transport } = client({ certificate: () => undefined as never });
     expect(

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createLog } from "@certbound/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { detectRegion, IMDS_COMPUTE_PATH } from "../src/index";
 import { fetchTransport } from "./fetch-transport";
@@ -27,28 +28,48 @@ beforeEach(() => {
 const detect = (env: Record<string, string | undefined>, endpoint = imdsEndpoint) =>
   detectRegion({ env, imdsEndpoint: endpoint, transport: fetchTransport() });
 
+// Follows MSAL.NET tests/Microsoft.Identity.Test.Unit/CoreTests/RegionDiscoveryProviderTests.cs
+// (auto-detection with AzureRegion = TryAutoDetect) and Instance/Region/RegionManager.cs.
 describe("detectRegion", () => {
-  it("takes MSAL_FORCE_REGION first, without calling IMDS", async () => {
+  it("never reads MSAL_FORCE_REGION: it only applies when the app configured no region", async () => {
     expect(await detect({ MSAL_FORCE_REGION: "eastus2", REGION_NAME: "westus" })).toEqual({
-      region: "eastus2",
-      source: "MSAL_FORCE_REGION",
-    });
-    expect(seen).toHaveLength(0);
-  });
-
-  it("then REGION_NAME", async () => {
-    expect(await detect({ REGION_NAME: "WestEurope" })).toEqual({
-      region: "westeurope",
+      region: "westus",
       source: "REGION_NAME",
     });
+    expect(await detect({ MSAL_FORCE_REGION: "eastus2" })).toEqual({ region: "westus3", source: "imds" });
+  });
+
+  // SuccessfulResponseFromEnvironmentVariableAsync, RegionInEnvVariableIsProperlyTransformedAsync
+  it.each([
+    ["westeurope", "westeurope"],
+    ["WestEurope", "westeurope"],
+    ["Region With Spaces", "regionwithspaces"],
+    ["West US 2", "westus2"],
+    [" eastus ", "eastus"],
+  ])("takes REGION_NAME %j as %j, without calling IMDS", async (value, region) => {
+    expect(await detect({ REGION_NAME: value })).toEqual({ region, source: "REGION_NAME" });
     expect(seen).toHaveLength(0);
   });
 
-  it("skips an invalid env value and asks the next source", async () => {
-    expect(await detect({ MSAL_FORCE_REGION: "west us", REGION_NAME: "north-europe" })).toEqual({
-      region: "westus3",
-      source: "imds",
-    });
+  // RegionWithSpecialCharactersFromEnvironmentVariableIsRejectedAsync, InvalidRegionEnvVariableAsync
+  it.each(["fake.com/x", "invalid`region", "north-europe", "eastus\n", "east\tus", "eastus\u00b2"])(
+    "ignores the invalid REGION_NAME %j and asks IMDS",
+    async (value) => {
+      const logged: string[] = [];
+      const detected = await detectRegion({
+        env: { REGION_NAME: value },
+        imdsEndpoint,
+        transport: fetchTransport(),
+        log: createLog({ level: "verbose", log: (_level, message) => logged.push(message) }),
+      });
+      expect(detected).toEqual({ region: "westus3", source: "imds" });
+      expect(seen).toHaveLength(1);
+      expect(logged.join()).toMatch(/ignoring REGION_NAME/);
+    },
+  );
+
+  it("treats an empty REGION_NAME as not set", async () => {
+    expect(await detect({ REGION_NAME: "" })).toEqual({ region: "westus3", source: "imds" });
   });
 
   it("then asks IMDS' compute metadata with Metadata: true", async () => {
@@ -60,9 +81,15 @@ describe("detectRegion", () => {
     expect(seen[0]?.method).toBe("GET");
   });
 
+  // InvalidImdsAsync, ResponseMissingRegionFromLocalImdsAsync, ResponseWithUnusableBodyFromLocalImdsAsync,
+  // ErrorResponseFromLocalImdsAsync
   it.each([
     ["an invalid location", 200, JSON.stringify({ location: "west us 3" })],
+    ["a location with a backtick", 200, JSON.stringify({ location: "invalid`region" })],
+    ["a location that is a host", 200, JSON.stringify({ location: "evil.example/x" })],
     ["no location", 200, JSON.stringify({ name: "vm1" })],
+    ["a null location", 200, JSON.stringify({ location: null })],
+    ["a 404", 404, JSON.stringify({ error: "not found" })],
     ["an error status", 500, JSON.stringify({ error: "boom" })],
     ["a body that is not JSON", 200, "<html>"],
   ])("falls back to the global host on %s", async (_name, status, body) => {

@@ -21,8 +21,6 @@ describe("mtlsTokenEndpoint: the mTLS host mapping of protocol.md section 2", ()
     ["login.windows.net", "eastus", `https://eastus.mtlsauth.microsoft.com/${T}/oauth2/v2.0/token`],
     ["login.microsoft.com", undefined, `https://mtlsauth.microsoft.com/${T}/oauth2/v2.0/token`],
     ["login.microsoft.com", "westeurope", `https://westeurope.mtlsauth.microsoft.com/${T}/oauth2/v2.0/token`],
-    ["sts.windows.net", undefined, `https://mtlsauth.microsoft.com/${T}/oauth2/v2.0/token`],
-    ["sts.windows.net", "centralus", `https://centralus.mtlsauth.microsoft.com/${T}/oauth2/v2.0/token`],
     ["login.microsoftonline.us", undefined, `https://mtlsauth.microsoftonline.us/${T}/oauth2/v2.0/token`],
     [
       "login.microsoftonline.us",
@@ -79,16 +77,25 @@ describe("mtlsTokenEndpoint: the mTLS host mapping of protocol.md section 2", ()
     expect(error.message).toContain(`https://${instead}/${T}`);
   });
 
+  // Follows MSAL.NET tests/Microsoft.Identity.Test.Unit/PublicApiTests/MtlsPopTests.cs
+  // NonLoginHosts_ThrowsMsalClientException_Async (mtlsauth.microsoft.com, sts.windows.net,
+  // graph.microsoft.com) and the host check of Instance/Discovery/RegionAndMtlsDiscoveryProvider.cs.
   it.each([
     "127.0.0.1:8443",
     "localhost",
     "adfs.contoso.com",
     "mtlsauth.microsoft.com",
+    "sts.windows.net",
+    "STS.Windows.NET",
+    "graph.microsoft.com",
     "xlogin.example.com",
-  ])("rejects %s, which does not start with login.", (host) => {
-    const error = codeOf(() => mtlsTokenEndpoint({ authority: `https://${host}/${T}` }));
-    expect(error.code).toBe("mtls_pop_not_supported_for_environment");
-    expect(error.message).toContain("mtlsAuthorityHost");
+  ])("rejects %s, which does not start with login., with or without a region", (host) => {
+    for (const region of [undefined, "eastus"]) {
+      const error = codeOf(() => mtlsTokenEndpoint({ authority: `https://${host}/${T}`, region }));
+      expect(error.code).toBe("mtls_pop_not_supported_for_environment");
+      expect(error.message).toContain("mtlsAuthorityHost");
+      expect(error.message).toContain(`https://login.microsoftonline.com/${T}`);
+    }
   });
 });
 
@@ -97,6 +104,8 @@ describe("bearerTokenEndpoint", () => {
     ["login.microsoftonline.com", undefined, `https://login.microsoftonline.com/${T}/oauth2/v2.0/token`],
     ["login.microsoftonline.com", "westus3", `https://westus3.login.microsoft.com/${T}/oauth2/v2.0/token`],
     ["login.windows.net", "westus3", `https://westus3.login.microsoft.com/${T}/oauth2/v2.0/token`],
+    // sts.windows.net is refused for PoP but stays a public-cloud alias for Bearer.
+    ["sts.windows.net", undefined, `https://sts.windows.net/${T}/oauth2/v2.0/token`],
     ["sts.windows.net", "westus3", `https://westus3.login.microsoft.com/${T}/oauth2/v2.0/token`],
     ["login.microsoftonline.us", undefined, `https://login.microsoftonline.us/${T}/oauth2/v2.0/token`],
     [
