@@ -1,4 +1,4 @@
-import { constants, type KeyObject, randomUUID, sign, type X509Certificate } from "node:crypto";
+import { constants, createHash, type KeyObject, randomUUID, sign, type X509Certificate } from "node:crypto";
 import { CertboundError } from "@certbound/core";
 import { PACKAGE } from "./package-name";
 
@@ -13,7 +13,7 @@ export interface ClientAssertionOptions {
   /** The certificate chain, leaf first. */
   chain: readonly X509Certificate[];
   privateKey: KeyObject;
-  /** `x5t#S256` of the leaf. */
+  /** `x5t#S256` of the leaf (the PS256 header names the certificate by it). */
   x5tS256: string;
   /** Epoch milliseconds, from the injected clock. */
   now: number;
@@ -37,11 +37,27 @@ export const ASSERTION_LIFETIME_SECONDS = 600;
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
+function sha1Thumbprint(chain: readonly X509Certificate[]): string {
+  const leaf = chain[0];
+  if (!leaf) {
+    throw new CertboundError(
+      "invalid_certificate",
+      `${PACKAGE}: the certificate chain is empty; pass the certificate.`,
+    );
+  }
+  // SHA-1 here only names the certificate (RFC 7515 x5t); nothing is signed or checked with it.
+  return createHash("sha1").update(leaf.raw).digest("base64url");
+}
+
 /**
  * Builds and signs the client assertion JWT with which a certificate authenticates a Bearer token
- * request (RFC 7523): header `alg`, `typ`, `x5t#S256` (and `x5c` with `sendX5c`); claims `aud` (the
- * token endpoint), `iss` = `sub` = client id, `jti`, `nbf`, `iat`, `exp` (+10 minutes). Needs an
- * RSA key: Entra ID accepts only RS256/PS256 assertions, so an EC key fails with `invalid_certificate`.
+ * request (RFC 7523), as Entra ID documents it and MSAL.NET sends it (Internal/JsonWebToken.cs):
+ * header `alg`, `typ` and the certificate's thumbprint: `x5t#S256` (SHA-256) with PS256, `x5t`
+ * (SHA-1, base64url) with RS256; plus `x5c` with `sendX5c`. Claims `aud` (the token endpoint),
+ * `iss` = `sub` = client id, `jti`, `nbf`, `iat`, `exp` (+10 minutes). Needs an RSA key: Entra ID
+ * accepts only RS256/PS256 assertions, so an EC key fails with `invalid_certificate`.
+ * `x5c` is the chain as a JSON array (RFC 7515 section 4.1.6, as msal-node sends it), where MSAL.NET
+ * sends the leaf alone as a string; Entra ID reads both.
  * The assertion is a credential: never log it.
  *
  * @example
@@ -65,7 +81,11 @@ export function createClientAssertion(options: ClientAssertionOptions): string {
     );
   }
   const iat = Math.floor(options.now / 1000);
-  const header: Record<string, unknown> = { alg: algorithm, typ: "JWT", "x5t#S256": options.x5tS256 };
+  // One thumbprint, the one that goes with the algorithm (JsonWebToken.CreateJsonHeader in MSAL.NET).
+  const header: Record<string, unknown> =
+    algorithm === "PS256"
+      ? { alg: algorithm, typ: "JWT", "x5t#S256": options.x5tS256 }
+      : { alg: algorithm, typ: "JWT", x5t: sha1Thumbprint(options.chain) };
   if (options.sendX5c) header.x5c = options.chain.map((c) => c.raw.toString("base64"));
   const claims = {
     aud: options.audience,

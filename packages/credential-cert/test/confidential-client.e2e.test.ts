@@ -1,7 +1,7 @@
 // End to end: the client against the emulator's Entra hosts and protected resource, over real TLS
 // on 127.0.0.1, with both transports. Time is the injected test clock (the emulator shares it).
 
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createCertificateAuthority, type HttpTransport, type IssuedCertificate } from "@certbound/core";
 import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { type Emulator, startEmulator } from "@certbound/emulator";
@@ -158,6 +158,32 @@ describe.each([
       client.close();
     }
     expect(emu.stats().requests.token).toBe(2);
+  });
+
+  // Follows MSAL.NET src/client/Microsoft.Identity.Client/Internal/JsonWebToken.cs (RS256 names the
+  // certificate by `x5t`, SHA-1) and Entra ID's certificate-credentials page: the emulator finds the
+  // registered certificate by that thumbprint alone, and refuses a certificate it does not know.
+  it("gets a Bearer token with an RS256 assertion that names the certificate by x5t (SHA-1)", async () => {
+    const recorder = recording(transport);
+    const client = app({ certificate: pem(rsa), assertionAlgorithm: "RS256", transport: recorder }, [rsa]);
+    const result = await client.acquireTokenForClient({ scopes: [scope] });
+    expect(result.tokenType).toBe("Bearer");
+    const form = Object.fromEntries(new URLSearchParams(recorder.bodies[0]));
+    const header = JSON.parse(
+      Buffer.from((form.client_assertion as string).split(".")[0] as string, "base64url").toString(),
+    );
+    expect(header).toEqual({
+      alg: "RS256",
+      typ: "JWT",
+      x5t: createHash("sha1").update(rsa.certificate.raw).digest("base64url"),
+    });
+    client.close();
+
+    const stranger = ca.issue({ commonName: "rs256-stranger", keyType: "rsa" });
+    const refused = app({ certificate: pem(stranger), assertionAlgorithm: "RS256" }, [rsa]);
+    const error = await refused.acquireTokenForClient({ scopes: [scope] }).catch((e) => e);
+    expect(error).toMatchObject({ code: "service_error", errorCode: "invalid_client", status: 401 });
+    refused.close();
   });
 
   it("never serves a cached PoP token to a Bearer request, or the reverse", async () => {

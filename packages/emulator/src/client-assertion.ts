@@ -98,10 +98,10 @@ function findCertificate(
     thumbprint = header.x5t;
     matches = (c) => createHash("sha1").update(c.raw).digest("base64url") === thumbprint;
     how = "named by the assertion's x5t header";
-  } else if (Array.isArray(header.x5c) && typeof header.x5c[0] === "string") {
+  } else if (typeof leafOf(header.x5c) === "string") {
     let leaf: X509Certificate;
     try {
-      leaf = new X509Certificate(Buffer.from(header.x5c[0], "base64"));
+      leaf = new X509Certificate(Buffer.from(leafOf(header.x5c) as string, "base64"));
     } catch {
       return {
         error: entraErrors.malformedAssertion("the first x5c entry is not a base64 DER certificate."),
@@ -122,6 +122,9 @@ function findCertificate(
     ? { certificate }
     : { error: entraErrors.unregisteredCertificate(client.clientId, thumbprint, how) };
 }
+
+// x5c is an array, leaf first (RFC 7515, msal-node); MSAL.NET sends the leaf alone as a string.
+const leafOf = (x5c: unknown): unknown => (Array.isArray(x5c) ? x5c[0] : x5c);
 
 function isTokenEndpoint(ctx: EmulatorContext, aud: string, tenantId: string): boolean {
   let url: URL;

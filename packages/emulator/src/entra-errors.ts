@@ -125,7 +125,7 @@ export const entraErrors = {
     status: 401,
     error: "invalid_client",
     code: 700027,
-    message: `The certificate with x5t#S256 '${thumbprint}' ${how} is not registered on application '${clientId}'. Register the certificate, or use the registered one.`,
+    message: `The certificate '${thumbprint}' ${how} is not registered on application '${clientId}'. Register the certificate, or use the registered one.`,
   }),
   badClientCertificate: (message: string): EntraError => ({
     status: 401,

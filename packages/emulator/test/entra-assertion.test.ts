@@ -85,6 +85,33 @@ describe("regular token endpoint, client assertion", () => {
     expectInvalidClient(none, /names no certificate/);
   });
 
+  // The header MSAL.NET's JsonWebToken.cs writes for RS256 with sendX5C: `x5t` (SHA-1) and x5c as
+  // one string (the leaf), no `x5t#S256`.
+  it("accepts an RS256 assertion in MSAL.NET's shape and names an unknown x5t in the error", async () => {
+    const x5t = createHash("sha1").update(cert.raw).digest("base64url");
+    const msalShape = { "x5t#S256": undefined, x5t, x5c: cert.raw.toString("base64") };
+    const r = await bearer({ client_assertion: assertion({ alg: "RS256", header: msalShape }) });
+    expect(r.status, r.body).toBe(200);
+    const byLeafString = await bearer({
+      client_assertion: assertion({ alg: "RS256", header: { ...msalShape, x5t: undefined } }),
+    });
+    expect(byLeafString.status, byLeafString.body).toBe(200);
+    const other = createCertificateAuthority().issue({ commonName: "other-rs256", keyType: "rsa" });
+    const otherX5t = createHash("sha1").update(other.certificate.raw).digest("base64url");
+    const unknown = await bearer({
+      client_assertion: assertion({
+        alg: "RS256",
+        key: createPrivateKey(other.keyPem),
+        certificate: other.certificate,
+        header: { "x5t#S256": undefined, x5t: otherX5t },
+      }),
+    });
+    expectInvalidClient(
+      unknown,
+      new RegExp(`certificate '${otherX5t}' named by the assertion's x5t header is not registered`),
+    );
+  });
+
   it("rejects an assertion signed by an unregistered certificate or with a bad signature", async () => {
     const other = createCertificateAuthority().issue({ commonName: "other", keyType: "rsa" });
     const unregistered = await bearer({
