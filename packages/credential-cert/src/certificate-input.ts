@@ -16,6 +16,12 @@ export interface PemCertificateInput {
 export interface PfxCertificateInput {
   readonly pfx: Uint8Array | string;
   readonly passphrase?: string | undefined;
+  /**
+   * The most key-derivation work the file may ask for (see `readPfx`); a file that asks for more
+   * fails with `invalid_certificate` before the work is done. Raise it only for a file you trust.
+   * @default 1000000
+   */
+  readonly maxKdfIterations?: number | undefined;
 }
 
 /** A PEM certificate chain with a private key already loaded (e.g. from an HSM-backed provider). */

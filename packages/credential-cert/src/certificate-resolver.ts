@@ -43,7 +43,7 @@ type Fields = readonly unknown[];
 // reads the same files again on every call is not re-parsed.
 function fieldsOf(input: CertificateInput): Fields {
   const i = input as unknown as Record<string, unknown>;
-  return [i.certificatePem, i.privateKeyPem, i.privateKey, i.pfx, i.passphrase];
+  return [i.certificatePem, i.privateKeyPem, i.privateKey, i.pfx, i.passphrase, i.maxKdfIterations];
 }
 
 function same(a: unknown, b: unknown): boolean {

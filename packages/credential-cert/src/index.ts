@@ -14,7 +14,7 @@ export { createConfidentialClient } from "./confidential-client";
 export type { LoadedCertificate } from "./load-certificate";
 export { loadCertificate } from "./load-certificate";
 export type { AcquireTokenForClientRequest, ConfidentialClientOptions } from "./options";
-export type { PfxContents } from "./pfx";
+export type { PfxContents, ReadPfxOptions } from "./pfx";
 export { readPfx } from "./pfx";
 export type { DetectedRegion, DetectRegionOptions, RegionSource } from "./region";
 export { detectRegion, IMDS_COMPUTE_PATH } from "./region";

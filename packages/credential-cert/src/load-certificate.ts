@@ -50,7 +50,9 @@ export function loadCertificate(input: CertificateInput, now?: number): LoadedCe
     );
   }
   const loaded =
-    "pfx" in input && input.pfx !== undefined ? fromPfx(input.pfx, input.passphrase) : fromPem(input);
+    "pfx" in input && input.pfx !== undefined
+      ? fromPfx(input.pfx, input.passphrase, input.maxKdfIterations)
+      : fromPem(input);
   if (now !== undefined) assertTimeValid(loaded, now);
   return loaded;
 }
@@ -101,7 +103,11 @@ function fromPem(input: CertificateInput): LoadedCertificate {
   return finish(chain, privateKey);
 }
 
-function fromPfx(pfx: unknown, passphrase: string | undefined): LoadedCertificate {
+function fromPfx(
+  pfx: unknown,
+  passphrase: string | undefined,
+  maxKdfIterations: number | undefined,
+): LoadedCertificate {
   let bytes: Uint8Array;
   if (pfx instanceof Uint8Array) bytes = pfx;
   else if (typeof pfx === "string" && /^[A-Za-z0-9+/=\s]+$/.test(pfx)) bytes = Buffer.from(pfx, "base64");
@@ -111,7 +117,7 @@ function fromPfx(pfx: unknown, passphrase: string | undefined): LoadedCertificat
       `${PACKAGE}: \`pfx\` must be the bytes of a PKCS#12 file (e.g. readFileSync("app.pfx")) or their base64 text.`,
     );
   }
-  const { certificates, keys } = readPfx(bytes, passphrase);
+  const { certificates, keys } = readPfx(bytes, passphrase, { maxKdfIterations });
   if (certificates.length === 0) {
     throw new CertboundError("invalid_certificate", `${PACKAGE}: the PFX holds no certificate.`);
   }

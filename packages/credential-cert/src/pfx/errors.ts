@@ -34,3 +34,14 @@ export function wrongPassphrase(hasPassphrase: boolean, stage: "mac" | "decrypt"
       : "The passphrase does not decrypt the PFX's contents. Check the passphrase; a file exported with separate integrity and encryption passphrases (openssl -twopass) is not supported.",
   );
 }
+
+/**
+ * The file asks for more key-derivation work than the limit (`maxKdfIterations`). `asked` is what
+ * was counted when the limit was hit, a lower bound of what the whole file would need.
+ */
+export function tooMuchWork(asked: number, limit: number): CertboundError {
+  return new CertboundError(
+    "invalid_certificate",
+    `The PFX needs too much work to open: at least ${asked} key-derivation iterations in total, and certbound reads at most ${limit} per file (\`maxKdfIterations\`), so that loading a certificate cannot block the process for long. Export it again with fewer iterations: OpenSSL 3's defaults (openssl pkcs12 -export, 2,048 iterations) need about 6,000. If you trust this file, raise \`maxKdfIterations\`.`,
+  );
+}

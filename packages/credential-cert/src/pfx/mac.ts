@@ -4,29 +4,24 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { algorithmOf, type Der, octetsOf, sequenceOf, smallIntegerOf } from "./der-reader";
 import { invalidPfx, unsupportedPfx } from "./errors";
 import { MAX_ITERATIONS, MAX_SALT_BYTES } from "./limits";
-import { DIGESTS, OID } from "./oids";
+import { DIGEST_SIZES, DIGESTS, OID } from "./oids";
 import type { PasswordForm } from "./passwords";
 import { pkcs12Kdf } from "./pkcs12-kdf";
+import type { PfxWorkBudget } from "./work-budget";
 
-const DIGEST_SIZES: Readonly<Record<string, number>> = {
-  sha1: 20,
-  sha224: 28,
-  sha256: 32,
-  sha384: 48,
-  sha512: 64,
-  "sha512-224": 28,
-  "sha512-256": 32,
-};
+/** The MAC's parameters, read before any work is done. */
+export interface MacParams {
+  readonly hash: string;
+  readonly size: number;
+  readonly expected: Buffer;
+  readonly salt: Buffer;
+  readonly iterations: number;
+  /** Work of one try (see work-budget.ts): the MAC key is one hash output, so one block. */
+  readonly cost: number;
+}
 
-/**
- * MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }.
- * Returns the password form that verifies the MAC, or `undefined` when none does.
- */
-export function verifyMac(
-  macData: Der,
-  authSafe: Buffer,
-  passwords: readonly PasswordForm[],
-): PasswordForm | undefined {
+/** MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }. */
+export function readMacData(macData: Der): MacParams {
   const [digestInfo, saltNode, iterationsNode, ...extra] = sequenceOf(macData, "the MAC data", 2);
   if (extra.length > 0) throw invalidPfx("the MAC data has extra fields");
   const [algorithm, digestNode] = sequenceOf(digestInfo, "the MAC", 2);
@@ -43,11 +38,23 @@ export function verifyMac(
   if (iterations < 1 || iterations > MAX_ITERATIONS) {
     throw invalidPfx(`the MAC asks for ${iterations} iterations (1 to ${MAX_ITERATIONS} are accepted)`);
   }
+  return { hash, size, expected, salt, iterations, cost: iterations };
+}
+
+/** Returns the password form that verifies the MAC, or `undefined` when none does. */
+export function verifyMac(
+  mac: MacParams,
+  authSafe: Buffer,
+  passwords: readonly PasswordForm[],
+  budget: PfxWorkBudget,
+): PasswordForm | undefined {
+  const { hash, size, salt, iterations } = mac;
   for (const password of passwords) {
+    budget.charge(mac.cost);
     const key = pkcs12Kdf({ hash, password: password.bmp, salt, iterations, purpose: 3, length: size });
     const actual = createHmac(hash, key).update(authSafe).digest();
     key.fill(0);
-    if (timingSafeEqual(actual, expected)) return password;
+    if (timingSafeEqual(actual, mac.expected)) return password;
   }
   return undefined;
 }

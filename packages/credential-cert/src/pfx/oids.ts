@@ -38,3 +38,14 @@ export const PRFS: Readonly<Record<string, string>> = {
   "1.2.840.113549.2.12": "sha512-224",
   "1.2.840.113549.2.13": "sha512-256",
 };
+
+/** Output size in bytes of the node:crypto hashes above. */
+export const DIGEST_SIZES: Readonly<Record<string, number>> = {
+  sha1: 20,
+  sha224: 28,
+  sha256: 32,
+  sha384: 48,
+  sha512: 64,
+  "sha512-224": 28,
+  "sha512-256": 32,
+};

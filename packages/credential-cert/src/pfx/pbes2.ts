@@ -5,7 +5,8 @@ import { assertBlocks, nodeCbcDecrypt } from "./cbc";
 import { algorithmOf, type Der, octetsOf, sequenceOf, smallIntegerOf, TAG, UNIVERSAL } from "./der-reader";
 import { invalidPfx, unsupportedPfx } from "./errors";
 import { MAX_ITERATIONS, MAX_SALT_BYTES } from "./limits";
-import { OID, PRFS } from "./oids";
+import { DIGEST_SIZES, OID, PRFS } from "./oids";
+import type { PfxWorkBudget } from "./work-budget";
 
 interface Cipher {
   readonly name: string;
@@ -56,26 +57,47 @@ function readPbkdf2Params(params: Der | undefined, what: string): Pbkdf2Params {
   return { salt, iterations, keyLength, prf };
 }
 
+interface Pbes2Params extends Pbkdf2Params {
+  readonly cipher: Cipher;
+  readonly iv: Buffer;
+  /** Work of one try (see work-budget.ts): PBKDF2 runs its chain once per PRF-sized block of the key. */
+  readonly cost: number;
+}
+
+// PBES2-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier, encryptionScheme AlgorithmIdentifier }
+function readPbes2Params(params: Der | undefined, what: string): Pbes2Params {
+  const [kdfNode, schemeNode] = sequenceOf(params, `${what}'s PBES2 parameters`, 2);
+  const kdf = algorithmOf(kdfNode, `${what}'s key derivation`);
+  if (kdf.oid !== OID.pbkdf2) throw unsupportedPfx(`the PBES2 key derivation ${kdf.oid}`);
+  const pbkdf2 = readPbkdf2Params(kdf.params, what);
+  const scheme = algorithmOf(schemeNode, `${what}'s cipher`);
+  const cipher = CIPHERS[scheme.oid];
+  if (!cipher) throw unsupportedPfx(`the PBES2 cipher ${scheme.oid}`);
+  if (pbkdf2.keyLength !== undefined && pbkdf2.keyLength !== cipher.keyLength) {
+    throw invalidPfx(`${what}'s key length does not fit its cipher`);
+  }
+  const iv = octetsOf(scheme.params, `${what}'s IV`);
+  if (iv.length !== cipher.blockSize) throw invalidPfx(`${what}'s IV has the wrong size`);
+  const blocks = Math.ceil(cipher.keyLength / (DIGEST_SIZES[pbkdf2.prf] ?? 20));
+  return { ...pbkdf2, cipher, iv, cost: pbkdf2.iterations * blocks };
+}
+
+/** The work one PBES2 decryption costs (see work-budget.ts), read from its parameters alone. */
+export function pbes2Cost(params: Der | undefined, what: string): number {
+  return readPbes2Params(params, what).cost;
+}
+
 /** Decrypts with PBES2; `undefined` when the password is wrong (bad padding). */
 export function pbes2Decrypt(
   params: Der | undefined,
   encrypted: Buffer,
   utf8Password: Buffer,
   what: string,
+  budget: PfxWorkBudget,
 ): Buffer | undefined {
-  const [kdfNode, schemeNode] = sequenceOf(params, `${what}'s PBES2 parameters`, 2);
-  const kdf = algorithmOf(kdfNode, `${what}'s key derivation`);
-  if (kdf.oid !== OID.pbkdf2) throw unsupportedPfx(`the PBES2 key derivation ${kdf.oid}`);
-  const { salt, iterations, keyLength, prf } = readPbkdf2Params(kdf.params, what);
-  const scheme = algorithmOf(schemeNode, `${what}'s cipher`);
-  const cipher = CIPHERS[scheme.oid];
-  if (!cipher) throw unsupportedPfx(`the PBES2 cipher ${scheme.oid}`);
-  if (keyLength !== undefined && keyLength !== cipher.keyLength) {
-    throw invalidPfx(`${what}'s key length does not fit its cipher`);
-  }
-  const iv = octetsOf(scheme.params, `${what}'s IV`);
-  if (iv.length !== cipher.blockSize) throw invalidPfx(`${what}'s IV has the wrong size`);
+  const { salt, iterations, prf, cipher, iv, cost } = readPbes2Params(params, what);
   assertBlocks(encrypted, cipher.blockSize, what);
+  budget.charge(cost);
   const key = pbkdf2Sync(utf8Password, salt, iterations, cipher.keyLength, prf);
   return nodeCbcDecrypt(cipher.name, key, iv, encrypted);
 }

@@ -7,6 +7,7 @@ import { invalidPfx } from "./errors";
 import { MAX_ITERATIONS, MAX_SALT_BYTES } from "./limits";
 import { pkcs12Kdf } from "./pkcs12-kdf";
 import { rc2CbcDecrypt } from "./rc2";
+import type { PfxWorkBudget } from "./work-budget";
 
 interface Scheme {
   readonly keyLength: number;
@@ -47,6 +48,18 @@ export function readPkcs12PbeParams(
   return { salt, iterations };
 }
 
+// The KDF's SHA-1 gives 20 bytes a run: one run per 20 bytes of key, one for the 8-byte IV.
+const SHA1_SIZE = 20;
+const costOf = (scheme: Scheme, iterations: number) =>
+  iterations * (Math.ceil(scheme.keyLength / SHA1_SIZE) + 1);
+
+/** The work one decryption with a PKCS#12 PBE scheme costs (see work-budget.ts). */
+export function pkcs12PbeCost(oid: string, params: Der | undefined, what: string): number {
+  const scheme = SCHEMES[oid];
+  if (!scheme) throw invalidPfx(`${what} uses an unknown PKCS#12 scheme`);
+  return costOf(scheme, readPkcs12PbeParams(params, what).iterations);
+}
+
 /** Decrypts with a PKCS#12 PBE scheme; `undefined` when the password is wrong (bad padding). */
 export function pkcs12PbeDecrypt(
   oid: string,
@@ -54,11 +67,13 @@ export function pkcs12PbeDecrypt(
   encrypted: Buffer,
   bmpPassword: Buffer,
   what: string,
+  budget: PfxWorkBudget,
 ): Buffer | undefined {
   const scheme = SCHEMES[oid];
   if (!scheme) throw invalidPfx(`${what} uses an unknown PKCS#12 scheme`);
   const { salt, iterations } = readPkcs12PbeParams(params, what);
   assertBlocks(encrypted, 8, what);
+  budget.charge(costOf(scheme, iterations));
   const derive = (purpose: 1 | 2, length: number) =>
     pkcs12Kdf({ hash: "sha1", password: bmpPassword, salt, iterations, purpose, length });
   const key = derive(1, scheme.keyLength);

@@ -1,12 +1,13 @@
 // Walks a PFX's AuthenticatedSafe (RFC 7292 sections 4.1 and 4.2) and collects the certificates'
 // DER bytes, exactly as stored, and the private keys as PKCS#8 DER.
 import { isCertboundError } from "@certbound/core";
-import { decryptWithAny } from "./decrypt";
+import { decryptionCost, decryptWithAny } from "./decrypt";
 import { type Der, explicitField, octetsOf, oidOf, parseDer, sequenceOf, smallIntegerOf } from "./der-reader";
 import { invalidPfx, unsupportedPfx, wrongPassphrase } from "./errors";
 import { MAX_BAG_NESTING } from "./limits";
 import { OID } from "./oids";
 import type { PasswordForm } from "./passwords";
+import type { PfxWorkBudget } from "./work-budget";
 
 export interface SafeContentsContext {
   /** The password forms to decrypt with, in order: the one the MAC verified first, if there is a MAC. */
@@ -16,6 +17,8 @@ export interface SafeContentsContext {
   readonly hasPassphrase: boolean;
   /** Decrypted buffers, for the caller to zero once the keys are loaded. */
   readonly scratch: Buffer[];
+  /** The file's key-derivation work: every decryption is charged to it before it runs. */
+  readonly budget: PfxWorkBudget;
 }
 
 export interface CollectedKey {
@@ -71,7 +74,7 @@ function decrypt(
   context: SafeContentsContext,
   what: string,
 ): Buffer {
-  const plain = decryptWithAny(algorithm, encrypted, context.passwords, what);
+  const plain = decryptWithAny(algorithm, encrypted, context.passwords, what, context.budget);
   if (!plain) throw wrongPassphrase(context.hasPassphrase, "decrypt");
   context.scratch.push(plain);
   return plain;
@@ -101,6 +104,9 @@ function walkSafeContents(
     }
     throw error;
   }
+  // The shrouded keys of a SafeContents that was encrypted were out of sight until now: refuse
+  // them all before decrypting the first, if together they would go over the budget.
+  context.budget.preflight(bagsWork(bags, nesting));
   for (const bag of bags) {
     const [idNode, valueNode] = sequenceOf(bag, "a SafeBag", 2);
     const bagId = oidOf(idNode, "a SafeBag's type");
@@ -123,5 +129,69 @@ function walkSafeContents(
       walkSafeContents(value.encoded, context, found, nesting + 1, decrypted);
     }
     // CRL and secret bags carry nothing a client certificate needs.
+  }
+}
+
+// What follows prices the work a part of the file declares, from its parameters alone, so that
+// too much of it is refused before any is done. It is lenient: a part it cannot read costs 0 here
+// and fails with its own error when it is processed (whose every decryption is charged anyway).
+const priced = (price: () => number): number => {
+  try {
+    return price();
+  } catch {
+    return 0;
+  }
+};
+
+function bagsWork(bags: readonly Der[], nesting: number): number {
+  let work = 0;
+  for (const bag of bags) {
+    work += priced(() => {
+      const [idNode, valueNode] = sequenceOf(bag, "a SafeBag", 2);
+      const bagId = oidOf(idNode, "a SafeBag's type");
+      const value = explicitField(valueNode, 0, "a SafeBag's value");
+      if (bagId === OID.pkcs8ShroudedKeyBag) {
+        return decryptionCost(sequenceOf(value, "a shrouded key", 2)[0], "a shrouded key");
+      }
+      if (bagId === OID.safeContentsBag && nesting < MAX_BAG_NESTING) {
+        return bagsWork(sequenceOf(value, "a SafeContents"), nesting + 1);
+      }
+      return 0;
+    });
+  }
+  return work;
+}
+
+/**
+ * The key-derivation work the AuthenticatedSafe declares where it can be seen without decrypting:
+ * every EncryptedData, and the shrouded keys of every unencrypted SafeContents (one try each).
+ */
+export function declaredWork(authSafe: Buffer): number {
+  const infos = tryInfos(authSafe);
+  let work = 0;
+  for (const info of infos) {
+    work += priced(() => {
+      const [typeNode, contentNode] = sequenceOf(info, "a ContentInfo", 1);
+      if (contentNode === undefined) return 0;
+      const type = oidOf(typeNode, "a ContentInfo's type");
+      const content = explicitField(contentNode, 0, "a ContentInfo's content");
+      if (type === OID.data) {
+        const safeContents = octetsOf(content, "a SafeContents");
+        return bagsWork(sequenceOf(parseDer(safeContents, "a SafeContents"), "a SafeContents"), 0);
+      }
+      if (type !== OID.encryptedData) return 0;
+      const [, infoNode] = sequenceOf(content, "an EncryptedData", 2);
+      const [, algorithm, encryptedNode] = sequenceOf(infoNode, "an EncryptedContentInfo", 2);
+      return encryptedNode === undefined ? 0 : decryptionCost(algorithm, "encrypted contents");
+    });
+  }
+  return work;
+}
+
+function tryInfos(authSafe: Buffer): Der[] {
+  try {
+    return sequenceOf(parseDer(authSafe, "the AuthenticatedSafe"), "the AuthenticatedSafe");
+  } catch {
+    return [];
   }
 }
