@@ -41,7 +41,7 @@ const usableRegion = (region: string | undefined, hostname: string) =>
     : undefined;
 
 /**
- * The mTLS PoP token endpoint of an authority (protocol.md section 2): the leading `login.` of the
+ * The mTLS PoP token endpoint of an authority (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-1-mtls-host): the leading `login.` of the
  * host becomes `mtlsauth.` (every public-cloud alias maps to `mtlsauth.microsoft.com`), prefixed
  * with `{region}.` when a valid region is given. Hosts without an mTLS endpoint are rejected with
  * `mtls_pop_not_supported_for_environment` before any network call.
