@@ -1,7 +1,7 @@
 // @azure/msal-node 7.2.3's half of the bench, in its own process: run.ts starts it with
 // NODE_EXTRA_CA_CERTS (the emulator's CA; Node reads it only at start-up) and
 // AZURE_POD_IDENTITY_AUTHORITY_HOST (msal-node's IMDS override) in its environment, and points it at
-// the emulator only through msal-node's documented options (protocol.md section 8).
+// the emulator only through msal-node's documented options (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s8-third-party-clients).
 import {
   type AuthenticationResult,
   ConfidentialClientApplication,

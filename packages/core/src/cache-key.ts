@@ -1,7 +1,7 @@
 import { LruMap } from "./lru-map";
 import type { TokenType } from "./result";
 
-/** The parts that identify a cached app token (protocol.md section 5). */
+/** The parts that identify a cached app token (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s5-1-cache-key). */
 export interface CacheKeyParts {
   /** The application (client id) or managed identity the token was issued to. */
   readonly clientId: string;

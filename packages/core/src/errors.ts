@@ -17,7 +17,7 @@
  * ```
  */
 export type CertboundErrorCode =
-  // Protocol codes (see docs/protocol.md), shared with MSAL.
+  // Protocol codes (see https://github.com/certbound/certbound/blob/main/docs/protocol.md#s9-error-codes), shared with MSAL.
   | "mtls_pop_not_supported_for_environment"
   | "missing_tenanted_authority"
   | "cert_without_private_key"

@@ -27,7 +27,7 @@ export interface ParseTokenResponseOptions {
 }
 
 /**
- * Validates an Entra token endpoint response (protocol.md section 2): an error status becomes a
+ * Validates an Entra token endpoint response (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-5-token-response): an error status becomes a
  * {@link ServiceError}; a success must carry `access_token`, a `token_type` equal to the one asked
  * for (`token_type_missing` / `token_type_mismatch`), and `expires_in`; `refresh_in` sets `refreshOn`.
  *

@@ -12,7 +12,7 @@ import { MTLS_POP_TOKEN_TYPE, type TokenResult, type TokenType } from "./result"
 import { SingleFlight } from "./single-flight";
 
 /**
- * Tokens are served from the cache only while more than this remains (protocol.md section 5).
+ * Tokens are served from the cache only while more than this remains (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s5-2-serving).
  *
  * @example
  * ```ts

@@ -32,7 +32,7 @@ export interface TokenRequestOptions {
 }
 
 /**
- * A POST to an Entra token endpoint with the headers MSAL sends (protocol.md section 2):
+ * A POST to an Entra token endpoint with the headers MSAL sends (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-3-pop-request):
  * `client-request-id`, `return-client-request-id`, `x-client-SKU`/`Ver`/`OS`, `x-ms-lib-capability`.
  *
  * @example

@@ -26,7 +26,7 @@ export interface ClientAssertionOptions {
 }
 
 /**
- * Lifetime of a client assertion (protocol.md section 2).
+ * Lifetime of a client assertion (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-4-client-assertion).
  *
  * @example
  * ```ts

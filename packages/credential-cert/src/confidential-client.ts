@@ -39,7 +39,7 @@ const WHAT = "Entra ID's token endpoint";
 
 /**
  * Creates a confidential client that gets app tokens with a certificate, like MSAL's
- * `ConfidentialClientApplication` with `WithCertificate` (protocol.md section 2). PoP requests go
+ * `ConfidentialClientApplication` with `WithCertificate` (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-confidential-client). PoP requests go
  * over mutual TLS to the `mtlsauth` host with the certificate as TLS client identity and no client
  * assertion; Bearer requests go to the regular host with a signed client assertion.
  * Options are validated and a fixed certificate is parsed right away.

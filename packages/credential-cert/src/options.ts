@@ -56,7 +56,7 @@ export interface ConfidentialClientOptions {
   clock?: Clock | undefined;
   /**
    * Budget of one token request attempt in milliseconds; a hung endpoint then times out and is
-   * retried once (protocol.md section 6). @default 30000
+   * retried once (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s6-1-schedules). @default 30000
    */
   timeoutMs?: number | undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * Whether a region name may go into a host name: letters and digits only (protocol.md section 2).
+ * Whether a region name may go into a host name: letters and digits only (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-2-region).
  * Anything else is ignored, which means the global host is used.
  *
  * @example

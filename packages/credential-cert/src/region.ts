@@ -39,7 +39,7 @@ export interface DetectRegionOptions {
 export const IMDS_COMPUTE_PATH = "/metadata/instance/compute?api-version=2021-02-01";
 
 /**
- * Auto-detects the Azure region (protocol.md section 2), as MSAL.NET's `RegionManager` does: env
+ * Auto-detects the Azure region (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-2-region), as MSAL.NET's `RegionManager` does: env
  * `REGION_NAME` (spaces removed, lower-cased), then IMDS `/metadata/instance/compute` (`location`).
  * A value that is not letters and digits is ignored and the next source is asked. Resolves
  * `undefined` when none answers, which means the global host. Never throws for a failed lookup.

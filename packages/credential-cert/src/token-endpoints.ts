@@ -45,7 +45,7 @@ const usableRegion = (region: string | undefined, hostname: string) =>
     : undefined;
 
 /**
- * The mTLS PoP token endpoint of an authority (protocol.md section 2): the leading `login.` of the
+ * The mTLS PoP token endpoint of an authority (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-1-mtls-host): the leading `login.` of the
  * host becomes `mtlsauth.` (the public-cloud `login.` aliases map to `mtlsauth.microsoft.com`),
  * prefixed with `{region}.` when a valid region is given. Hosts without an mTLS endpoint, among them
  * every host that does not start with `login.` (`sts.windows.net` too), are rejected with

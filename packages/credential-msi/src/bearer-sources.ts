@@ -14,7 +14,7 @@ import { describeIdentity, type ManagedIdentityId } from "./identity";
 import { type ManagedIdentityToken, parseManagedIdentityResponse } from "./parse-managed-identity-response";
 import { imdsHeaders, joinUrl, type RequestContext } from "./request-context";
 
-/** API versions of the Bearer token endpoints (protocol.md section 4). */
+/** API versions of the Bearer token endpoints (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s4-2-sources). */
 export const API_VERSION = {
   imds: "2018-02-01",
   appService: "2019-08-01",
@@ -170,7 +170,7 @@ export function buildBearerRequest(
 }
 
 /**
- * One Bearer token from the detected source (protocol.md section 4), including Azure Arc's
+ * One Bearer token from the detected source (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s4-2-sources), including Azure Arc's
  * challenge round trip.
  *
  * @example

@@ -1,6 +1,6 @@
 import { type BindingCertificate, type Clock, SingleFlight } from "@certbound/core";
 
-/** Certificates are used only while more than this much validity remains (protocol.md section 3). */
+/** Certificates are used only while more than this much validity remains (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-8-binding-certificate-cache). */
 export const MIN_CERTIFICATE_REMAINING_MS = 24 * 3600_000;
 
 /** A binding certificate issued by IMDS v2, with what its token requests need. */

@@ -1,7 +1,7 @@
 import { constants, type KeyObject, sign } from "node:crypto";
 import { asn1, CertboundError } from "@certbound/core";
 
-/** Object identifiers used in the IMDS v2 certificate request (protocol.md section 3, step 3). */
+/** Object identifiers used in the IMDS v2 certificate request (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-4-csr). */
 export const CSR_OID = {
   domainComponent: "0.9.2342.19200300.100.1.25",
   commonName: "2.5.4.3",
@@ -97,7 +97,7 @@ export function buildCertificationRequestInfo(input: Omit<CsrInput, "privateKey"
 }
 
 /**
- * Builds the PKCS#10 certificate request IMDS v2 certifies (protocol.md section 3, step 3):
+ * Builds the PKCS#10 certificate request IMDS v2 certifies (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-4-csr):
  * version 0, subject `DC=<tenantId>, CN=<clientId>`, one attribute
  * `1.3.6.1.4.1.311.90.2.10` holding the compute unit id as JSON, signed RSASSA-PSS/SHA-256 with a
  * 32-byte salt. Returns the DER; IMDS takes it as one line of base64.

@@ -51,7 +51,7 @@ export interface DetectionInput {
 }
 
 /**
- * Picks the managed-identity source from the environment, in the order of protocol.md section 4:
+ * Picks the managed-identity source from the environment, in the order of https://github.com/certbound/certbound/blob/main/docs/protocol.md#s4-1-detection:
  * App Service / Service Fabric, Machine Learning, Cloud Shell, Azure Arc, then IMDS (no probe).
  *
  * @example

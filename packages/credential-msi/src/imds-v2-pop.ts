@@ -38,7 +38,7 @@ export function certificateCacheKey(identity: ManagedIdentityId, endpoint: strin
 }
 
 /**
- * The IMDS v2 mTLS PoP flow of protocol.md section 3 as a credential source: getplatformmetadata
+ * The IMDS v2 mTLS PoP flow of https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-imds-v2 as a credential source: getplatformmetadata
  * (every network acquisition), a binding certificate (cached, or key + CSR + issuecredential),
  * then the token over mTLS. An `invalid_client` answer or a failed TLS handshake drops the
  * certificate and retries once with a fresh one.

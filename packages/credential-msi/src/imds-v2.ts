@@ -96,7 +96,7 @@ export function isFromImds(response: HttpResponse): boolean {
 }
 
 /**
- * IMDS v2 step 1 (protocol.md section 3): getplatformmetadata. A 404 means IMDS v1 only:
+ * IMDS v2 step 1 (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-2-getplatformmetadata): getplatformmetadata. A 404 means IMDS v1 only:
  * `mtls_pop_token_not_supported_in_imds_v1`.
  *
  * @example

@@ -25,7 +25,7 @@ export interface ParseManagedIdentityResponseOptions {
 }
 
 /**
- * Validates the answer of a managed-identity token endpoint (protocol.md section 4): an error
+ * Validates the answer of a managed-identity token endpoint (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s4-4-response): an error
  * status becomes a `ServiceError` (also for the nested `{ error: { code, message } }` shape);
  * invalid JSON is `managed_identity_response_parse_failure`; a missing `access_token` or expiry is
  * `managed_identity_request_failed`. `expires_on` (absolute or relative seconds, or a date) wins

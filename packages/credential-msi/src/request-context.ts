@@ -11,7 +11,7 @@ export interface RequestContext {
   readonly log: Log;
 }
 
-/** The header set of every IMDS call (protocol.md section 3). */
+/** The header set of every IMDS call (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-1-imds-calls). */
 export function imdsHeaders(correlationId: string): Record<string, string> {
   return { metadata: "true", "x-ms-client-request-id": correlationId };
 }

@@ -37,7 +37,7 @@ export function normalizeResource(input: unknown): string {
 
 /**
  * The v2 scope sent to Entra for a PoP token: the resource without trailing slashes, then
- * `/.default` (protocol.md section 3, step 5).
+ * `/.default` (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-6-mtls-token).
  *
  * @example
  * ```ts

@@ -39,7 +39,7 @@ const fromDer = forge.asn1.fromDer as unknown as (
 ) => Node;
 
 /**
- * Verifies an IMDS v2 CSR (protocol.md section 3): PKCS#10 version 0, subject exactly DC=tenantId
+ * Verifies an IMDS v2 CSR (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-4-csr): PKCS#10 version 0, subject exactly DC=tenantId
  * (IA5String) then CN=clientId, an RSA key of at least 2048 bits, exactly one attribute
  * `1.3.6.1.4.1.311.90.2.10` holding the UTF8String compact JSON of cuId, and an RSASSA-PSS
  * (SHA-256, MGF1-SHA-256, salt 32, trailer omitted) signature that verifies with the CSR's key.

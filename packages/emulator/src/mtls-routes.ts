@@ -12,7 +12,7 @@ import {
 import type { Exchange, Reply } from "./exchange";
 import type { ManagedIdentity } from "./identities";
 
-// protocol.md section 2: exactly these fields; client_info and claims optional.
+// https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-3-pop-request: exactly these fields; client_info and claims optional.
 const REQUIRED = ["client_id", "grant_type", "scope", "token_type"] as const;
 const OPTIONAL = new Set(["client_info", "claims"]);
 const CREDENTIAL_FIELDS = ["client_assertion", "client_assertion_type", "client_secret"];
@@ -70,7 +70,7 @@ function popToken(ctx: EmulatorContext, exchange: Exchange, tenantSegment: strin
       return fail(
         entraErrors.unexpectedParameter(
           name,
-          "it is not part of the mTLS PoP token request (protocol.md section 2).",
+          "it is not part of the mTLS PoP token request (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-3-pop-request).",
         ),
       );
     }

@@ -246,7 +246,7 @@ function prepare(target: Target, column: ColumnId, ctx: CellContext, now: number
       }
       if (target.id === "msi-pop-token") {
         // IMDS hands out a certificate for the right key from the wrong CA: Entra answers
-        // invalid_client, the client must drop it and mint again (protocol.md section 3 step 6).
+        // invalid_client, the client must drop it and mint again (protocol.md section 3.7).
         emu.injectFault("issueCredential", {
           status: 200,
           body: JSON.stringify(

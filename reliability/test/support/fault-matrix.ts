@@ -368,7 +368,7 @@ function rule(target: Target, column: ColumnId): Rule {
         case "not-from-imds":
           return target.id === "msi-pop-platformmetadata"
             ? { outcome: error("managed_identity_request_failed"), sleeps: [], attempts: 1 }
-            : { na: "n/a: protocol.md checks the `Server` header on getplatformmetadata only" };
+            : { na: "n/a: the `Server` header is checked on getplatformmetadata only" };
         case "expired-certificate":
           return target.id === "msi-pop-issuecredential"
             ? { outcome: error("certificate_expired"), sleeps: [], attempts: 1 }
@@ -476,7 +476,7 @@ function requestsFor(target: Target, column: ColumnId, r: { outcome: Outcome; at
   target.flow.forEach((endpoint, i) => {
     counts[endpoint] = i < at ? 1 : i === at ? target.before + r.attempts : succeeded ? 1 : 0;
   });
-  // protocol.md section 3 step 6: a failed handshake or invalid_client drops the certificate and
+  // protocol.md section 3.7: a failed handshake or invalid_client drops the certificate and
   // mints a new one, once.
   if (target.id === "msi-pop-token" && column === "tls-handshake") counts.issueCredential = 2;
   if (target.id === "msi-pop-token" && column === "mismatched-certificate") counts.issueCredential = 2;
