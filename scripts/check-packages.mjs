@@ -12,6 +12,7 @@
 //      and peers come from the registry or npm's cache), then
 //      - install: `npm install` succeeds, and `npm ls --all` exits 0 and reports nothing unmet,
 //        missing, invalid or extraneous
+//      - bin: every `bin` npm linked answers `--version` with the package version
 //      - smoke: a child process `import()`s and `require()`s every entry and checks named exports
 //      - types: tsc type-checks packaging/consumer/main-api.ts (each package's main API) under
 //        moduleResolution node10, node16 (CJS and ESM) and bundler
@@ -312,6 +313,21 @@ try {
         ? `npm ls --all (exit ${ls.code}): ${flagged.join("; ") || tail(ls.stderr)}`
         : `npm installed the ${pkgs.length} tarballs in ${installMs} ms; npm ls --all is clean`,
     );
+    // Each bin as npm links it, asked for its version.
+    for (const p of pkgs) {
+      const bins = typeof p.manifest.bin === "string" ? [p.manifest.name] : Object.keys(p.manifest.bin ?? {});
+      for (const bin of bins) {
+        const run = await capture(join(consumer, "node_modules", ".bin", bin), ["--version"], {
+          cwd: consumer,
+        });
+        line(
+          run.code === 0 && run.stdout.trim() === p.manifest.version,
+          "bin",
+          p.manifest.name,
+          `${bin} --version: exit ${run.code}, printed ${JSON.stringify(run.stdout.trim() || run.stderr.trim().slice(0, 200))}`,
+        );
+      }
+    }
   }
   const plan = pkgs.map((p) => {
     const entries = Object.keys(p.manifest.exports ?? { ".": null }).filter(
