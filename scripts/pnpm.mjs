@@ -5,7 +5,7 @@
 // registry's signing keys cannot be fetched). Shared by scripts/run.mjs (the README's commands) and
 // scripts/workspace-packages.mjs (packaging checks, bench).
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -52,6 +52,23 @@ export function pinnedPnpm({ env = process.env, log = (line) => console.log(line
     `[certbound] pnpm ${PNPM_VERSION} (pinned in package.json) is ${onPath ? `not the pnpm on PATH (${onPath})` : "not on PATH"}: installing it into ${LOCAL_PNPM_DIR}/ for this project only (nothing global changes): npm ${args.join(" ")}`,
   );
   const started = Date.now();
+  // pnpm's install script swaps its launcher for the native binary (turbo spawns `pnpm` directly).
+  // npm 11 warns about install scripts not listed in the project's allowScripts, and npm 12 skips
+  // them: this folder's own package.json approves exactly the pinned pnpm.
+  mkdirSync(join(root, LOCAL_PNPM_DIR), { recursive: true });
+  writeFileSync(
+    join(root, LOCAL_PNPM_DIR, "package.json"),
+    `${JSON.stringify(
+      {
+        name: "certbound-local-pnpm",
+        private: true,
+        description: "The pinned pnpm for this repository, installed by scripts/pnpm.mjs",
+        allowScripts: { [`pnpm@${PNPM_VERSION}`]: true },
+      },
+      null,
+      2,
+    )}\n`,
+  );
   const installed = spawnSync("npm", args, { cwd: root, stdio: "inherit", env });
   const version = existsSync(local) ? versionOf(local, env) : undefined;
   if (installed.status !== 0 || version !== PNPM_VERSION) {
