@@ -1,28 +1,33 @@
 #!/usr/bin/env node
 // Packaging checks for every published package (packages/* that are not private), run after the
-// build. All checks look at the tarball that would be published, made by `pnpm pack` (what
-// `changeset publish` publishes in a pnpm workspace: it turns `workspace:^` into real ranges,
-// which `npm pack` would leave in place):
+// build. All checks look at the tarballs that would be published, packed by the same code as
+// `pnpm run pack:all` (scripts/workspace-packages.mjs: `pnpm pack`, which turns `workspace:^`
+// into real ranges as `changeset publish` does; `npm pack` would leave them in place):
 //   1. size budget: packed and unpacked bytes under packaging/size-budget.json
-//   2. contents: README.md and every `bin` file (with its shebang) are in the tarball
+//   2. contents: README.md, LICENSE and every `bin` file (with its shebang) are in the tarball;
+//      repository, homepage and bugs are in the manifest
 //   3. publint (errors and warnings fail; suggestions are printed)
-//   4. are-the-types-wrong: types resolve for node16 ESM and CJS consumers and for bundlers;
-//      node10 only for the root entry (see NODE10_SUBPATHS below)
-//   5. consumer smoke test: the tarballs are unpacked into a temporary project's node_modules
-//      (runtime dependencies linked from the workspace, nothing downloaded), and a child process
-//      `import()`s and `require()`s every entry and checks named exports
+//   4. are-the-types-wrong: every entry's types resolve for node10, node16 ESM and CJS, bundler
+//   5. consumer project: a temporary project installs the tarballs with npm (their dependencies
+//      and peers come from the registry or npm's cache), then
+//      - install: `npm install` succeeds, and `npm ls --all` exits 0 and reports nothing unmet,
+//        missing, invalid or extraneous
+//      - bin: every `bin` npm linked answers `--version` with the package version
+//      - smoke: a child process `import()`s and `require()`s every entry and checks named exports
+//      - types: tsc type-checks packaging/consumer/main-api.ts (each package's main API) under
+//        moduleResolution node10, node16 (CJS and ESM) and bundler
 // One line per check; exit code 1 when any fails.
 //
 //   node scripts/check-packages.mjs                 run the checks
 //   node scripts/check-packages.mjs --write-budget  set the budget to today's sizes + 10 %
 import { spawn } from "node:child_process";
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
@@ -30,13 +35,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
-import {
-  packAndUnpack,
-  publishedPackages,
-  readJson,
-  resolvePackageDir,
-  root,
-} from "./workspace-packages.mjs";
+import { packAll, publishedPackages, readJson, root, unpack } from "./workspace-packages.mjs";
 
 const budgetFile = join(root, "packaging", "size-budget.json");
 const writeBudget = process.argv.includes("--write-budget");
@@ -45,7 +44,7 @@ const BUDGET_MARGIN = 1.1;
 /**
  * Named exports each entry must offer, from `import()` and from `require()` alike. A package or
  * entry point missing here fails the check, so a new one gets its smoke test written down.
- * `null`: only resolve the entry (`@certbound/core/testing` imports vitest, a peer dependency).
+ * `null`: only resolve the entry (`@certbound/core/testing` imports vitest, which the consumer does not install).
  */
 const EXPECTED_EXPORTS = {
   "@certbound/core": {
@@ -67,15 +66,6 @@ const EXPECTED_EXPORTS = {
   "@certbound/http-axios": { ".": ["createAxiosTransport"] },
   "@certbound/emulator": { ".": ["startEmulator"] },
 };
-
-/**
- * are-the-types-wrong's node10 resolution (TypeScript's `moduleResolution: "node"`) ignores the
- * `exports` map, so it can never find a subpath such as `@certbound/core/testing`; only a
- * `typesVersions` map or a stub folder per subpath would fix that, for a resolution mode that
- * current TypeScript discourages. So node10 must resolve each package's root entry, and a
- * `NoResolution` for a subpath under node10 is tolerated (and printed). Nothing else is ignored.
- */
-const NODE10_SUBPATHS = "tolerated";
 
 const failures = [];
 function line(ok, check, pkg, detail = "") {
@@ -171,13 +161,11 @@ const work = mkdtempSync(join(tmpdir(), "certbound-packaging-"));
 try {
   // ---- pack and unpack ----
   const tarballs = join(work, "tarballs");
-  const consumer = join(work, "consumer");
-  mkdirSync(tarballs);
-  mkdirSync(join(consumer, "node_modules", "@certbound"), { recursive: true });
-  writeFileSync(join(consumer, "package.json"), '{ "name": "consumer", "private": true }\n');
-  for (const p of pkgs) {
-    p.installed = join(consumer, "node_modules", ...p.manifest.name.split("/"));
-    Object.assign(p, packAndUnpack(p.dir, tarballs, p.installed));
+  for (const p of packAll(tarballs)) {
+    const mine = pkgs.find((q) => q.dir === p.dir);
+    mine.tarball = p.tarball;
+    mine.installed = join(work, "unpacked", p.folder);
+    Object.assign(mine, unpack(p.tarball, mine.installed));
   }
 
   // ---- 1. size budget ----
@@ -222,7 +210,15 @@ try {
   // ---- 2. contents ----
   for (const p of pkgs) {
     const problems = [];
-    if (!p.files.includes("README.md")) problems.push("README.md is not in the tarball");
+    for (const file of ["README.md", "LICENSE"]) {
+      if (!p.files.includes(file)) problems.push(`${file} is not in the tarball`);
+    }
+    const m = p.manifest;
+    if (m.repository?.directory !== `packages/${p.folder}` || !m.repository?.url) {
+      problems.push(`repository must have url and directory "packages/${p.folder}"`);
+    }
+    if (!m.homepage) problems.push("homepage is missing");
+    if (!m.bugs?.url) problems.push("bugs.url is missing");
     const stale = unreferencedFiles(p);
     if (stale.length > 0) {
       problems.push(
@@ -272,45 +268,65 @@ try {
       return;
     }
     const problems = analysis.problems ?? [];
-    const tolerated = problems.filter(
-      (x) =>
-        NODE10_SUBPATHS === "tolerated" &&
-        x.kind === "NoResolution" &&
-        x.resolutionKind === "node10" &&
-        x.entrypoint !== ".",
-    );
-    const real = problems.filter((x) => !tolerated.includes(x));
     const describe = (x) =>
       `${x.kind}${x.entrypoint ? ` ${x.entrypoint}` : ""}${x.resolutionKind ? ` (${x.resolutionKind})` : ""}`;
     const entries = Object.keys(analysis.entrypoints ?? {}).join(", ");
-    const node10 = tolerated.length
-      ? `node10 the root entry only (tolerated: ${tolerated.map(describe).join("; ")})`
-      : "node10 too";
     line(
-      real.length === 0,
+      problems.length === 0,
       "attw",
       p.manifest.name,
-      real.length
-        ? real.map(describe).join("; ")
-        : `types of ${entries} resolve for node16 ESM, node16 CJS and bundler; ${node10}`,
+      problems.length
+        ? problems.map(describe).join("; ")
+        : `types of ${entries} resolve for node10, node16 ESM, node16 CJS and bundler`,
     );
   });
 
-  // ---- 5. consumer smoke test ----
-  // Runtime dependencies (and peers such as undici, axios) come from the workspace as links.
-  for (const p of pkgs) {
-    const deps = { ...p.manifest.dependencies, ...p.manifest.peerDependencies };
-    for (const dep of Object.keys(deps)) {
-      if (dep.startsWith("@certbound/") || p.manifest.peerDependenciesMeta?.[dep]?.optional) continue;
-      const target = join(consumer, "node_modules", ...dep.split("/"));
-      if (existsSync(target)) continue;
-      const source = resolvePackageDir(dep, p.dir);
-      if (!source) {
-        line(false, "smoke", p.manifest.name, `its dependency ${dep} is not installed in the workspace`);
-        continue;
+  // ---- 5. consumer project, installed with npm ----
+  const consumer = join(work, "consumer");
+  mkdirSync(consumer);
+  writeFileSync(join(consumer, "package.json"), '{ "name": "consumer", "private": true }\n');
+  const typesNode = `@types/node@${readJson(join(root, "package.json")).devDependencies["@types/node"]}`;
+  const npm = (args) =>
+    capture("npm", [...args, "--no-audit", "--no-fund", "--no-update-notifier"], {
+      cwd: consumer,
+      env: npmEnv(),
+    });
+  const installStarted = Date.now();
+  const install = await npm(["install", "--prefer-offline", ...pkgs.map((p) => p.tarball), typesNode]);
+  const installMs = Date.now() - installStarted;
+  if (install.code !== 0) {
+    line(false, "install", "consumer", `npm install failed: ${tail(install.stderr || install.stdout)}`);
+  } else {
+    // `npm ls` prints an unmet optional peer (a testing entry's vitest, say) as
+    // "UNMET OPTIONAL DEPENDENCY" and still exits 0; an app that never imports that entry should
+    // not see it, so it fails here too.
+    const ls = await npm(["ls", "--all"]);
+    const flagged = ls.stdout
+      .split("\n")
+      .filter((l) => /UNMET|missing|invalid|extraneous/i.test(l))
+      .map((l) => l.replace(/^[\s│├└─┬]+/, ""));
+    line(
+      ls.code === 0 && flagged.length === 0,
+      "install",
+      "consumer",
+      ls.code !== 0 || flagged.length
+        ? `npm ls --all (exit ${ls.code}): ${flagged.join("; ") || tail(ls.stderr)}`
+        : `npm installed the ${pkgs.length} tarballs in ${installMs} ms; npm ls --all is clean`,
+    );
+    // Each bin as npm links it, asked for its version.
+    for (const p of pkgs) {
+      const bins = typeof p.manifest.bin === "string" ? [p.manifest.name] : Object.keys(p.manifest.bin ?? {});
+      for (const bin of bins) {
+        const run = await capture(join(consumer, "node_modules", ".bin", bin), ["--version"], {
+          cwd: consumer,
+        });
+        line(
+          run.code === 0 && run.stdout.trim() === p.manifest.version,
+          "bin",
+          p.manifest.name,
+          `${bin} --version: exit ${run.code}, printed ${JSON.stringify(run.stdout.trim() || run.stderr.trim().slice(0, 200))}`,
+        );
       }
-      mkdirSync(dirname(target), { recursive: true });
-      symlinkSync(source, target, "dir");
     }
   }
   const plan = pkgs.map((p) => {
@@ -339,6 +355,9 @@ try {
     for (const o of mine)
       line(o.ok, "smoke", `${p.manifest.name}${o.entry === "." ? "" : o.entry.slice(1)}`, o.detail);
   }
+
+  // ---- types: tsc on a consumer file under each moduleResolution ----
+  if (install.code === 0) await checkConsumerTypes(consumer);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -347,6 +366,71 @@ console.log(
   `${failures.length === 0 ? "packaging checks passed" : `${failures.length} packaging check(s) failed`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
 );
 process.exit(failures.length === 0 ? 0 : 1);
+
+/** The last lines of a command's output, for a failure message. */
+function tail(text) {
+  return text.trim().split("\n").slice(-6).join(" | ").slice(0, 600);
+}
+
+/** This process's environment without the npm/pnpm settings a parent `pnpm exec` passes down. */
+function npmEnv() {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(npm|pnpm)_config_/i.test(k) && k !== "PNPM_PACKAGE_NAME"),
+  );
+}
+
+/**
+ * Type-checks packaging/consumer/main-api.ts in the consumer project with the workspace's tsc under
+ * moduleResolution node10 (module commonjs), node16 (module node16; the file as .cts and as .mts)
+ * and bundler (module preserve), without skipLibCheck (it checks a superset of what skipLibCheck
+ * does: TS2353 on `createUndiciTransport({ ca })` under node10 showed with both). A type of one package that
+ * reaches another's subpath only through `exports` fails node10 here even though each package
+ * alone passes are-the-types-wrong.
+ */
+async function checkConsumerTypes(consumer) {
+  const tsc = createRequire(join(root, "package.json")).resolve("typescript/bin/tsc");
+  const source = join(root, "packaging", "consumer", "main-api.ts");
+  const modes = [
+    { name: "node10", file: "main-api.ts", module: "commonjs" },
+    { name: "node16", file: "main-api.cts", module: "node16" },
+    { name: "node16", file: "main-api.mts", module: "node16" },
+    { name: "bundler", file: "main-api.ts", module: "preserve" },
+  ];
+  for (const file of new Set(modes.map((m) => m.file))) copyFileSync(source, join(consumer, file));
+  await eachLimited(modes, 2, async (m) => {
+    const label = `${m.name}, ${m.file.replace("main-api", "")}`;
+    const result = await capture(
+      process.execPath,
+      [
+        tsc,
+        "--noEmit",
+        "--pretty",
+        "false",
+        "--strict",
+        "--target",
+        "es2022",
+        "--lib",
+        "es2022",
+        "--types",
+        "node",
+        "--module",
+        m.module,
+        "--moduleResolution",
+        m.name,
+        m.file,
+      ],
+      { cwd: consumer },
+    );
+    line(
+      result.code === 0,
+      "types",
+      `consumer (${label})`,
+      result.code === 0
+        ? "packaging/consumer/main-api.ts type-checks against the tarballs"
+        : tail(result.stdout || result.stderr),
+    );
+  });
+}
 
 /** The consumer's script: resolves, imports and requires each entry; one JSON line per entry. */
 function smokeScript() {

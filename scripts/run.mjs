@@ -1,17 +1,15 @@
 #!/usr/bin/env node
 // The README's two commands (`npm run demo`, `npm test`) land here. On a fresh machine that has
-// only Node 20 and npm, this gets the pinned pnpm, installs from the lockfile, builds, and runs.
+// only Node 20 and npm, this gets the pinned pnpm (project-local, see scripts/pnpm.mjs), installs from the lockfile, builds, and runs.
 // Each step's output streams through; the first failing step ends the run with its exit code.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { LOCAL_PNPM_DIR, PNPM_VERSION, pinnedPnpm, withPnpmOnPath } from "./pnpm.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const PNPM_VERSION = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).packageManager.split(
-  "@",
-)[1];
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", TURBO_NO_UPDATE_NOTIFIER: "1" };
+let env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", TURBO_NO_UPDATE_NOTIFIER: "1" };
 
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env, ...options });
@@ -27,16 +25,23 @@ function must(label, cmd, args) {
   if (status !== 0) process.exit(status);
 }
 
-/** Returns the argv prefix that runs the pinned pnpm, installing it globally when we may. */
+/** Returns the argv prefix that runs the pinned pnpm (scripts/pnpm.mjs: PATH or .tools/pnpm). */
+let pinned;
 function pnpm() {
-  const probe = spawnSync("pnpm", ["--version"], { encoding: "utf8", env });
-  if (probe.status === 0 && probe.stdout.trim() === PNPM_VERSION) return ["pnpm"];
-  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  if (isRoot) {
-    must("pnpm bootstrap", "npm", ["install", "-g", "--allow-scripts=pnpm", `pnpm@${PNPM_VERSION}`]);
-    return ["pnpm"];
+  if (!pinned) {
+    try {
+      pinned = pinnedPnpm({ env });
+    } catch (error) {
+      console.error(`[certbound] ${error.message}`);
+      process.exit(1);
+    }
+    if (pinned.binDir) {
+      // turbo and pnpm's own scripts call `pnpm` by name: let them find the same one.
+      env = withPnpmOnPath(env, pinned.binDir);
+      console.log(`[certbound] using pnpm ${PNPM_VERSION} from ${LOCAL_PNPM_DIR}/`);
+    }
   }
-  return ["npx", "-y", `pnpm@${PNPM_VERSION}`];
+  return [pinned.command];
 }
 
 function prepare() {

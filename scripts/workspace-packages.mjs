@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { pinnedPnpm } from "./pnpm.mjs";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -20,15 +21,11 @@ export function publishedPackages() {
     .filter((p) => !p.manifest.private);
 }
 
-/** argv prefix running the pinned pnpm (as scripts/run.mjs gets it). */
+/** argv prefix running the pinned pnpm (scripts/pnpm.mjs: from PATH, or project-local in .tools/pnpm). */
+let pnpm;
 export function pnpmCommand() {
-  const wanted = readJson(join(root, "package.json")).packageManager.split("@")[1];
-  try {
-    if (execFileSync("pnpm", ["--version"], { encoding: "utf8" }).trim() === wanted) return ["pnpm"];
-  } catch {
-    // not on PATH
-  }
-  return ["npx", "-y", `pnpm@${wanted}`];
+  pnpm ??= pinnedPnpm({ log: (line) => console.error(line) }).command;
+  return [pnpm];
 }
 
 /** Where Node would find `name` starting from `fromDir` (climbing node_modules folders), as a real path. */
@@ -46,24 +43,45 @@ export function filesUnder(dir) {
   );
 }
 
+/** Packs the package in `dir` into the folder `tarballs` with `pnpm pack`; returns the tarball's path. */
+export function packPackage(dir, tarballs) {
+  const [pnpm, ...pre] = pnpmCommand();
+  mkdirSync(tarballs, { recursive: true });
+  const before = new Set(readdirSync(tarballs));
+  execFileSync(pnpm, [...pre, "pack", "--pack-destination", tarballs], { cwd: dir, stdio: "ignore" });
+  const made = readdirSync(tarballs).find((f) => !before.has(f));
+  if (!made) throw new Error(`pnpm pack made no tarball in ${dir}`);
+  return join(tarballs, made);
+}
+
+/**
+ * Packs every published package into the folder `tarballs` (what `pnpm run pack:all` does, into
+ * .packs/). Returns the published packages, each with its `tarball`.
+ */
+export function packAll(tarballs) {
+  return publishedPackages().map((p) => ({ ...p, tarball: packPackage(p.dir, tarballs) }));
+}
+
+/**
+ * Unpacks `tarball` into `installDir`. Returns the files it holds (POSIX paths) and its packed
+ * and unpacked sizes in bytes.
+ */
+export function unpack(tarball, installDir) {
+  mkdirSync(installDir, { recursive: true });
+  execFileSync("tar", ["-xzf", tarball, "-C", installDir, "--strip-components=1"]);
+  const paths = filesUnder(installDir);
+  return {
+    files: paths.map((f) => relative(installDir, f).split(sep).join("/")),
+    packed: statSync(tarball).size,
+    unpacked: paths.reduce((sum, f) => sum + statSync(f).size, 0),
+  };
+}
+
 /**
  * Packs the package in `dir` into `tarballs` and unpacks it into `installDir`. Returns the
  * tarball's path, the files it holds (POSIX paths) and its packed and unpacked sizes in bytes.
  */
 export function packAndUnpack(dir, tarballs, installDir) {
-  const [pnpm, ...pre] = pnpmCommand();
-  const before = new Set(readdirSync(tarballs));
-  execFileSync(pnpm, [...pre, "pack", "--pack-destination", tarballs], { cwd: dir, stdio: "ignore" });
-  const made = readdirSync(tarballs).find((f) => !before.has(f));
-  if (!made) throw new Error(`pnpm pack made no tarball in ${dir}`);
-  const tarball = join(tarballs, made);
-  mkdirSync(installDir, { recursive: true });
-  execFileSync("tar", ["-xzf", tarball, "-C", installDir, "--strip-components=1"]);
-  const paths = filesUnder(installDir);
-  return {
-    tarball,
-    files: paths.map((f) => relative(installDir, f).split(sep).join("/")),
-    packed: statSync(tarball).size,
-    unpacked: paths.reduce((sum, f) => sum + statSync(f).size, 0),
-  };
+  const tarball = packPackage(dir, tarballs);
+  return { tarball, ...unpack(tarball, installDir) };
 }

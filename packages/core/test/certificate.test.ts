@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -11,14 +11,26 @@ import {
   parsePemChain,
   x5tS256,
 } from "@certbound/core";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const ca = createCertificateAuthority({ commonName: "unit CA" });
 const leaf = ca.issue({ commonName: "client", subjectAltNames: ["localhost", "127.0.0.1"] });
 
+// The openssl cases write their PEM files here; removed after the file so no run leaves a folder
+// in the system temp directory.
+const made: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 describe("certificate utilities", () => {
   it("computes x5t#S256 exactly as openssl does", () => {
-    const dir = mkdtempSync(join(tmpdir(), "certbound-x5t-"));
+    const dir = tempDir("certbound-x5t-");
     writeFileSync(join(dir, "c.pem"), leaf.certificatePem);
     const der = execFileSync("openssl", ["x509", "-in", join(dir, "c.pem"), "-outform", "DER"]);
     expect(x5tS256(der)).toBe(createHash("sha256").update(der).digest("base64url"));
@@ -27,7 +39,7 @@ describe("certificate utilities", () => {
   });
 
   it("issues certificates that openssl verifies against the CA", () => {
-    const dir = mkdtempSync(join(tmpdir(), "certbound-ca-"));
+    const dir = tempDir("certbound-ca-");
     writeFileSync(join(dir, "ca.pem"), ca.certificatePem);
     writeFileSync(join(dir, "leaf.pem"), leaf.certificatePem);
     expect(

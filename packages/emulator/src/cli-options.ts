@@ -34,6 +34,7 @@ Options:
   --ca-file <path>               where to write the emulator's CA (default: a temp file)
   --json                         print one JSON line with endpoints and environment
   -h, --help                     show this help
+  -v, --version                  print the version of @certbound/emulator
 
 Config file example:
   { "tenantId": "...", "ports": { "imds": 8080 },
@@ -44,6 +45,8 @@ Config file example:
 /** Everything the command line asks for. */
 export interface CliOptions {
   help: boolean;
+  /** `--version`: print the package version and exit. */
+  version: boolean;
   json: boolean;
   /** Absolute path of the CA file, and whether the emulator chose it (then it is removed on exit). */
   caFile: string;
@@ -98,6 +101,7 @@ export function parseCliArgs(argv: readonly string[], cwd = process.cwd()): CliO
       "ca-file": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
     },
   });
 
@@ -166,6 +170,7 @@ export function parseCliArgs(argv: readonly string[], cwd = process.cwd()): CliO
   const chosenCaFile = values["ca-file"] ?? configCaFile;
   return {
     help: values.help ?? false,
+    version: values.version ?? false,
     json: values.json ?? false,
     caFile: chosenCaFile
       ? resolve(cwd, chosenCaFile)

@@ -1,4 +1,5 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Emulator, ManagedIdentityInfo, ManagedIdentitySourceName } from "@certbound/emulator";
 // The published CLI loads the library entry instead of bundling a second copy of it.
 import { startEmulator } from "@certbound/emulator";
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
   }
   if (options.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (options.version) {
+    process.stdout.write(`${packageVersion()}\n`);
     return;
   }
 
@@ -57,6 +62,12 @@ async function main(): Promise<void> {
     await emulator.close();
     process.exitCode = 1;
   }
+}
+
+/** This package's version, from its package.json (one folder up from both src/cli.ts and dist/cli.js). */
+function packageVersion(): string {
+  const manifest = fileURLToPath(new URL("../package.json", import.meta.url));
+  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
 }
 
 function summary(emulator: Emulator, options: CliOptions, userAssigned: ManagedIdentityInfo[]) {

@@ -157,6 +157,38 @@ describe("certbound-emulator CLI", () => {
   });
 });
 
+/** Runs the CLI from source to its end; resolves with its exit code and output. */
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+    cwd: packageDir,
+    env: { ...process.env, TSX_TSCONFIG_PATH: rootTsconfig },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+describe("certbound-emulator --version", () => {
+  it("prints the package version and exits 0 without starting anything (also as -v)", async () => {
+    const { version } = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as {
+      version: string;
+    };
+    for (const flag of ["--version", "-v"]) {
+      const run = await runCli([flag]);
+      expect(run).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+    }
+    expect(parseCliArgs(["--version"]).version).toBe(true);
+    expect(parseCliArgs([]).version).toBe(false);
+  });
+});
+
 describe("CLI arguments", () => {
   it("maps flags to emulator options, flags winning over the config file", () => {
     const config = writeIn(

@@ -1,0 +1,72 @@
+// What a consumer project writes first, type-checked by scripts/check-packages.mjs against the
+// packed tarballs installed with npm, under moduleResolution node10 (CommonJS), node16 (as CJS
+// and as ESM) and bundler. A package whose types resolve only partly under one of them (e.g. a
+// subpath import in its .d.ts that node10 cannot follow, which silently drops an `extends` and
+// makes `createUndiciTransport({ ca })` an error) fails the check. Only type-checked, never run.
+import {
+  type AcquiredToken,
+  type CertboundError,
+  createCertificateAuthority,
+  createMemoryCacheStore,
+  createTokenManager,
+  MtlsPopTokenAcquirer,
+  ResourceCaller,
+  type SourceRequest,
+  type TokenResult,
+  x5tS256,
+} from "@certbound/core";
+import { mapTransportError, parseRequestTarget } from "@certbound/core/transport-kit";
+import { createConfidentialClient } from "@certbound/credential-cert";
+import { createManagedIdentityClient } from "@certbound/credential-msi";
+import { startEmulator } from "@certbound/emulator";
+import { createAxiosTransport } from "@certbound/http-axios";
+import { createUndiciTransport } from "@certbound/http-undici";
+
+export async function consumer(): Promise<number> {
+  const emu = await startEmulator();
+  const undici = createUndiciTransport({ ca: emu.caCertificatePem });
+  const axios = createAxiosTransport({ ca: emu.caCertificatePem });
+
+  const msi = createManagedIdentityClient({ transport: undici, imdsEndpoint: emu.imdsEndpoint });
+  const pop: TokenResult = await new MtlsPopTokenAcquirer(msi).acquireToken(`${emu.resourceUrl}/.default`);
+
+  const app = createCertificateAuthority({ commonName: "consumer CA" }).issue({ commonName: "consumer" });
+  emu.registerConfidentialClient({ clientId: "consumer", certificatePem: app.certificatePem });
+  const cca = createConfidentialClient({
+    clientId: "consumer",
+    authority: `https://login.microsoftonline.com/${emu.tenantId}`,
+    certificate: { certificatePem: app.certificatePem, privateKeyPem: app.keyPem },
+    mtlsAuthorityHost: emu.mtlsAuthorityHost,
+    transport: axios,
+  });
+  const viaCert = await cca.acquireTokenForClient({
+    scopes: ["api://x/.default"],
+    mtlsProofOfPossession: true,
+  });
+
+  const manager = createTokenManager({
+    cache: createMemoryCacheStore(),
+    source: async ({ scopes }: SourceRequest): Promise<AcquiredToken> => ({
+      accessToken: scopes.join(" "),
+      tokenType: "Bearer",
+      expiresOn: new Date(Date.now() + 3_600_000),
+    }),
+  });
+  const bearer = await manager.acquireToken({ clientId: "c", authority: "a", scopes: ["s"] });
+  const caller = new ResourceCaller({ transport: undici });
+  const response = await caller.call(pop, `${emu.resourceUrl}/data`);
+  const target = parseRequestTarget({ url: `${emu.resourceUrl}/data` }, "consumer");
+  const failure: CertboundError = mapTransportError(new Error("refused"), {
+    endpoint: target.endpoint,
+    withCertificate: false,
+  });
+
+  msi.close();
+  cca.close();
+  await undici.close();
+  await axios.close();
+  await emu.close();
+  manager.close();
+  return [response.status, viaCert.tokenType, bearer.tokenType, x5tS256(new Uint8Array(32)), failure.code]
+    .length;
+}
