@@ -68,7 +68,9 @@ export async function readArcChallenge(
     throw refuse(`the challenge file ${named} does not exist.`, cause);
   }
   if (entry.isSymbolicLink()) {
-    throw refuse(`the challenge path ${named} is a symbolic link; only the agent's own regular key files are read.`);
+    throw refuse(
+      `the challenge path ${named} is a symbolic link; only the agent's own regular key files are read.`,
+    );
   }
   if (!entry.isFile()) throw refuse(`the challenge path ${named} is not a regular file.`);
   try {
