@@ -620,6 +620,7 @@ describe("private keys never reach the disk", () => {
       transport: world.transport,
       env: emu.managedIdentityEnvironment("imds"),
       ca: emu.caCertificatePem,
+      mtlsAuthorityHost: emu.mtlsAuthorityHost,
       clock: world.clock,
       fileExists: () => false,
     });

@@ -74,7 +74,8 @@ export async function runAttestationProvider(
 export function isAttestationMissing(error: ServiceError): boolean {
   return (
     error.status === 400 &&
-    /attestation[ _-]?token/i.test(`${error.errorCode ?? ""} ${error.errorDescription ?? ""}`)
+    // "Attestation Token is missing / empty"; an invalid token is another failure.
+    /attestation[ _-]?token[^.]*\b(missing|empty)\b/i.test(error.errorDescription ?? "")
   );
 }
 
