@@ -202,6 +202,17 @@ describe.each(transports)("IMDS v2 PoP against the emulator (%s)", (_name, makeT
     msi.close();
   });
 
+  // Issue 13 item 10; follows MSAL.NET ImdsV2ManagedIdentitySource.IsSchanelFailure (connection reset).
+  it("re-mints once when the mTLS token endpoint resets the connection (after its one retry)", async () => {
+    const msi = client();
+    emu.injectFault("mtlsToken", { reset: true, count: 2 });
+    const result = await msi.acquireToken({ resource: emu.resourceUrl, mtlsProofOfPossession: true });
+    expect(result.tokenType).toBe("mtls_pop");
+    const counts = emu.stats().requests;
+    expect([counts.getPlatformMetadata, counts.issueCredential, counts.mtlsToken]).toEqual([2, 2, 3]);
+    msi.close();
+  });
+
   it("a key provider with a key that is not RSA is refused before issuecredential", async () => {
     const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const msi = client({ keyProvider: { getKey: async () => ec } });
