@@ -64,6 +64,7 @@ function managedIdentityClient(transport: HttpTransport, pop: boolean, keys: num
   const msi = createManagedIdentityClient({
     transport,
     imdsEndpoint: setup.imdsEndpoint,
+    mtlsAuthorityHost: setup.mtlsAuthorityHost,
     ca: setup.caCertificatePem,
     env: {}, // plain IMDS, whatever this machine's environment says
   });
@@ -313,6 +314,7 @@ async function coldStart(): Promise<ColdStartResult> {
     const msi = createManagedIdentityClient({
       transport: timed,
       imdsEndpoint: setup.imdsEndpoint,
+      mtlsAuthorityHost: setup.mtlsAuthorityHost,
       ca: setup.caCertificatePem,
       env: {},
       keyProvider: {

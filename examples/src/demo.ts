@@ -170,7 +170,11 @@ async function main(): Promise<number> {
     // Managed identity: IMDS v2 mints a certificate for an in-process key, then the token is
     // requested over mutual TLS with it.
     const msiReport = startReport("1. Managed identity (IMDS v2, system-assigned)");
-    const msi = createManagedIdentityClient({ transport, imdsEndpoint: emu.imdsEndpoint });
+    const msi = createManagedIdentityClient({
+      transport,
+      imdsEndpoint: emu.imdsEndpoint,
+      mtlsAuthorityHost: emu.mtlsAuthorityHost,
+    });
     const msiAcquirer = new MtlsPopTokenAcquirer(msi);
     await runFlow(msiReport, emu, caller, recorder, () => msiAcquirer.acquireToken(scope));
     msi.close();

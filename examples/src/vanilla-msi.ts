@@ -6,9 +6,13 @@ import { createManagedIdentityClient } from "@certbound/credential-msi";
 import { createUndiciTransport } from "@certbound/http-undici";
 // #endregion readme-msi-imports
 
-/** Outside Azure (tests, the emulator): where IMDS is and which CA signs the local servers. */
+/**
+ * Outside Azure (tests, the emulator): where IMDS is, where the mTLS token endpoint is (the
+ * emulator's is not an Entra ID host, so the app names it) and which CA signs the local servers.
+ */
 export interface LocalSettings {
   imdsEndpoint?: string;
+  mtlsAuthorityHost?: string;
   ca?: string;
 }
 
@@ -20,7 +24,11 @@ export async function msiQuickStart(
 ): Promise<{ result: TokenResult; response: HttpResponse }> {
   // #region readme-msi-quick
   const transport = createUndiciTransport({ ca: local.ca });
-  const app = createManagedIdentityClient({ transport, imdsEndpoint: local.imdsEndpoint });
+  const app = createManagedIdentityClient({
+    transport,
+    imdsEndpoint: local.imdsEndpoint,
+    mtlsAuthorityHost: local.mtlsAuthorityHost,
+  });
 
   const result = await app.acquireToken({ resource, mtlsProofOfPossession: true });
   // result.tokenType === "mtls_pop"; result.bindingCertificate = IMDS-issued certificate + its key
@@ -48,6 +56,7 @@ export class VanillaMsiMtlsPop {
       transport: this.#transport,
       clientId: options.userAssignedClientId,
       imdsEndpoint: options.imdsEndpoint,
+      mtlsAuthorityHost: options.mtlsAuthorityHost,
     });
     this.#acquirer = new MtlsPopTokenAcquirer(this.#app); // checks type, certificate and cnf
     this.#caller = new ResourceCaller({ transport: this.#transport });

@@ -26,6 +26,7 @@ describe("vanilla-msi", () => {
   it("msiQuickStart gets a PoP token and calls the resource with its binding certificate", async () => {
     const { result, response } = await msiQuickStart(emu.resourceUrl, `${emu.resourceUrl}/data`, {
       imdsEndpoint: emu.imdsEndpoint,
+      mtlsAuthorityHost: emu.mtlsAuthorityHost,
       ca: emu.caCertificatePem,
     });
     expect(result.tokenType).toBe("mtls_pop");
@@ -40,6 +41,7 @@ describe("vanilla-msi", () => {
     const vanilla = new VanillaMsiMtlsPop({
       userAssignedClientId: uami.clientId,
       imdsEndpoint: emu.imdsEndpoint,
+      mtlsAuthorityHost: emu.mtlsAuthorityHost,
       ca: emu.caCertificatePem,
     });
     try {

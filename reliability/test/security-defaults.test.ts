@@ -469,7 +469,13 @@ describe("redirects are never followed", () => {
       const expected: Record<string, string> = {};
       for (const status of [302, 307]) {
         for (const [endpoint, label] of ENDPOINTS) {
-          const code = endpoint === "resource" ? String(status) : "service_error";
+          // IMDS v2 failures are managed_identity_request_failed, as in MSAL.NET (issue 13 item 9).
+          const code =
+            endpoint === "resource"
+              ? String(status)
+              : endpoint === "getPlatformMetadata" || endpoint === "issueCredential"
+                ? "managed_identity_request_failed"
+                : "service_error";
           expected[`${status} ${label}`] = `${code}, 0 request(s) elsewhere`;
         }
       }
@@ -538,7 +544,8 @@ describe("authorities and token endpoints must be https", () => {
       }),
     });
     elsewhere.reset();
-    const client = world.msiClient("imds");
+    // Without the app's own mtlsAuthorityHost, IMDS's answer is what would be used: it is refused.
+    const client = world.msiClient("imds", { mtlsAuthorityHost: undefined });
     expect(
       await codeOf(client.acquireToken({ resource: emu.resourceUrl, mtlsProofOfPossession: true })),
     ).toBe("managed_identity_request_failed");
@@ -640,6 +647,7 @@ describe("private keys never reach the disk", () => {
       transport: world.transport,
       env: emu.managedIdentityEnvironment("imds"),
       ca: emu.caCertificatePem,
+      mtlsAuthorityHost: emu.mtlsAuthorityHost,
       clock: world.clock,
       fileExists: () => false,
     });

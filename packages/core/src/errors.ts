@@ -28,6 +28,9 @@ export type CertboundErrorCode =
   | "managed_identity_request_failed"
   | "managed_identity_response_parse_failure"
   | "managed_identity_unsupported_identity"
+  // IMDS v2 refused to certify a key without an attestation token; an attestation provider failed.
+  | "managed_identity_attestation_required"
+  | "attestation_failed"
   | "invalid_certificate"
   // The identity provider or another service answered with an error body.
   | "service_error"

@@ -1,5 +1,7 @@
 import {
   CertboundError,
+  CLIENT_SKU,
+  CLIENT_VERSION,
   encodeForm,
   type HttpRequest,
   type HttpResponse,
@@ -114,7 +116,9 @@ export function buildBearerRequest(
         request: get(
           joinUrl(source.endpoint, "/metadata/identity/oauth2/token"),
           API_VERSION.imds,
-          imdsHeaders(correlationId),
+          // Follows MSAL.NET ImdsManagedIdentitySource.CreateRequestAsync (test
+          // ImdsTests.ImdsFails404TwiceThenSucceeds200Async): the library identity, as on every other call.
+          { ...imdsHeaders(correlationId), "x-client-sku": CLIENT_SKU, "x-client-ver": CLIENT_VERSION },
         ),
         policy: imdsRetryPolicy,
       };

@@ -60,11 +60,13 @@ export function computeUnitIdJson(cuId: ComputeUnitId): string {
 }
 
 /**
- * The AlgorithmIdentifier of RSASSA-PSS with SHA-256, MGF1-SHA256 and a 32-byte salt. The trailer
- * field is left out: its only value is the default.
+ * The AlgorithmIdentifier of RSASSA-PSS with SHA-256, MGF1-SHA256 and a 32-byte salt, byte for byte
+ * as .NET's `CertificateRequest` writes it (the only encoding IMDS has been exercised with): the
+ * SHA-256 AlgorithmIdentifiers carry no parameters at all, not a NULL (RFC 5754 section 2), and the
+ * trailer field is left out as its only value is the default.
  */
 export function pssSha256AlgorithmIdentifier(): asn1.Der {
-  const sha256 = asn1.sequence(asn1.oid(CSR_OID.sha256), asn1.nullValue());
+  const sha256 = asn1.sequence(asn1.oid(CSR_OID.sha256));
   return asn1.sequence(
     asn1.oid(CSR_OID.rsassaPss),
     asn1.sequence(
@@ -75,13 +77,24 @@ export function pssSha256AlgorithmIdentifier(): asn1.Der {
   );
 }
 
+// PrintableString's alphabet (X.680 section 41.4): what a GUID client id always fits.
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+/**
+ * A directory string as .NET's X500DistinguishedName encodes it: PrintableString when every
+ * character fits that alphabet (a GUID does), UTF8String otherwise.
+ */
+export function directoryString(text: string): asn1.Der {
+  return PRINTABLE.test(text) ? asn1.tlv(0x13, Buffer.from(text, "ascii")) : asn1.utf8String(text);
+}
+
 /**
  * The DER of the `CertificationRequestInfo` (the part that is signed).
  */
 export function buildCertificationRequestInfo(input: Omit<CsrInput, "privateKey">): asn1.Der {
   const subject = asn1.sequence(
     asn1.set(asn1.sequence(asn1.oid(CSR_OID.domainComponent), asn1.ia5String(input.tenantId))),
-    asn1.set(asn1.sequence(asn1.oid(CSR_OID.commonName), asn1.utf8String(input.clientId))),
+    asn1.set(asn1.sequence(asn1.oid(CSR_OID.commonName), directoryString(input.clientId))),
   );
   const attribute = asn1.sequence(
     asn1.oid(CSR_OID.computeUnitId),

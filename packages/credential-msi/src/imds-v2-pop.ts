@@ -13,12 +13,20 @@ import {
   type ThrottleGuard,
   tokenEndpointRetryPolicy,
 } from "@certbound/core";
+import { type AttestationProvider, runAttestationProvider } from "./attestation";
 import type { BindingCertificateCache, MintedCertificate } from "./binding-certificate-cache";
 import { MIN_CERTIFICATE_REMAINING_MS } from "./binding-certificate-cache";
 import { buildCsr } from "./csr";
 import { identityKey, type ManagedIdentityId } from "./identity";
-import { getPlatformMetadata, type ImdsV2Call, issueCredential, type PlatformMetadata } from "./imds-v2";
+import {
+  checkSameIdentity,
+  getPlatformMetadata,
+  type ImdsV2Call,
+  issueCredential,
+  type PlatformMetadata,
+} from "./imds-v2";
 import type { KeyProvider } from "./key-provider";
+import { checkMtlsAuthenticationEndpoint } from "./mtls-endpoint";
 import type { RequestContext } from "./request-context";
 
 /** What the IMDS v2 PoP flow needs. */
@@ -30,6 +38,10 @@ export interface ImdsV2PopOptions {
   readonly keyProvider: KeyProvider;
   readonly certificates: BindingCertificateCache;
   readonly throttle: ThrottleGuard;
+  /** Attests the key before each issuecredential; none sends no `attestation_token`. */
+  readonly attestationProvider?: AttestationProvider | undefined;
+  /** The app's own mTLS token host: replaces (and skips checking) IMDS's `mtls_authentication_endpoint`. */
+  readonly mtlsAuthorityHost?: string | undefined;
 }
 
 /** The binding-certificate cache key: identity plus IMDS endpoint. */
@@ -40,8 +52,9 @@ export function certificateCacheKey(identity: ManagedIdentityId, endpoint: strin
 /**
  * The IMDS v2 mTLS PoP flow of https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-imds-v2 as a credential source: getplatformmetadata
  * (every network acquisition), a binding certificate (cached, or key + CSR + issuecredential),
- * then the token over mTLS. An `invalid_client` answer or a failed TLS handshake drops the
- * certificate and retries once with a fresh one.
+ * then the token over mTLS. An `invalid_client` answer, a failed TLS handshake or a connection
+ * reset drops the certificate and retries once with a fresh one, reading getplatformmetadata
+ * again first (MSAL.NET ManagedIdentityAuthRequest.SendDelegatedImdsV2TokenRequestAsync).
  *
  * @example
  * ```ts
@@ -51,7 +64,7 @@ export function certificateCacheKey(identity: ManagedIdentityId, endpoint: strin
 export function createImdsV2PopSource(
   options: ImdsV2PopOptions,
 ): (request: SourceRequest) => Promise<AcquiredToken> {
-  const { ctx, endpoint, identity, keyProvider, certificates, throttle } = options;
+  const { ctx, endpoint, identity, keyProvider, certificates, throttle, attestationProvider } = options;
   const certKey = certificateCacheKey(identity, endpoint);
 
   async function mint(metadata: PlatformMetadata, call: ImdsV2Call): Promise<MintedCertificate> {
@@ -70,7 +83,25 @@ export function createImdsV2PopSource(
       privateKey: keys.privateKey,
       publicKey: keys.publicKey,
     });
-    const credential = await issueCredential(ctx, call, csr);
+    const attestationToken =
+      attestationProvider === undefined
+        ? undefined
+        : await runAttestationProvider(attestationProvider, {
+            attestationEndpoint: metadata.attestationEndpoint,
+            keyPair: keys,
+            exportable: keyProvider.exportable ?? true,
+            clientId: metadata.clientId,
+            tenantId: metadata.tenantId,
+            correlationId: call.correlationId,
+            signal: call.signal,
+          });
+    const credential = await issueCredential(ctx, call, csr, attestationToken);
+    // Checked before anything is cached: an answer for another identity, or naming a token host
+    // that is not Entra ID's, is refused.
+    checkSameIdentity("issuecredential", credential, call, metadata);
+    const tokenHost =
+      options.mtlsAuthorityHost ??
+      checkMtlsAuthenticationEndpoint(credential.mtlsAuthenticationEndpoint, call.correlationId);
     if (!credential.certificate.checkPrivateKey(keys.privateKey)) {
       throw new CertboundError(
         "invalid_certificate",
@@ -85,9 +116,12 @@ export function createImdsV2PopSource(
       now,
     });
     if (binding.notAfter.getTime() - now <= MIN_CERTIFICATE_REMAINING_MS) {
-      ctx.log.warn("IMDS issued a binding certificate valid for less than 24 hours; it will not be reused", {
-        correlationId: call.correlationId,
-      });
+      ctx.log.warn(
+        "IMDS issued a binding certificate valid for less than 24 hours; the next new token gets a new one",
+        {
+          correlationId: call.correlationId,
+        },
+      );
     }
     ctx.log.info("minted an IMDS v2 binding certificate", {
       correlationId: call.correlationId,
@@ -99,7 +133,7 @@ export function createImdsV2PopSource(
       binding,
       clientId: credential.clientId,
       tenantId: credential.tenantId,
-      tokenEndpoint: `${credential.mtlsAuthenticationEndpoint}/${encodeURIComponent(credential.tenantId)}/oauth2/v2.0/token`,
+      tokenEndpoint: `${tokenHost}/${encodeURIComponent(credential.tenantId)}/oauth2/v2.0/token`,
     };
   }
 
@@ -170,19 +204,40 @@ export function createImdsV2PopSource(
       if (!isCertificateRejection(error)) throw error;
       ctx.log.warn("the mTLS token endpoint rejected the binding certificate; minting a new one once", {
         correlationId: request.correlationId,
-        reason: error.code === "tls_handshake_failed" ? error.code : "invalid_client",
+        reason: rejectionReason(error),
       });
       certificates.drop(certKey, minted.binding.x5tS256);
-      const fresh = await certificates.get(certKey, () => mint(metadata, call), request.signal);
+      // The rejection may come from a changed assignment: read the platform metadata again.
+      const fresh = await certificates.get(
+        certKey,
+        async () => mint(await getPlatformMetadata(ctx, call), call),
+        request.signal,
+      );
       return requestToken(fresh, request);
     }
   };
 }
 
-/** `invalid_client` from Entra, or a TLS handshake the server refused: the certificate is the suspect. */
+/**
+ * `invalid_client` from Entra, a TLS handshake the server refused, or a connection the server reset
+ * (how a TLS 1.3 server rejects a client certificate after the handshake; MSAL.NET
+ * ImdsV2ManagedIdentitySource.IsSchanelFailure): the certificate is the suspect.
+ */
 function isCertificateRejection(error: unknown): error is CertboundError {
-  return (
-    isCertboundError(error) &&
-    (error.code === "tls_handshake_failed" || (error as Partial<ServiceError>).errorCode === "invalid_client")
-  );
+  return isCertboundError(error) && rejectionReason(error) !== undefined;
+}
+
+function rejectionReason(error: CertboundError): string | undefined {
+  if (error.code === "tls_handshake_failed") return error.code;
+  if ((error as Partial<ServiceError>).errorCode === "invalid_client") return "invalid_client";
+  if (error.code === "network_error" && isConnectionReset(error.cause)) return "connection_reset";
+  return undefined;
+}
+
+// Node's ECONNRESET / EPIPE, and undici's UND_ERR_SOCKET ("other side closed"), anywhere in the causes.
+function isConnectionReset(cause: unknown, depth = 0): boolean {
+  if (depth > 4 || typeof cause !== "object" || cause === null) return false;
+  const { code, cause: inner } = cause as { code?: unknown; cause?: unknown };
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET") return true;
+  return isConnectionReset(inner, depth + 1);
 }

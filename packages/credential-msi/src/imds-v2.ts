@@ -10,6 +10,7 @@ import {
   sendWithRetry,
   stringField,
 } from "@certbound/core";
+import { attestationRequired, isAttestationMissing } from "./attestation";
 import type { ComputeUnitId } from "./csr";
 import type { ManagedIdentityId } from "./identity";
 import { imdsHeaders, joinUrl, type RequestContext } from "./request-context";
@@ -31,7 +32,10 @@ export interface IssuedCredential {
   readonly tenantId: string;
   readonly certificate: X509Certificate;
   readonly identityType: string;
-  /** Base URL of the regional mTLS token endpoint, e.g. `https://westus3.mtlsauth.microsoft.com`. */
+  /**
+   * Base URL of the regional mTLS token endpoint as IMDS sent it, e.g.
+   * `https://westus3.mtlsauth.microsoft.com`: unchecked here (mtls-endpoint.ts checks it).
+   */
   readonly mtlsAuthenticationEndpoint: string;
 }
 
@@ -106,7 +110,39 @@ export function isFromImds(response: HttpResponse): boolean {
  */
 export async function getPlatformMetadata(ctx: RequestContext, call: ImdsV2Call): Promise<PlatformMetadata> {
   const response = await requestPlatformMetadata(ctx, call);
-  return parsePlatformMetadata(response, ctx.clock.now(), call.correlationId);
+  const metadata = parsePlatformMetadata(response, ctx.clock.now(), call.correlationId);
+  checkSameIdentity("getplatformmetadata", metadata, call, undefined);
+  return metadata;
+}
+
+const sameId = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * Refuses an IMDS answer that names another identity than the one asked for: the user-assigned
+ * client id (when the app gave one) and, for issuecredential, getplatformmetadata's client and
+ * tenant. A certificate for another identity must never be cached, or used, as this one.
+ */
+export function checkSameIdentity(
+  operation: "getplatformmetadata" | "issuecredential",
+  answer: { readonly clientId: string; readonly tenantId: string },
+  call: ImdsV2Call,
+  metadata: PlatformMetadata | undefined,
+): void {
+  const mismatch =
+    call.identity.kind === "clientId" && !sameId(answer.clientId, call.identity.value)
+      ? "a different client id than the user-assigned identity asked for"
+      : metadata && !sameId(answer.clientId, metadata.clientId)
+        ? "a different client id than getplatformmetadata"
+        : metadata && !sameId(answer.tenantId, metadata.tenantId)
+          ? "a different tenant id than getplatformmetadata"
+          : undefined;
+  if (mismatch) {
+    throw new CertboundError(
+      "managed_identity_request_failed",
+      `IMDS ${operation} answered for ${mismatch}; the answer is refused and nothing is cached. Check that the identity is assigned to this VM and that nothing else answers on the IMDS address.`,
+      { correlationId: call.correlationId },
+    );
+  }
 }
 
 /** Validates a getplatformmetadata answer. */
@@ -127,7 +163,8 @@ export function parsePlatformMetadata(
     });
   }
   if (response.status < 200 || response.status >= 300) {
-    throw parseErrorResponse(response, { what, now, correlationId });
+    // Follows MSAL.NET ImdsV2ManagedIdentitySource.GetCsrMetadataAsync: ManagedIdentityRequestFailed.
+    throw parseErrorResponse(response, { what, now, correlationId, code: "managed_identity_request_failed" });
   }
   if (!isFromImds(response)) {
     throw new CertboundError(
@@ -181,6 +218,7 @@ export async function issueCredential(
   ctx: RequestContext,
   call: ImdsV2Call,
   csr: Uint8Array,
+  attestationToken?: string | undefined,
 ): Promise<IssuedCredential> {
   const response = await sendWithRetry(
     ctx.transport,
@@ -188,7 +226,10 @@ export async function issueCredential(
       method: "POST",
       url: v2Url(call, "issuecredential"),
       headers: { ...imdsHeaders(call.correlationId), "content-type": "application/json; charset=utf-8" },
-      body: JSON.stringify({ csr: Buffer.from(csr).toString("base64") }),
+      body: JSON.stringify({
+        csr: Buffer.from(csr).toString("base64"),
+        ...(attestationToken === undefined ? {} : { attestation_token: attestationToken }),
+      }),
       timeoutMs: ctx.timeoutMs,
       proxy: "never",
     },
@@ -205,7 +246,15 @@ export function parseIssuedCredential(
 ): IssuedCredential {
   const what = "IMDS issuecredential";
   if (response.status < 200 || response.status >= 300) {
-    throw parseErrorResponse(response, { what, now, correlationId });
+    const error = parseErrorResponse(response, {
+      what,
+      now,
+      correlationId,
+      // Follows MSAL.NET ImdsV2ManagedIdentitySource.ExecuteCertificateRequestAsync: ManagedIdentityRequestFailed.
+      code: "managed_identity_request_failed",
+    });
+    if (isAttestationMissing(error)) throw attestationRequired(error, correlationId);
+    throw error;
   }
   const json = parseJsonBody(response, {
     code: "managed_identity_response_parse_failure",
@@ -230,23 +279,6 @@ export function parseIssuedCredential(
       { correlationId },
     );
   }
-  let endpoint: URL;
-  try {
-    endpoint = new URL(mtls_authentication_endpoint);
-  } catch {
-    throw new CertboundError(
-      "managed_identity_request_failed",
-      `The \`mtls_authentication_endpoint\` returned by ${what} is not a URL.`,
-      { correlationId },
-    );
-  }
-  if (endpoint.protocol !== "https:") {
-    throw new CertboundError(
-      "managed_identity_request_failed",
-      `The \`mtls_authentication_endpoint\` returned by ${what} is not https; a token is never requested over plain HTTP.`,
-      { correlationId },
-    );
-  }
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(certificate.replace(/\s+/g, ""))) {
     throw new CertboundError(
       "invalid_certificate",
@@ -260,6 +292,6 @@ export function parseIssuedCredential(
     tenantId: tenant_id,
     certificate: parsed,
     identityType: identity_type,
-    mtlsAuthenticationEndpoint: mtls_authentication_endpoint.replace(/\/+$/, ""),
+    mtlsAuthenticationEndpoint: mtls_authentication_endpoint,
   };
 }

@@ -1,3 +1,4 @@
+export type { AttestationProvider, AttestationRequest } from "./attestation";
 export type { ComputeUnitId, CsrInput } from "./csr";
 export { buildCsr } from "./csr";
 export type { ManagedIdentitySourceName } from "./detect-source";

@@ -36,6 +36,12 @@ export interface ManagedIdentityKeyPair {
  */
 export interface KeyProvider {
   /**
+   * Whether the private key can be exported from where it lives. An in-process `node:crypto` key
+   * can (the default provider says `true`); a key held by a TPM or a platform key store usually
+   * cannot. It is handed to the attestation provider, which may need to know. @default true
+   */
+  readonly exportable?: boolean | undefined;
+  /**
    * Returns the key pair for one identity (`"system"`, `"clientId:<id>"`, `"objectId:<id>"` or
    * `"resourceId:<id>"`). Called for every certificate minted; return the same key each time
    * unless you mean to rotate it.
@@ -53,9 +59,11 @@ export interface KeyProvider {
  * const client = createManagedIdentityClient({ transport, keyProvider: createInMemoryKeyProvider() });
  * ```
  */
-export function createInMemoryKeyProvider(): KeyProvider & { clear(): void } {
+export function createInMemoryKeyProvider(): KeyProvider & { readonly exportable: true; clear(): void } {
   const keys = new Map<string, Promise<ManagedIdentityKeyPair>>();
   return {
+    // The key is an ordinary in-process KeyObject: anything in the process can export it.
+    exportable: true,
     getKey(identityKey) {
       let pending = keys.get(identityKey);
       if (!pending) {

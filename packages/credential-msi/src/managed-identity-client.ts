@@ -166,6 +166,8 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
     keyProvider,
     certificates,
     throttle: new ThrottleGuard(clock),
+    attestationProvider: resolved.attestationProvider,
+    mtlsAuthorityHost: resolved.mtlsAuthorityHost,
   });
 
   const bearerSource = async (request: SourceRequest): Promise<AcquiredToken> => {
@@ -196,6 +198,11 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   // can share a cache store without ever seeing each other's tokens.
   const cacheClientId = identityKey(identity);
   const cacheAuthority = `${source.name}:${source.endpoint}`;
+  // PoP tokens also depend on where they were requested: an app-configured mTLS host keys them apart.
+  const popCacheAuthority =
+    resolved.mtlsAuthorityHost === undefined
+      ? cacheAuthority
+      : `${cacheAuthority}|${resolved.mtlsAuthorityHost}`;
   const certKey = certificateCacheKey(identity, resolved.imdsEndpoint);
   let closed = false;
   // Apps ask for the same few resources over and over: keep their normalised scope lists, so a
@@ -254,7 +261,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
           const current = certificates.peek(certKey, now);
           return manager.acquireToken({
             clientId: cacheClientId,
-            authority: cacheAuthority,
+            authority: popCacheAuthority,
             scopes: scopes.pop,
             tokenType: MTLS_POP_TOKEN_TYPE,
             x5tS256: current?.binding.x5tS256,

@@ -6,6 +6,7 @@ import {
   invalidOptions,
   type Logger,
 } from "@certbound/core";
+import type { AttestationProvider } from "./attestation";
 import { defaultArcTokenFolder } from "./detect-source";
 import { type ManagedIdentityId, SYSTEM_ASSIGNED } from "./identity";
 import type { KeyProvider } from "./key-provider";
@@ -57,6 +58,22 @@ export interface ManagedIdentityClientOptions {
    * @default createInMemoryKeyProvider() (RSA-2048 per identity, in memory only)
    */
   keyProvider?: KeyProvider | undefined;
+  /**
+   * Obtains an attestation token for the key before each certificate request; it goes into
+   * issuecredential as `attestation_token`. Needed where IMDS certifies only attested keys (see the
+   * README's "PoP on real VMs").
+   * @default none: certificate requests carry no attestation
+   */
+  attestationProvider?: AttestationProvider | undefined;
+  /**
+   * Where mTLS PoP token requests go instead of the `mtls_authentication_endpoint` IMDS names: the
+   * endpoint becomes `${mtlsAuthorityHost}/${tenant}/oauth2/v2.0/token`. Only for a private cloud or
+   * a local emulator (e.g. `emulator.mtlsAuthorityHost`). Without it, IMDS's answer must name an
+   * Entra ID mTLS host (`[region.]mtlsauth.microsoft.com`, `mtlsauth.microsoftonline.us`,
+   * `mtlsauth.partner.microsoftonline.cn`) or the request is refused.
+   * @default the endpoint IMDS names
+   */
+  mtlsAuthorityHost?: string | undefined;
   /** Extra trusted CAs (PEM) for HTTPS endpoints, e.g. an emulator's CA for the mTLS token endpoint. */
   ca?: string | readonly string[] | undefined;
   /** Token cache. @default createMemoryCacheStore() */
@@ -84,6 +101,8 @@ export interface ResolvedOptions {
   readonly identity: ManagedIdentityId;
   readonly imdsEndpoint: string;
   readonly keyProvider: KeyProvider | undefined;
+  readonly attestationProvider: AttestationProvider | undefined;
+  readonly mtlsAuthorityHost: string | undefined;
   readonly ca: string | readonly string[] | undefined;
   readonly cache: CacheStore | undefined;
   readonly logger: Logger | undefined;
@@ -101,6 +120,8 @@ const KNOWN = new Set([
   "resourceId",
   "imdsEndpoint",
   "keyProvider",
+  "attestationProvider",
+  "mtlsAuthorityHost",
   "ca",
   "cache",
   "logger",
@@ -161,6 +182,20 @@ export function resolveOptions(options: ManagedIdentityClientOptions): ResolvedO
       "`keyProvider` must have a `getKey(identityKey)` method returning `{ privateKey, publicKey }`.",
     );
   }
+  if (
+    options.keyProvider !== undefined &&
+    options.keyProvider.exportable !== undefined &&
+    typeof options.keyProvider.exportable !== "boolean"
+  ) {
+    throw fail("`keyProvider.exportable` must be a boolean.");
+  }
+  if (options.attestationProvider !== undefined && typeof options.attestationProvider !== "function") {
+    throw fail(
+      "`attestationProvider` must be a function `({ attestationEndpoint, keyPair, signal }) => Promise<token>`.",
+    );
+  }
+  const mtlsAuthorityHost =
+    options.mtlsAuthorityHost === undefined ? undefined : parseMtlsAuthorityHost(options.mtlsAuthorityHost);
   const ca = options.ca;
   if (
     ca !== undefined &&
@@ -196,6 +231,8 @@ export function resolveOptions(options: ManagedIdentityClientOptions): ResolvedO
     identity,
     imdsEndpoint,
     keyProvider: options.keyProvider,
+    attestationProvider: options.attestationProvider,
+    mtlsAuthorityHost,
     ca,
     cache: options.cache,
     logger: options.logger,
@@ -228,4 +265,19 @@ function resolveImdsEndpoint(
     throw fail(`${origin} must be an http(s) base URL such as "http://169.254.169.254".`);
   }
   return value.replace(/\/+$/, "");
+}
+
+function parseMtlsAuthorityHost(value: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== "https:" || url.username || url.password || url.search || url.hash) {
+    throw fail(
+      "`mtlsAuthorityHost` must be a plain https URL (no credentials, query or fragment), e.g. https://127.0.0.1:8443.",
+    );
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }

@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -38,7 +40,27 @@ describe("readArcChallenge", () => {
         symlinkSync(target, link);
         return `Basic realm=${link}`;
       },
-      /not inside/,
+      /symbolic link/,
+    ],
+    [
+      // Issue 12 item 15: even a link to one of the agent's own files is not what the agent writes.
+      "a link inside the folder pointing at a key file inside it",
+      () => {
+        const target = write(folder, "real.key", "x");
+        const link = join(folder, "alias.key");
+        symlinkSync(target, link);
+        return `Basic realm=${link}`;
+      },
+      /symbolic link/,
+    ],
+    [
+      "a folder named like a key file",
+      () => {
+        const dir = join(folder, "dir.key");
+        mkdirSync(dir);
+        return `Basic realm=${dir}`;
+      },
+      /not a regular file/,
     ],
     ["a file without the .key extension", () => `Basic realm=${write(folder, "d.txt", "x")}`, /\.key/],
     [
@@ -73,4 +95,29 @@ describe("readArcChallenge", () => {
       /token folder/,
     );
   });
+
+  // Issue 12 item 15 (outside review): four FIFOs named by a hostile challenge used to hold all four
+  // of libuv's pool threads in open(2), waiting for a writer, so every later `fs` call of the process
+  // hung. Real FIFOs, made with the mkfifo CLI (node:fs cannot make one).
+  it.skipIf(process.platform === "win32")(
+    "refuses FIFOs without opening them, so the thread pool stays free",
+    async () => {
+      const fifos = [1, 2, 3, 4, 5].map((n) => {
+        const path = join(folder, `fifo-${n}.key`);
+        execFileSync("mkfifo", [path]);
+        return path;
+      });
+      const errors = await Promise.all(
+        fifos.map((path) => readArcChallenge(`Basic realm=${path}`, folder, "c").catch((e: unknown) => e)),
+      );
+      for (const error of errors) {
+        expect(error).toMatchObject({ code: "managed_identity_request_failed" });
+        expect((error as Error).message).toMatch(/not a regular file/);
+      }
+      // Every pool thread is free: an ordinary read still completes.
+      const plain = write(folder, "after.key", "still-readable");
+      await expect(readFile(plain, "utf8")).resolves.toBe("still-readable");
+      await expect(readArcChallenge(`Basic realm=${plain}`, folder, "c")).resolves.toBe("still-readable");
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import type { BindingCertificate } from "@certbound/core";
+import { type BindingCertificate, EXPIRY_BUFFER_MS } from "@certbound/core";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 import { BindingCertificateCache, type MintedCertificate } from "../src/binding-certificate-cache";
@@ -17,7 +17,7 @@ function minted(x5tS256: string, notAfter: number): MintedCertificate {
 }
 
 describe("BindingCertificateCache", () => {
-  it("reuses a certificate while more than 24 hours remain, then mints a new one", async () => {
+  it("reuses a certificate for new tokens while more than 24 hours remain, then mints a new one", async () => {
     const clock = createTestClock();
     const cache = new BindingCertificateCache(clock);
     let mints = 0;
@@ -27,9 +27,25 @@ describe("BindingCertificateCache", () => {
     expect(cache.peek("k")?.binding.x5tS256).toBe("c1");
     expect((await cache.get("k", mint)).binding.x5tS256).toBe("c1");
     await clock.advance(1);
-    expect(cache.peek("k")).toBeUndefined();
+    // Less than 24 hours left: still the current certificate (its tokens are served), but a new
+    // token gets a new certificate, which then becomes the current one.
+    expect(cache.peek("k")?.binding.x5tS256).toBe("c1");
     expect((await cache.get("k", mint)).binding.x5tS256).toBe("c2");
+    expect(cache.peek("k")?.binding.x5tS256).toBe("c2");
     expect(mints).toBe(2);
+  });
+
+  // Issue 13 item 11: a certificate with less than 24 hours left is named current until it is about
+  // to expire (the token cache's EXPIRY_BUFFER_MS), then forgotten.
+  it("names a short-lived certificate current until EXPIRY_BUFFER_MS before notAfter", async () => {
+    const clock = createTestClock();
+    const cache = new BindingCertificateCache(clock);
+    const notAfter = clock.now() + 12 * HOUR;
+    await cache.get("k", async () => minted("short", notAfter));
+    await clock.advance(notAfter - EXPIRY_BUFFER_MS - clock.now() - 1);
+    expect(cache.peek("k")?.binding.x5tS256).toBe("short");
+    await clock.advance(1);
+    expect(cache.peek("k")).toBeUndefined();
   });
 
   it("shares one mint between concurrent callers and keeps keys apart", async () => {

@@ -93,7 +93,8 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
     const result = await msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true });
     expect(result.tokenType).toBe("mtls_pop");
     expect(imds.issued).toBe(2);
-    expect(imds.count(PLATFORM)).toBe(1);
+    // The re-mint reads getplatformmetadata again (issue 13 item 10).
+    expect(imds.count(PLATFORM)).toBe(2);
 
     const invalid = fakeImds((_request, path) =>
       path === TOKEN
@@ -160,16 +161,17 @@ describe("IMDS v2 PoP flow (in-memory IMDS)", () => {
   });
 
   it("sends the user-assigned parameter on v2 calls and keys identities apart", async () => {
-    for (const [option, parameter] of [
-      ["clientId", "client_id"],
-      ["objectId", "object_id"],
-      ["resourceId", "mi_res_id"],
+    // A user-assigned client id must be the one IMDS answers for: the fake IMDS answers CLIENT.
+    for (const [option, parameter, id] of [
+      ["clientId", "client_id", CLIENT],
+      ["objectId", "object_id", "id-1"],
+      ["resourceId", "mi_res_id", "id-1"],
     ] as const) {
       const imds = fakeImds();
-      const { msi } = testClient(imds.transport, { [option]: "id-1" });
+      const { msi } = testClient(imds.transport, { [option]: id });
       await msi.acquireToken({ resource: "https://r", mtlsProofOfPossession: true });
       for (const request of imds.transport.requests.filter((r) => pathOf(r).startsWith("/metadata"))) {
-        expect(queryOf(request)).toEqual({ "cred-api-version": "2.0", [parameter]: "id-1" });
+        expect(queryOf(request)).toEqual({ "cred-api-version": "2.0", [parameter]: id });
       }
     }
   });

@@ -79,4 +79,42 @@ describe("buildCsr", () => {
       expect.objectContaining({ code: "invalid_private_key" }),
     );
   });
+
+  // Issue 13 item 8. Follows MSAL.NET src/.../ManagedIdentity/V2/Csr.cs, which builds the request with
+  // .NET's CertificateRequest (RSASignaturePadding.Pss, SHA-256) and X500DistinguishedName: the
+  // SHA-256 AlgorithmIdentifiers carry no parameters (RFC 5754 section 2), and a GUID CN is a
+  // PrintableString. IMDS has only ever been exercised with those bytes.
+  it("carries the RSASSA-PSS AlgorithmIdentifier byte for byte as .NET writes it (no NULL parameters)", () => {
+    const sha256 = "300b0609608648016503040201"; // SEQUENCE { OID 2.16.840.1.101.3.4.2.1 }, no NULL
+    const expected =
+      "303d" + // AlgorithmIdentifier
+      "06092a864886f70d01010a" + // id-RSASSA-PSS
+      "3030" + // RSASSA-PSS-params
+      `a00d${sha256}` + // [0] hashAlgorithm
+      `a11a301806092a864886f70d010108${sha256}` + // [1] maskGenAlgorithm: MGF1 with SHA-256
+      "a203020120"; // [2] saltLength 32; trailerField left out (default)
+    const algorithm = der.subarray(der.length - 256 - 5 - expected.length / 2, der.length - 256 - 5);
+    expect(algorithm.toString("hex")).toBe(expected);
+    // Nowhere in the request is a SHA-256 OID followed by a NULL.
+    expect(der.toString("hex")).not.toContain("06096086480165030402010500");
+    // The signature BIT STRING follows: 03 82 01 01 00 then 256 bytes.
+    expect(der.subarray(der.length - 261, der.length - 256).toString("hex")).toBe("0382010100");
+  });
+
+  it("encodes a GUID CN as PrintableString, and a CN outside that alphabet as UTF8String", () => {
+    const printable = Buffer.concat([
+      Buffer.from([0x06, 0x03, 0x55, 0x04, 0x03, 0x13, clientId.length]),
+      Buffer.from(clientId, "ascii"),
+    ]);
+    expect(der.includes(printable)).toBe(true);
+    const odd = "client_id@example"; // '_' and '@' are not PrintableString characters
+    const other = buildCsr({ tenantId, clientId: odd, cuId: { vmId: "v" }, privateKey, publicKey });
+    const utf8 = Buffer.concat([
+      Buffer.from([0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, odd.length]),
+      Buffer.from(odd),
+    ]);
+    expect(other.includes(utf8)).toBe(true);
+    expect(opensslVerifies(other)).toBe(true);
+    expect(opensslReq(other, ["-text", "-noout"]).output).toContain(`CN = ${odd}`);
+  });
 });

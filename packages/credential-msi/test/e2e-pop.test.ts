@@ -37,6 +37,8 @@ describe.each(transports)("IMDS v2 PoP against the emulator (%s)", (_name, makeT
       transport,
       env: emu.managedIdentityEnvironment("imds"),
       ca: emu.caCertificatePem,
+      // The emulator's mTLS host is 127.0.0.1, not an Entra ID host: the app names it itself.
+      mtlsAuthorityHost: emu.mtlsAuthorityHost,
       clock,
       keyProvider,
       fileExists: () => false,
@@ -179,6 +181,8 @@ describe.each(transports)("IMDS v2 PoP against the emulator (%s)", (_name, makeT
     expect(opensslVerifies(der)).toBe(false);
   });
 
+  // Follows MSAL.NET ImdsV2Tests.mTLSPop_TokenLeg_InvalidClient_ReMintsBindingAndRetriesOnceAsync; the
+  // re-mint reads getplatformmetadata again (issue 13 item 10).
   it("re-mints once when the mTLS token endpoint answers invalid_client", async () => {
     const msi = client();
     emu.injectFault("mtlsToken", {
@@ -188,13 +192,24 @@ describe.each(transports)("IMDS v2 PoP against the emulator (%s)", (_name, makeT
     const result = await msi.acquireToken({ resource: emu.resourceUrl, mtlsProofOfPossession: true });
     expect(result.tokenType).toBe("mtls_pop");
     const counts = emu.stats().requests;
-    expect([counts.getPlatformMetadata, counts.issueCredential, counts.mtlsToken]).toEqual([1, 2, 2]);
+    expect([counts.getPlatformMetadata, counts.issueCredential, counts.mtlsToken]).toEqual([2, 2, 2]);
     const presented = emu
       .stats()
       .recent.filter((r) => r.endpoint === "mtlsToken")
       .map((r) => r.clientCertificateX5tS256);
     expect(presented[1]).toBe(result.bindingCertificate?.x5tS256);
     expect(presented[0]).not.toBe(presented[1]);
+    msi.close();
+  });
+
+  // Issue 13 item 10; follows MSAL.NET ImdsV2ManagedIdentitySource.IsSchanelFailure (connection reset).
+  it("re-mints once when the mTLS token endpoint resets the connection (after its one retry)", async () => {
+    const msi = client();
+    emu.injectFault("mtlsToken", { reset: true, count: 2 });
+    const result = await msi.acquireToken({ resource: emu.resourceUrl, mtlsProofOfPossession: true });
+    expect(result.tokenType).toBe("mtls_pop");
+    const counts = emu.stats().requests;
+    expect([counts.getPlatformMetadata, counts.issueCredential, counts.mtlsToken]).toEqual([2, 2, 3]);
     msi.close();
   });
 

@@ -58,7 +58,9 @@ describe("parsePlatformMetadata", () => {
     );
   });
 
-  it("other error statuses are ServiceErrors with the nested error fields", () => {
+  // Follows MSAL.NET ImdsV2ManagedIdentitySource.GetCsrMetadataAsync (ThrowProbeFailedException):
+  // any failure but the v1 404 is ManagedIdentityRequestFailed, with the service's details kept.
+  it("other error statuses are managed_identity_request_failed ServiceErrors with the nested error fields", () => {
     const error = (() => {
       try {
         parsePlatformMetadata(
@@ -72,9 +74,10 @@ describe("parsePlatformMetadata", () => {
     })();
     expect(error).toMatchObject({
       name: "ServiceError",
-      code: "service_error",
+      code: "managed_identity_request_failed",
       status: 400,
       errorCode: "invalid_request",
+      errorDescription: "Identity not found",
     });
   });
 });
@@ -90,10 +93,27 @@ describe("parseIssuedCredential", () => {
     mtls_authentication_endpoint: "https://westus3.mtlsauth.microsoft.com/",
   };
 
-  it("parses the certificate and strips the endpoint's trailing slash", () => {
+  it("parses the certificate and keeps the endpoint as sent (checked by checkMtlsAuthenticationEndpoint)", () => {
     const credential = parseIssuedCredential(json(200, body), now, cid);
     expect(credential.certificate.fingerprint256).toBe(leaf.certificate.fingerprint256);
-    expect(credential.mtlsAuthenticationEndpoint).toBe("https://westus3.mtlsauth.microsoft.com");
+    expect(credential.mtlsAuthenticationEndpoint).toBe("https://westus3.mtlsauth.microsoft.com/");
+  });
+
+  // Follows MSAL.NET ImdsV2ManagedIdentitySource.ExecuteCertificateRequestAsync: a non-200 answer is
+  // ManagedIdentityRequestFailed with the status.
+  it("error statuses are managed_identity_request_failed ServiceErrors", () => {
+    for (const status of [400, 403, 500, 503]) {
+      expect(() =>
+        parseIssuedCredential(json(status, { error: "some_error", error_description: "no" }), now, cid),
+      ).toThrow(
+        expect.objectContaining({
+          name: "ServiceError",
+          code: "managed_identity_request_failed",
+          status,
+          errorCode: "some_error",
+        }),
+      );
+    }
   });
 
   it("every field is required", () => {
@@ -115,10 +135,32 @@ describe("parseIssuedCredential", () => {
     }
   });
 
-  it("a plain-HTTP token endpoint is refused", () => {
-    expect(() =>
-      parseIssuedCredential(json(200, { ...body, mtls_authentication_endpoint: "http://x" }), now, cid),
-    ).toThrow(expect.objectContaining({ code: "managed_identity_request_failed" }));
+  it("IMDS's 400 'Attestation Token is missing / empty' is managed_identity_attestation_required", () => {
+    // The answer real IMDS gives today for a key without attestation (MSAL.NET models it in its mocks).
+    const error = (() => {
+      try {
+        parseIssuedCredential(
+          json(400, { error: "invalid_request", error_description: "Attestation Token is missing / empty" }),
+          now,
+          cid,
+        );
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error).toMatchObject({
+      name: "ServiceError",
+      code: "managed_identity_attestation_required",
+      status: 400,
+      errorCode: "invalid_request",
+      errorDescription: "Attestation Token is missing / empty",
+      correlationId: cid,
+    });
+    // Two sentences: what happened and why, then what the app can do.
+    expect(error?.message.split(/(?<=\.) (?=[A-Z])/)).toHaveLength(2);
+    expect(error?.message).toMatch(/does not yet certify unattested software keys/);
+    expect(error?.message).toMatch(/Bearer/);
+    expect(error?.message).toMatch(/attestationProvider/);
   });
 });
 

@@ -26,6 +26,8 @@ Options:
   --token-lifetime <seconds>     access token lifetime (default 3600)
   --certificate-lifetime <s>     lifetime of IMDS-issued certificates (default 604800)
   --imds-v1-only                 IMDS v2 answers 404 (a VM without IMDS v2)
+  --require-attestation          issuecredential needs an attestation token from the emulated
+                                 attestation service, like IMDS today for unattested keys
   --location <region>            location of /metadata/instance/compute (default westus3)
   --pop-only                     the resource refuses Bearer tokens
   --audience <uri>               an audience the resource accepts (repeatable; default its URL)
@@ -93,6 +95,7 @@ export function parseCliArgs(argv: readonly string[], cwd = process.cwd()): CliO
       "token-lifetime": { type: "string" },
       "certificate-lifetime": { type: "string" },
       "imds-v1-only": { type: "boolean" },
+      "require-attestation": { type: "boolean" },
       location: { type: "string" },
       "pop-only": { type: "boolean" },
       audience: { type: "string", multiple: true },
@@ -142,6 +145,7 @@ export function parseCliArgs(argv: readonly string[], cwd = process.cwd()): CliO
     );
   }
   if (values["imds-v1-only"]) emulator.imdsV2 = false;
+  if (values["require-attestation"]) emulator.requireAttestation = true;
   if (values.location) emulator.location = values.location;
   if (values["pop-only"]) emulator.resourceAcceptsBearer = false;
   if (values.audience?.length) emulator.resourceAudiences = values.audience;

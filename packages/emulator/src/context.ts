@@ -1,4 +1,5 @@
 import type { CertificateAuthority } from "@certbound/core";
+import type { AttestationService } from "./attestation";
 import type { Exchange, Reply } from "./exchange";
 import type { IdentityRegistry } from "./identities";
 import type { TokenIssuer } from "./token-issuer";
@@ -20,11 +21,15 @@ export interface EmulatorContext {
   readonly registry: IdentityRegistry;
   readonly issuer: TokenIssuer;
   readonly managedIdentityCa: CertificateAuthority;
+  /** Issues and checks the attestation tokens of IMDS v2 certificate requests. */
+  readonly attestation: AttestationService;
   readonly urls: EmulatorUrls;
   readonly settings: {
     readonly tokenLifetimeSeconds: number;
     readonly issuedCertificateLifetimeSeconds: number;
     readonly imdsV2: boolean;
+    /** issuecredential refuses a request without a valid attestation token. */
+    readonly requireAttestation: boolean;
     readonly location: string;
     readonly vmId: string;
     readonly vmssId: string | undefined;

@@ -43,6 +43,8 @@ const fromDer = forge.asn1.fromDer as unknown as (
  * (IA5String) then CN=clientId, an RSA key of at least 2048 bits, exactly one attribute
  * `1.3.6.1.4.1.311.90.2.10` holding the UTF8String compact JSON of cuId, and an RSASSA-PSS
  * (SHA-256, MGF1-SHA-256, salt 32, trailer omitted) signature that verifies with the CSR's key.
+ * The SHA-256 AlgorithmIdentifiers may carry no parameters (.NET's form, RFC 5754) or a NULL
+ * (OpenSSL's); the CN may be a PrintableString (.NET's form for a GUID) or a UTF8String.
  */
 export function checkCsr(der: Buffer, expected: CsrExpectation): CsrCheck {
   try {
@@ -186,8 +188,7 @@ function checkAlgorithm(algorithm: Node): void {
   const [mgfId, mgfHash] = children(mgfAlgorithm, Type.SEQUENCE, 2, "maskGenAlgorithm");
   if (readOid(mgfId) !== OID.mgf1 || !isUniversal(mgfHash, Type.SEQUENCE))
     fail("The MGF must be MGF1 with SHA-256.");
-  const [mgfHashId] = list(mgfHash, Type.SEQUENCE, "the MGF1 hash");
-  if (!mgfHashId || readOid(mgfHashId) !== OID.sha256) fail("The MGF must be MGF1 with SHA-256.");
+  if (sha256Identifier(mgfHash, "MGF1 hash") !== OID.sha256) fail("The MGF must be MGF1 with SHA-256.");
   if (!salt) fail("The RSASSA-PSS salt length must be 32.");
   const [saltValue] = children(salt, undefined, 1, "saltLength");
   if (!isUniversal(saltValue, Type.INTEGER) || saltValue.value !== "\x20") {
@@ -197,7 +198,16 @@ function checkAlgorithm(algorithm: Node): void {
 
 function hashOid(field: Node): string {
   const [algorithm] = children(field, undefined, 1, "hashAlgorithm");
-  const [id] = list(algorithm, Type.SEQUENCE, "hashAlgorithm");
+  return sha256Identifier(algorithm, "hashAlgorithm");
+}
+
+// A SHA-256 AlgorithmIdentifier has absent parameters (RFC 5754 section 2; what .NET writes) or,
+// as OpenSSL writes it, a NULL; anything else is malformed.
+function sha256Identifier(algorithm: Node, what: string): string {
+  const [id, parameters, ...rest] = list(algorithm, Type.SEQUENCE, what);
+  if (rest.length > 0 || (parameters && !(isUniversal(parameters, Type.NULL) && parameters.value === ""))) {
+    fail(`The CSR's ${what} parameters must be absent (RFC 5754) or NULL.`);
+  }
   return id ? readOid(id) : "";
 }
 

@@ -1,3 +1,4 @@
+import { createPublicKey } from "node:crypto";
 import type { EmulatorContext, Route, Router } from "./context";
 import { checkCsr } from "./csr";
 import { type Exchange, hasMetadataHeader, json, type Reply } from "./exchange";
@@ -24,7 +25,13 @@ export function imdsError(status: number, error: string, description: string): R
   return json(status, { error, error_description: description }, { server: IMDS_SERVER_HEADER });
 }
 
-/** Routes of the IMDS server: v2 platform metadata and credential issuance, v1 token, instance compute. */
+/** Path of the emulated attestation service, under the IMDS server: getplatformmetadata names it. */
+export const ATTESTATION_PATH = "/attestation";
+
+/**
+ * Routes of the IMDS server: v2 platform metadata and credential issuance, v1 token, instance
+ * compute, and the emulated attestation service (`POST /attestation/attest`).
+ */
 export function imdsRouter(ctx: EmulatorContext): Router {
   return (exchange) => {
     const route = (endpoint: Route["endpoint"], handle: () => Reply): Route => ({
@@ -46,6 +53,14 @@ export function imdsRouter(ctx: EmulatorContext): Router {
         return route("imdsToken", () => v1Token(ctx, exchange));
       case "/metadata/instance/compute":
         return route("compute", () => compute(ctx, exchange));
+      case `${ATTESTATION_PATH}/attest`:
+        // An attestation service is not IMDS: no Metadata header, its own error shape.
+        return {
+          endpoint: "attestation",
+          handle: () => attest(ctx, exchange),
+          faultReply: (status) =>
+            json(status, { error: { code: "InjectedFault", message: `Injected fault (HTTP ${status}).` } }),
+        };
       default:
         return undefined;
     }
@@ -118,8 +133,9 @@ function platformMetadata(ctx: EmulatorContext, exchange: Exchange): Reply {
     clientId: identity.clientId,
     tenantId: ctx.registry.tenantId,
     cuId: cuId(ctx),
-    // There is no attestation service behind the emulator; the field is required, so name a URL that says so.
-    attestationEndpoint: `${ctx.urls.imds}/attestation-not-emulated`,
+    // The emulated attestation service: clients POST {"publicKey": "<base64 SPKI DER>"} to
+    // `${attestationEndpoint}/attest` and send the token back as issuecredential's attestation_token.
+    attestationEndpoint: `${ctx.urls.imds}${ATTESTATION_PATH}`,
   });
 }
 
@@ -137,7 +153,16 @@ function issueCredential(ctx: EmulatorContext, exchange: Exchange): Reply {
   } catch {
     return imdsError(400, "invalid_request", "The body is not valid JSON.");
   }
-  const csr = typeof body === "object" && body !== null ? (body as Record<string, unknown>).csr : undefined;
+  const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  const csr = fields.csr;
+  const attestationToken = fields.attestation_token;
+  if (attestationToken !== undefined && typeof attestationToken !== "string") {
+    return imdsError(400, "invalid_request", "The attestation_token must be a string.");
+  }
+  // What IMDS answers today for a key without attestation (issue 13; MSAL.NET's mocks model it).
+  if (ctx.settings.requireAttestation && (attestationToken === undefined || attestationToken.trim() === "")) {
+    return imdsError(400, "invalid_request", "Attestation Token is missing / empty");
+  }
   if (typeof csr !== "string" || csr === "") {
     return imdsError(
       400,
@@ -158,6 +183,12 @@ function issueCredential(ctx: EmulatorContext, exchange: Exchange): Reply {
     cuIdJson: JSON.stringify(cuId(ctx)),
   });
   if (!check.ok) return imdsError(400, "invalid_request", check.reason);
+  // A token sent is checked whether or not attestation is required: a forged one is never ignored.
+  if (attestationToken !== undefined && attestationToken.trim() !== "") {
+    const verdict = ctx.attestation.verify(attestationToken.trim(), check.publicKey);
+    if (!verdict.ok)
+      return imdsError(400, "invalid_request", `Attestation Token is invalid: ${verdict.reason}`);
+  }
   const now = ctx.now();
   const issued = ctx.managedIdentityCa.issue({
     publicKey: check.publicKey,
@@ -213,4 +244,33 @@ function compute(ctx: EmulatorContext, exchange: Exchange): Reply {
     ...(ctx.settings.vmssId ? { vmScaleSetName: "emulator-vmss" } : {}),
     zone: "",
   });
+}
+
+// The emulated attestation service: a signed, short-lived token for the posted public key.
+function attest(ctx: EmulatorContext, exchange: Exchange): Reply {
+  const refuse = (status: number, message: string) =>
+    json(status, { error: { code: "InvalidRequest", message } });
+  if (exchange.method !== "POST")
+    return refuse(405, `The method ${exchange.method} is not allowed; use POST.`);
+  let body: unknown;
+  try {
+    body = JSON.parse(exchange.body.toString("utf8"));
+  } catch {
+    return refuse(400, 'The body must be JSON: {"publicKey": "<base64 SPKI DER>"}.');
+  }
+  const publicKey =
+    typeof body === "object" && body !== null ? (body as Record<string, unknown>).publicKey : undefined;
+  if (typeof publicKey !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(publicKey)) {
+    return refuse(400, 'The body must be {"publicKey": "<base64 SPKI DER of the key to attest>"}.');
+  }
+  let spki: Buffer;
+  try {
+    spki = createPublicKey({ key: Buffer.from(publicKey, "base64"), format: "der", type: "spki" }).export({
+      type: "spki",
+      format: "der",
+    });
+  } catch {
+    return refuse(400, "The publicKey is not a DER SubjectPublicKeyInfo.");
+  }
+  return json(200, { token: ctx.attestation.issue(spki) });
 }

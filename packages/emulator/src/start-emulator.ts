@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createCertificateAuthority, invalidOptions } from "@certbound/core";
+import { AttestationService } from "./attestation";
 import { authorityRouter } from "./authority-routes";
 import type { EmulatorContext, EmulatorUrls } from "./context";
 import { FaultQueue } from "./faults";
 import { IdentityRegistry } from "./identities";
-import { imdsRouter } from "./imds-routes";
+import { ATTESTATION_PATH, imdsRouter } from "./imds-routes";
 import { mtlsRouter } from "./mtls-routes";
 import { resourceRouter } from "./resource-routes";
 import { createSelfSignedServerCertificate } from "./self-signed";
@@ -81,11 +82,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       now,
     }),
     managedIdentityCa,
+    attestation: new AttestationService(now, () => `${urls.imds}${ATTESTATION_PATH}`),
     urls,
     settings: {
       tokenLifetimeSeconds: settings.tokenLifetimeSeconds,
       issuedCertificateLifetimeSeconds: settings.issuedCertificateLifetimeSeconds,
       imdsV2: options.imdsV2 ?? true,
+      requireAttestation: options.requireAttestation ?? false,
       location: options.location ?? "westus3",
       vmId: randomUUID(),
       vmssId: options.vmssId,
@@ -226,6 +229,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     tenantId: settings.tenantId,
     caCertificatePem: serverCa.certificatePem,
     managedIdentityCaPem: managedIdentityCa.certificatePem,
+    attestationEndpoint: `${urls.imds}${ATTESTATION_PATH}`,
     systemAssignedIdentity: {
       clientId: registry.system.clientId,
       objectId: registry.system.objectId,
@@ -276,6 +280,9 @@ function validate(options: EmulatorOptions) {
   }
   if (options.tenantId && ["common", "organizations", "consumers"].includes(options.tenantId.toLowerCase())) {
     throw invalidOptions(PKG, "`tenantId` must be a specific tenant, not common/organizations/consumers.");
+  }
+  if (options.requireAttestation !== undefined && typeof options.requireAttestation !== "boolean") {
+    throw invalidOptions(PKG, "`requireAttestation` must be a boolean.");
   }
   if (options.now !== undefined && typeof options.now !== "function") {
     throw invalidOptions(PKG, "`now` must be a function returning epoch milliseconds.");

@@ -10,6 +10,7 @@ const ENDPOINTS: readonly EndpointName[] = [
   "instanceDiscovery",
   "getPlatformMetadata",
   "issueCredential",
+  "attestation",
   "imdsToken",
   "compute",
   "appService",

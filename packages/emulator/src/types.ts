@@ -28,6 +28,14 @@ export interface EmulatorOptions {
   issuedCertificateLifetimeSeconds?: number;
   /** Whether IMDS v2 answers (`getplatformmetadata`, `issuecredential`); `false` emulates a v1-only VM (404). @default true */
   imdsV2?: boolean;
+  /**
+   * IMDS v2 issuecredential requires an attestation token, as real IMDS does today for keys that
+   * are not attested: without one it answers 400 `invalid_request` "Attestation Token is missing /
+   * empty". Tokens come from the emulator's attestation service: POST `{"publicKey": "<base64 SPKI
+   * DER>"}` to `${emulator.attestationEndpoint}/attest`, send `token` as `attestation_token`.
+   * @default false
+   */
+  requireAttestation?: boolean;
   /** `location` of `/metadata/instance/compute`. @default "westus3" */
   location?: string;
   /** Whether the protected resource accepts Bearer tokens (PoP tokens are always checked for `cnf`). @default true */
@@ -130,6 +138,11 @@ export interface Emulator {
   readonly tenantId: string;
   /** PEM of the CA that signs every HTTPS server certificate of the emulator: pass it as `ca`. */
   readonly caCertificatePem: string;
+  /**
+   * `http://127.0.0.1:PORT/attestation`: the emulated attestation service getplatformmetadata names
+   * (`POST {attestationEndpoint}/attest` with `{"publicKey": "<base64 SPKI DER>"}` returns `{"token"}`).
+   */
+  readonly attestationEndpoint: string;
   /** PEM of the CA that signs the certificates IMDS `issuecredential` issues. */
   readonly managedIdentityCaPem: string;
   readonly systemAssignedIdentity: ManagedIdentityInfo;
@@ -170,6 +183,7 @@ export type EndpointName =
   | "instanceDiscovery"
   | "getPlatformMetadata"
   | "issueCredential"
+  | "attestation"
   | "imdsToken"
   | "compute"
   | "appService"

@@ -214,7 +214,7 @@ describe("statistics", () => {
         issueCredential: 1,
         imdsToken: 0,
       });
-      expect(Object.keys(stats.requests)).toHaveLength(15);
+      expect(Object.keys(stats.requests)).toHaveLength(16);
       expect(stats.handshakes).toEqual({ authority: 1, mtls: 1, resource: 1, serviceFabric: 0 });
       const [token, mtls, as, mlReq, resource, issue] = stats.recent;
       expect(stats.recent).toHaveLength(6);

@@ -161,20 +161,29 @@ export function buildCsr(options: {
   /** @default "pss" */
   signature?: "pss" | "pkcs1";
   /** Replace the subject's [oid, value, tag] list. */
-  subject?: Array<[string, string, "ia5" | "utf8"]>;
+  subject?: Array<[string, string, "ia5" | "utf8" | "printable"]>;
   /** Extra attributes after cuId. */
   extraAttribute?: boolean;
+  /**
+   * Parameters of the SHA-256 AlgorithmIdentifiers in the PSS parameters: a NULL (OpenSSL's
+   * habit), none (.NET's, RFC 5754), or something else. @default "null"
+   */
+  hashParameters?: "null" | "absent" | "junk";
 }): Buffer {
   const subject =
     options.subject ??
     ([
       ["0.9.2342.19200300.100.1.25", options.tenantId, "ia5"],
       ["2.5.4.3", options.clientId, "utf8"],
-    ] as Array<[string, string, "ia5" | "utf8"]>);
+    ] as Array<[string, string, "ia5" | "utf8" | "printable"]>);
+  const text = (value: string, tag: "ia5" | "utf8" | "printable") =>
+    tag === "ia5"
+      ? asn1.ia5String(value)
+      : tag === "printable"
+        ? asn1.tlv(0x13, Buffer.from(value, "ascii"))
+        : asn1.utf8String(value);
   const name = asn1.sequence(
-    ...subject.map(([oid, value, tag]) =>
-      asn1.set(asn1.sequence(asn1.oid(oid), tag === "ia5" ? asn1.ia5String(value) : asn1.utf8String(value))),
-    ),
+    ...subject.map(([oid, value, tag]) => asn1.set(asn1.sequence(asn1.oid(oid), text(value, tag)))),
   );
   const attributes = [
     asn1.sequence(asn1.oid("1.3.6.1.4.1.311.90.2.10"), asn1.set(asn1.utf8String(options.cuIdJson))),
@@ -188,7 +197,10 @@ export function buildCsr(options: {
     options.publicKey.export({ type: "spki", format: "der" }),
     asn1.tlv(0xa0, Buffer.concat(attributes)),
   );
-  const sha256 = asn1.sequence(asn1.oid("2.16.840.1.101.3.4.2.1"), asn1.nullValue());
+  const hashParameters = { null: [asn1.nullValue()], absent: [], junk: [asn1.integer(7)] }[
+    options.hashParameters ?? "null"
+  ];
+  const sha256 = asn1.sequence(asn1.oid("2.16.840.1.101.3.4.2.1"), ...hashParameters);
   const pss = options.signature !== "pkcs1";
   const algorithm = pss
     ? asn1.sequence(

@@ -237,6 +237,30 @@ describe("IMDS v2 issuecredential", () => {
     expect(refused.json.error_description).toMatch(/RSASSA-PSS/);
   });
 
+  // Issue 13 item 8. Follows MSAL.NET src/.../ManagedIdentity/V2/Csr.cs (.NET's CertificateRequest
+  // and X500DistinguishedName): no parameters in the SHA-256 AlgorithmIdentifiers (RFC 5754) and a
+  // GUID CN as PrintableString. The NULL form OpenSSL writes stays accepted.
+  it("accepts .NET's CSR form (no NULL hash parameters, PrintableString CN) and the NULL form", async () => {
+    const dotnet = await systemCsr({
+      hashParameters: "absent",
+      subject: [
+        ["0.9.2342.19200300.100.1.25", emu.tenantId, "ia5"],
+        ["2.5.4.3", emu.systemAssignedIdentity.clientId, "printable"],
+      ],
+    });
+    expect(dotnet.toString("hex")).not.toContain("06096086480165030402010500");
+    const accepted = await issue(dotnet);
+    expect(accepted.status, accepted.body).toBe(200);
+    const withNull = await issue(await systemCsr({ hashParameters: "null" }));
+    expect(withNull.status, withNull.body).toBe(200);
+  });
+
+  it("refuses SHA-256 AlgorithmIdentifier parameters other than absent or NULL", async () => {
+    const r = await issue(await systemCsr({ hashParameters: "junk" }));
+    expect(r.status).toBe(400);
+    expect(r.json.error_description).toMatch(/parameters must be absent \(RFC 5754\) or NULL/);
+  });
+
   it("refuses a CSR signed with PKCS#1 v1.5", async () => {
     const r = await issue(await systemCsr({ signature: "pkcs1" }));
     expect(r.status).toBe(400);

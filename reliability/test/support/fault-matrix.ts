@@ -299,7 +299,11 @@ function rule(target: Target, column: ColumnId): Rule {
         case "hang":
           return { outcome: error("timeout"), sleeps: [1000], attempts: 2 };
         case "reset":
-          return { outcome: error("network_error"), sleeps: [1000], attempts: 2 };
+          // On the IMDS v2 token request a reset means the certificate may be refused: one re-mint
+          // (protocol.md section 3 step 6), then the same single retry.
+          return target.id === "msi-pop-token"
+            ? { outcome: error("network_error"), sleeps: [1000, 1000], attempts: 4 }
+            : { outcome: error("network_error"), sleeps: [1000], attempts: 2 };
         case "tls-handshake":
           return { outcome: error("tls_handshake_failed"), sleeps: [], attempts: 0 };
         case "wrong-token-type":
@@ -321,17 +325,20 @@ function rule(target: Target, column: ColumnId): Rule {
     }
     case "imds": {
       const v2 = target.id !== "imds-v1";
+      // IMDS v2 failures are managed_identity_request_failed (MSAL.NET ImdsV2ManagedIdentitySource),
+      // except getplatformmetadata's 404: IMDS v1 only.
+      const failed = v2 ? "managed_identity_request_failed" : "service_error";
       if (status !== undefined) {
         if (status === 400 || status === 401) {
-          return { outcome: error("service_error", status), sleeps: [], attempts: 1 };
+          return { outcome: error(failed, status), sleeps: [], attempts: 1 };
         }
         if (status === 410) {
-          return { outcome: error("service_error", 410), sleeps: repeat(7, 10_000), attempts: 8 };
+          return { outcome: error(failed, 410), sleeps: repeat(7, 10_000), attempts: 8 };
         }
         const code =
           status === 404 && target.id === "msi-pop-platformmetadata"
             ? "mtls_pop_token_not_supported_in_imds_v1"
-            : "service_error";
+            : failed;
         return { outcome: error(code, status), sleeps: IMDS_SCHEDULE, attempts: 4 };
       }
       switch (column) {
@@ -476,10 +483,15 @@ function requestsFor(target: Target, column: ColumnId, r: { outcome: Outcome; at
   target.flow.forEach((endpoint, i) => {
     counts[endpoint] = i < at ? 1 : i === at ? target.before + r.attempts : succeeded ? 1 : 0;
   });
-  // protocol.md section 3.7: a failed handshake or invalid_client drops the certificate and
-  // mints a new one, once.
-  if (target.id === "msi-pop-token" && column === "tls-handshake") counts.issueCredential = 2;
-  if (target.id === "msi-pop-token" && column === "mismatched-certificate") counts.issueCredential = 2;
+  // protocol.md section 3 step 6: a failed handshake, invalid_client or a connection reset drops the
+  // certificate, reads getplatformmetadata again and mints a new one, once.
+  if (
+    target.id === "msi-pop-token" &&
+    ["tls-handshake", "mismatched-certificate", "reset"].includes(column)
+  ) {
+    counts.getPlatformMetadata = 2;
+    counts.issueCredential = 2;
+  }
   return counts;
 }
 

@@ -114,6 +114,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         transport,
         env: emu.managedIdentityEnvironment(source),
         ca: emu.caCertificatePem,
+        // The emulator's mTLS host is 127.0.0.1, not an Entra ID host: the app names it itself.
+        mtlsAuthorityHost: emu.mtlsAuthorityHost,
         clock,
         keyProvider,
         fileExists: () => false,

@@ -6,7 +6,7 @@ import { testKeyPair } from "./keys";
 export const TENANT = "11111111-2222-3333-4444-555555555555";
 export const CLIENT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 export const IMDS = "http://169.254.169.254";
-export const MTLS = "https://mtls.example";
+export const MTLS = "https://westus3.mtlsauth.microsoft.com";
 
 /**
  * An in-memory IMDS v2 + mTLS token endpoint for unit tests: certifies the shared test key, and
@@ -14,7 +14,16 @@ export const MTLS = "https://mtls.example";
  */
 export function fakeImds(
   override: (request: HttpRequest, path: string) => HttpResponse | Error | undefined = () => undefined,
+  options: {
+    /** Validity of issued certificates, from `now()`. @default 7 days */
+    certificateLifetimeMs?: number;
+    /** `expires_in` of mTLS tokens. @default 3600 */
+    expiresIn?: number;
+    /** The time certificates are dated from (a test clock's). @default Date.now */
+    now?: () => number;
+  } = {},
 ) {
+  const now = options.now ?? Date.now;
   const ca = createCertificateAuthority();
   let issued = 0;
   const transport = fakeTransport((request) => {
@@ -34,7 +43,7 @@ export function fakeImds(
       const leaf = ca.issue({
         commonName: CLIENT,
         publicKey: testKeyPair().publicKey,
-        notAfter: new Date(Date.now() + 7 * 86400_000),
+        notAfter: new Date(now() + (options.certificateLifetimeMs ?? 7 * 86400_000)),
       });
       return json(200, {
         client_id: CLIENT,
@@ -48,7 +57,7 @@ export function fakeImds(
       return json(200, {
         access_token: `pop-${request.clientIdentity?.x5tS256 ?? "none"}`,
         token_type: "mtls_pop",
-        expires_in: 3600,
+        expires_in: options.expiresIn ?? 3600,
       });
     }
     if (path === "/metadata/identity/oauth2/token") {
