@@ -19,7 +19,7 @@ import { buildCsr } from "./csr";
 import { identityKey, type ManagedIdentityId } from "./identity";
 import { getPlatformMetadata, type ImdsV2Call, issueCredential, type PlatformMetadata } from "./imds-v2";
 import type { KeyProvider } from "./key-provider";
-import type { RequestContext } from "./request-context";
+import { type RequestContext, startBudget } from "./request-context";
 
 /** What the IMDS v2 PoP flow needs. */
 export interface ImdsV2PopOptions {
@@ -103,7 +103,11 @@ export function createImdsV2PopSource(
     };
   }
 
-  async function requestToken(minted: MintedCertificate, request: SourceRequest): Promise<AcquiredToken> {
+  async function requestToken(
+    minted: MintedCertificate,
+    request: SourceRequest,
+    call: ImdsV2Call,
+  ): Promise<AcquiredToken> {
     const scope = request.scopes.join(" ");
     const response = await sendWithRetry(
       ctx.transport,
@@ -125,6 +129,7 @@ export function createImdsV2PopSource(
         policy: tokenEndpointRetryPolicy,
         clock: ctx.clock,
         signal: request.signal,
+        budget: call.budget,
         throttle: { guard: throttle, key: `${minted.tokenEndpoint}\u0000${minted.clientId}\u0000${scope}` },
       },
     );
@@ -161,11 +166,12 @@ export function createImdsV2PopSource(
       identity,
       correlationId: request.correlationId,
       signal: request.signal,
+      budget: startBudget(ctx, request.correlationId),
     };
     const metadata = await getPlatformMetadata(ctx, call);
     const minted = await certificates.get(certKey, () => mint(metadata, call), request.signal);
     try {
-      return await requestToken(minted, request);
+      return await requestToken(minted, request, call);
     } catch (error) {
       if (!isCertificateRejection(error)) throw error;
       ctx.log.warn("the mTLS token endpoint rejected the binding certificate; minting a new one once", {
@@ -174,7 +180,7 @@ export function createImdsV2PopSource(
       });
       certificates.drop(certKey, minted.binding.x5tS256);
       const fresh = await certificates.get(certKey, () => mint(metadata, call), request.signal);
-      return requestToken(fresh, request);
+      return requestToken(fresh, request, call);
     }
   };
 }

@@ -1,5 +1,6 @@
 import type { X509Certificate } from "node:crypto";
 import {
+  type AcquisitionBudget,
   CertboundError,
   type HttpResponse,
   imdsRetryPolicy,
@@ -41,6 +42,8 @@ export interface ImdsV2Call {
   readonly identity: ManagedIdentityId;
   readonly correlationId: string;
   readonly signal?: AbortSignal | undefined;
+  /** The deadline of the acquisition this call belongs to. */
+  readonly budget?: AcquisitionBudget | undefined;
 }
 
 /**
@@ -83,10 +86,10 @@ export function requestPlatformMetadata(
       method: "GET",
       url: v2Url(call, "getplatformmetadata"),
       headers: imdsHeaders(call.correlationId),
-      timeoutMs: ctx.timeoutMs,
+      timeoutMs: ctx.localTimeoutMs,
       proxy: "never",
     },
-    { policy, clock: ctx.clock, signal: call.signal },
+    { policy, clock: ctx.clock, signal: call.signal, budget: call.budget },
   );
 }
 
@@ -189,10 +192,10 @@ export async function issueCredential(
       url: v2Url(call, "issuecredential"),
       headers: { ...imdsHeaders(call.correlationId), "content-type": "application/json; charset=utf-8" },
       body: JSON.stringify({ csr: Buffer.from(csr).toString("base64") }),
-      timeoutMs: ctx.timeoutMs,
+      timeoutMs: ctx.localTimeoutMs,
       proxy: "never",
     },
-    { policy: imdsRetryPolicy, clock: ctx.clock, signal: call.signal },
+    { policy: imdsRetryPolicy, clock: ctx.clock, signal: call.signal, budget: call.budget },
   );
   return parseIssuedCredential(response, ctx.clock.now(), call.correlationId);
 }

@@ -1,6 +1,6 @@
 import { invalidOptions } from "@certbound/core";
 import {
-  assertIntegerOption,
+  assertDurationOption,
   type CommonTransportOptions,
   validateTransportOptions,
 } from "@certbound/core/transport-kit";
@@ -40,8 +40,8 @@ export interface UndiciTransportOptions extends CommonTransportOptions {
 /** Checks options eagerly so mistakes fail at construction with a message naming the option. */
 export function validateOptions(options: UndiciTransportOptions): void {
   validateTransportOptions(options, { packageName: PACKAGE, factoryName: "createUndiciTransport" });
-  assertIntegerOption(PACKAGE, "headersTimeoutMs", options.headersTimeoutMs, 0);
-  assertIntegerOption(PACKAGE, "bodyTimeoutMs", options.bodyTimeoutMs, 0);
+  assertDurationOption(PACKAGE, "headersTimeoutMs", options.headersTimeoutMs, 0);
+  assertDurationOption(PACKAGE, "bodyTimeoutMs", options.bodyTimeoutMs, 0);
   if (options.dispatcher !== undefined && typeof options.dispatcher?.dispatch !== "function") {
     throw invalidOptions(
       PACKAGE,
