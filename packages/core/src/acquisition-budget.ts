@@ -1,5 +1,5 @@
 import type { Clock } from "./clock";
-import { CertboundError } from "./errors";
+import { CertboundError, isCertboundError } from "./errors";
 
 /**
  * How long one token acquisition may take by default, all attempts and waits included: 90 s.
@@ -71,6 +71,20 @@ export class AcquisitionBudget {
         return `${outcomes.length} attempt${outcomes.length === 1 ? "" : "s"} at ${endpoint} (${shown.join(", ")})`;
       })
       .join("; ");
+  }
+
+  /**
+   * `failure` (the last attempt's error) with what the acquisition tried and for how long added to
+   * its message; same code, the original as `cause`.
+   */
+  annotate(failure: unknown): unknown {
+    if (!isCertboundError(failure)) return failure;
+    const tookS = ((this.#options.clock.now() - this.startedAt) / 1000).toFixed(1);
+    return new CertboundError(
+      failure.code,
+      `${failure.message} Tried ${this.describe()}, over ${tookS} s.`,
+      { cause: failure, correlationId: failure.correlationId ?? this.#options.correlationId },
+    );
   }
 
   /** The `timeout` error of an acquisition that ran out of time; `cause` is the last failure, if any. */

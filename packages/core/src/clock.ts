@@ -188,7 +188,7 @@ export const systemClock: Clock = {
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     const background = isBackgroundSignal(signal);
     return new Promise<void>((resolve, reject) => {
-      let left = ms > 0 ? ms : 0;
+      let left = Number.isNaN(ms) ? 0 : Math.max(ms, 0);
       let timer: ReturnType<typeof setTimeout> | undefined;
       let unsubscribe: (() => void) | undefined;
       const done = () => {

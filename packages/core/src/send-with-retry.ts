@@ -110,7 +110,8 @@ export async function sendWithRetry(
       options.deadline !== undefined && delayMs !== undefined && now + delayMs > options.deadline;
     if (delayMs === undefined || pastDeadline) {
       if (outcome.response) return outcome.response;
-      throw failure;
+      // After retries, say what was tried and for how long, not only the last attempt's limit.
+      throw budget && retry > 1 ? budget.annotate(failure) : failure;
     }
     options.onRetry?.({
       policy: policy.name,
