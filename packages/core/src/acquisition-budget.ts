@@ -80,11 +80,10 @@ export class AcquisitionBudget {
   annotate(failure: unknown): unknown {
     if (!isCertboundError(failure)) return failure;
     const tookS = ((this.#options.clock.now() - this.startedAt) / 1000).toFixed(1);
-    return new CertboundError(
-      failure.code,
-      `${failure.message} Tried ${this.describe()}, over ${tookS} s.`,
-      { cause: failure, correlationId: failure.correlationId ?? this.#options.correlationId },
-    );
+    return new CertboundError(failure.code, `${failure.message} Tried ${this.describe()}, over ${tookS} s.`, {
+      cause: failure,
+      correlationId: failure.correlationId ?? this.#options.correlationId,
+    });
   }
 
   /** The `timeout` error of an acquisition that ran out of time; `cause` is the last failure, if any. */
