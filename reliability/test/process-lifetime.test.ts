@@ -84,6 +84,15 @@ describe("process lifetime", () => {
     expect(endpoint.requests).toHaveLength(2);
   });
 
+  it("a caller that joins a background refresh keeps the app alive until it has its token", async () => {
+    const endpoint = await stub((n) => (n === 2 ? serverError : token(n)));
+    const run = await runApp("join-refresh", { STUB_URL: endpoint.url });
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe("forced: token-3\n");
+    expect(run.code).toBe(0);
+    expect(endpoint.requests).toHaveLength(3);
+  });
+
   it("a wait longer than 2^31-1 ms is not cut to 1 ms", async () => {
     const run = await runApp("long-sleep", {});
     expect(run.stderr).toBe("");

@@ -5,6 +5,8 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import {
+  type AcquiredToken,
+  createTokenManager,
   durationOption,
   isBackgroundSignal,
   MAX_TIMER_MS,
@@ -12,6 +14,7 @@ import {
   onAbort,
   ResourceCaller,
   raceAbort,
+  type SourceRequest,
   systemClock,
 } from "../src/index";
 import { createTestClock } from "../src/testing/index";
@@ -94,5 +97,32 @@ describe("background signals", () => {
     markBackgroundSignal(background);
     expect(isBackgroundSignal(background)).toBe(true);
     expect(isBackgroundSignal(undefined)).toBe(false);
+  });
+});
+
+describe("the token manager's background refresh", () => {
+  it("acquires under a background signal (its waits may let the process exit); callers' acquisitions do not", async () => {
+    const clock = createTestClock({ now: Date.now() });
+    const seen: Array<{ background: boolean; signal: AbortSignal }> = [];
+    const manager = createTokenManager({
+      clock,
+      source: async (request: SourceRequest): Promise<AcquiredToken> => {
+        seen.push({ background: isBackgroundSignal(request.signal), signal: request.signal });
+        return {
+          accessToken: `t${seen.length}`,
+          tokenType: "Bearer",
+          expiresOn: new Date(clock.now() + 3600_000),
+          refreshOn: new Date(clock.now() + 60_000),
+        };
+      },
+    });
+    const request = { clientId: "c", authority: "a", scopes: ["s"] };
+    await manager.acquireToken(request);
+    await clock.advance(600_000);
+    await manager.acquireToken(request); // served from the cache, starts the refresh
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(seen.map((s) => s.background)).toEqual([false, true]);
+    manager.close();
+    expect(seen.every((s) => s.signal.aborted)).toBe(true);
   });
 });
