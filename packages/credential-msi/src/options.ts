@@ -26,9 +26,11 @@ export const DEFAULT_IMDS_ENDPOINT = "http://169.254.169.254";
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /**
  * Budget of one attempt at IMDS or another managed-identity endpoint on this machine when
- * `timeoutMs` is not given: 10 s. These endpoints answer in milliseconds when they work (MSAL.NET
- * gives IMDS 2 s for its region lookup, `Instance/Region/RegionManager.cs`); minting a token or a
- * certificate can take IMDS a few seconds, and an endpoint that does not answer at all is retried
+ * `timeoutMs` is not given: 10 s. These endpoints answer in milliseconds when they work; MSAL.NET
+ * gives IMDS 2 s for its region lookup
+ * (https://github.com/AzureAD/microsoft-authentication-library-for-dotnet/blob/main/src/client/Microsoft.Identity.Client/Instance/Region/RegionManager.cs)
+ * but no limit of its own to managed-identity token calls (HttpClient's 100 s). Minting a token or
+ * a certificate can take IMDS a few seconds, and an endpoint that does not answer at all is retried
  * on the protocol's schedule, so a hung one is known within about 47 s instead of 127 s.
  */
 export const DEFAULT_LOCAL_TIMEOUT_MS = 10_000;
