@@ -44,6 +44,11 @@ export interface AxiosTransportOptions extends CommonTransportOptions {
 export function validateOptions(options: AxiosTransportOptions): void {
   validateTransportOptions(options, { packageName: PACKAGE, factoryName: "createAxiosTransport" });
   assertDurationOption(PACKAGE, "idleTimeoutMs", options.idleTimeoutMs, 0);
+  // Socket timers overflow like every Node timer.
+  for (const name of ["timeout", "keepAliveMsecs"] as const) {
+    const value = options.agentOptions?.[name];
+    if (typeof value === "number") assertDurationOption(PACKAGE, `agentOptions.${name}`, value, 0);
+  }
   const instance = options.axios;
   if (
     instance !== undefined &&

@@ -42,6 +42,12 @@ describe("timer options", () => {
       }),
     );
   });
+
+  it("refuses socket durations in agentOptions past 2^31-1 ms", () => {
+    expect(() => createAxiosTransport({ agentOptions: { timeout: 1e10 } })).toThrow(
+      /`agentOptions.timeout` must be at most 2147483647 ms/,
+    );
+  });
 });
 
 describe("a ready axios instance", () => {

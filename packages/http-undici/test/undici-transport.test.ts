@@ -41,6 +41,12 @@ describe("createUndiciTransport options", () => {
     );
   });
 
+  it("refuses undici durations in agentOptions past 2^31-1 ms", () => {
+    expect(() => createUndiciTransport({ agentOptions: { keepAliveTimeout: 2 ** 31 } })).toThrow(
+      /`agentOptions.keepAliveTimeout` must be at most 2147483647 ms/,
+    );
+  });
+
   it("names the package in its messages", () => {
     expect(() => createUndiciTransport({ maxIdentities: 0 })).toThrow(/@certbound\/http-undici/);
   });
