@@ -47,6 +47,103 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /**
+ * The longest delay a Node.js timer can hold: 2^31-1 ms (about 24.8 days). A longer one is silently
+ * cut to 1 ms by Node, so every duration option is checked against it and longer sleeps are chained.
+ *
+ * @example
+ * ```ts
+ * if (timeoutMs > MAX_TIMER_MS) throw invalidOptions(PACKAGE, "`timeoutMs` is too long.");
+ * ```
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+type AbortHook = () => void;
+// One real listener per signal, however many waits share it: an app that passes one AbortSignal to
+// fifty concurrent calls must not get a MaxListenersExceededWarning (nor must we raise its limit).
+const abortHooks = new WeakMap<AbortSignal, Set<AbortHook>>();
+
+/**
+ * Runs `hook` once when `signal` fires, through a single listener per signal shared by every
+ * certbound wait. Returns the function that cancels the subscription. Check `signal.aborted` first:
+ * a signal that has already fired never fires again.
+ *
+ * @example
+ * ```ts
+ * const unsubscribe = onAbort(signal, () => reject(abortedError(signal)));
+ * try { return await work; } finally { unsubscribe(); }
+ * ```
+ */
+export function onAbort(signal: AbortSignal, hook: () => void): () => void {
+  let hooks = abortHooks.get(signal);
+  if (hooks === undefined) {
+    const created = new Set<AbortHook>();
+    hooks = created;
+    abortHooks.set(signal, created);
+    signal.addEventListener(
+      "abort",
+      () => {
+        abortHooks.delete(signal);
+        for (const run of created) run();
+        created.clear();
+      },
+      { once: true },
+    );
+  }
+  const set = hooks;
+  set.add(hook);
+  return () => {
+    set.delete(hook);
+  };
+}
+
+const backgroundSignals = new WeakSet<AbortSignal>();
+
+/**
+ * Marks `signal` as the signal of background work nobody awaits (a proactive token refresh): the
+ * system clock's waits under it do not keep the process alive. Every other wait does, so that a
+ * CLI awaiting a token never exits in the middle of a retry back-off.
+ *
+ * @example
+ * ```ts
+ * const refreshes = new AbortController();
+ * markBackgroundSignal(refreshes.signal);
+ * await source.acquire({ ...request, signal: refreshes.signal });
+ * ```
+ */
+export function markBackgroundSignal(signal: AbortSignal): AbortSignal {
+  backgroundSignals.add(signal);
+  return signal;
+}
+
+/**
+ * Whether `signal` was marked with {@link markBackgroundSignal}; a custom {@link Clock} can use it
+ * to let background waits not hold the process open, as the system clock does.
+ *
+ * @example
+ * ```ts
+ * const timer = setTimeout(resolve, ms);
+ * if (isBackgroundSignal(signal)) timer.unref();
+ * ```
+ */
+export function isBackgroundSignal(signal: AbortSignal | undefined): boolean {
+  return signal !== undefined && backgroundSignals.has(signal);
+}
+
+/**
+ * Keeps the process alive until `promise` settles, and returns it. For a caller that joins work
+ * started in the background (whose own timers may be unref'd) and now waits for it.
+ *
+ * @example
+ * ```ts
+ * const result = await keepAliveUntilSettled(backgroundRefresh);
+ * ```
+ */
+export function keepAliveUntilSettled<T>(promise: Promise<T>): Promise<T> {
+  const holder = setInterval(() => {}, MAX_TIMER_MS);
+  return promise.finally(() => clearInterval(holder));
+}
+
+/**
  * Resolves or rejects with `promise`, or rejects with `aborted` as soon as `signal` fires, whichever
  * comes first. The promise itself keeps running: this ends only the caller's wait.
  *
@@ -59,15 +156,14 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(abortedError(signal));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortedError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
+    const unsubscribe = onAbort(signal, () => reject(abortedError(signal)));
     promise.then(
       (value) => {
-        signal.removeEventListener("abort", onAbort);
+        unsubscribe();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        unsubscribe();
         reject(error);
       },
     );
@@ -75,8 +171,10 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
 }
 
 /**
- * The real clock: `Date.now`, `setTimeout` (unref'd, so a pending retry never keeps a process alive
- * on its own) and `Math.random`.
+ * The real clock: `Date.now`, `setTimeout` and `Math.random`. A wait keeps the process alive (a CLI
+ * awaiting a token must not exit in the middle of a retry back-off) unless its signal was marked
+ * with {@link markBackgroundSignal}. Waits longer than {@link MAX_TIMER_MS} are chained, never cut
+ * short; a negative or NaN duration waits 0 ms.
  *
  * @example
  * ```ts
@@ -88,17 +186,28 @@ export const systemClock: Clock = {
   random: () => Math.random(),
   sleep(ms, signal) {
     if (signal?.aborted) return Promise.reject(abortedError(signal));
+    const background = isBackgroundSignal(signal);
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(abortedError(signal));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
+      let left = Number.isNaN(ms) ? 0 : Math.max(ms, 0);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let unsubscribe: (() => void) | undefined;
+      const done = () => {
+        unsubscribe?.();
         resolve();
-      }, ms);
-      timer.unref?.();
-      signal?.addEventListener("abort", onAbort, { once: true });
+      };
+      const arm = () => {
+        const step = Math.min(left, MAX_TIMER_MS);
+        left -= step;
+        timer = setTimeout(left > 0 ? arm : done, step);
+        if (background) timer.unref?.();
+      };
+      if (signal) {
+        unsubscribe = onAbort(signal, () => {
+          clearTimeout(timer);
+          reject(abortedError(signal));
+        });
+      }
+      arm();
     });
   },
 };

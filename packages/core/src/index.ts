@@ -1,3 +1,5 @@
+export type { AcquisitionBudgetOptions } from "./acquisition-budget";
+export { AcquisitionBudget, DEFAULT_ACQUISITION_TIMEOUT_MS } from "./acquisition-budget";
 export * as asn1 from "./asn1-der";
 export type { AuthorizationScheme } from "./authorization-header";
 export { createAuthorizationHeader } from "./authorization-header";
@@ -23,8 +25,19 @@ export {
 export { loadPrivateKey } from "./certificate/private-key";
 export { x5tS256 } from "./certificate/x5t";
 export type { Clock } from "./clock";
-export { abortedError, raceAbort, systemClock, throwIfAborted } from "./clock";
+export {
+  abortedError,
+  isBackgroundSignal,
+  keepAliveUntilSettled,
+  MAX_TIMER_MS,
+  markBackgroundSignal,
+  onAbort,
+  raceAbort,
+  systemClock,
+  throwIfAborted,
+} from "./clock";
 export type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
+export { durationOption, durationTooLong } from "./duration-option";
 export type { CertboundErrorCode, CertboundErrorOptions, ServiceErrorDetails } from "./errors";
 export { CertboundError, invalidOptions, isCertboundError, ServiceError } from "./errors";
 export { EPOCH_THRESHOLD_SECONDS, halfLifeRefresh, parseExpiry } from "./expiry";

@@ -1,5 +1,6 @@
 import { type AuthorizationScheme, createAuthorizationHeader } from "./authorization-header";
 import { throwIfAborted } from "./clock";
+import { durationOption } from "./duration-option";
 import { CertboundError, invalidOptions, ServiceError } from "./errors";
 import { tokenBindingThumbprint } from "./jwt";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
@@ -50,6 +51,7 @@ export class ResourceCaller {
   readonly #transport: HttpTransport;
   readonly #owned: boolean;
   readonly #options: ResourceCallerOptions;
+  readonly #timeoutMs: number;
 
   constructor(options: ResourceCallerOptions) {
     if (
@@ -61,6 +63,7 @@ export class ResourceCaller {
         "ResourceCaller needs `transport`: install @certbound/http-undici or @certbound/http-axios and pass its transport.",
       );
     }
+    this.#timeoutMs = durationOption("@certbound/core", "timeoutMs", options.timeoutMs, 30_000);
     this.#owned = typeof options.transport === "function";
     this.#transport = typeof options.transport === "function" ? options.transport() : options.transport;
     this.#options = options;
@@ -88,7 +91,7 @@ export class ResourceCaller {
       clientIdentity,
       ca: this.#options.ca,
       signal: init.signal,
-      timeoutMs: this.#options.timeoutMs ?? 30_000,
+      timeoutMs: this.#timeoutMs,
       proxy: "environment",
     });
     if (response.status === 401) {

@@ -1,3 +1,4 @@
+import type { AcquisitionBudget } from "./acquisition-budget";
 import { type Clock, systemClock, throwIfAborted } from "./clock";
 import { CertboundError, ServiceError } from "./errors";
 import { parseRetryAfter } from "./retry-after";
@@ -26,6 +27,12 @@ export interface SendWithRetryOptions {
   clock?: Clock | undefined;
   /** Epoch milliseconds after which no retry starts. */
   deadline?: number | undefined;
+  /**
+   * The deadline of the whole acquisition this request belongs to. Each attempt's `timeoutMs` is cut
+   * to the time left; a retry that cannot fit fails with `timeout` naming what was tried, and a
+   * `Retry-After` longer than the time left fails at once with `throttled`.
+   */
+  budget?: AcquisitionBudget | undefined;
   /** Aborts the attempt in flight and any wait. */
   signal?: AbortSignal | undefined;
   onRetry?: ((event: RetryEvent) => void) | undefined;
@@ -48,26 +55,38 @@ export async function sendWithRetry(
   options: SendWithRetryOptions,
 ): Promise<HttpResponse> {
   const clock = options.clock ?? systemClock;
-  const { policy, signal, throttle } = options;
+  const { policy, signal, throttle, budget } = options;
   const endpoint = endpointOf(request.url);
   const blockedFor = throttle ? throttle.guard.remaining(throttle.key) : 0;
   if (blockedFor > 0) {
     throw new ServiceError(
       "throttled",
       `An identical request to ${endpoint} was answered with Retry-After; it is blocked locally for another ${Math.ceil(blockedFor / 1000)} s. Wait, or change the request.`,
-      { status: 429, retryAfterMs: blockedFor },
+      { status: throttle?.guard.status(throttle.key) ?? 429, retryAfterMs: blockedFor },
     );
   }
+  let failure: unknown;
   for (let retry = 1; ; retry++) {
     throwIfAborted(signal);
+    let attemptRequest = signal ? { ...request, signal } : request;
+    if (budget) {
+      const left = budget.remaining();
+      if (left <= 0) throw budget.exceeded(failure);
+      // No attempt outlives the acquisition's deadline.
+      if (request.timeoutMs === undefined || request.timeoutMs > left) {
+        attemptRequest = { ...attemptRequest, timeoutMs: Math.ceil(left) };
+      }
+    }
     let outcome: AttemptOutcome;
-    let failure: unknown;
+    failure = undefined;
     try {
-      const response = await transport.send(signal ? { ...request, signal } : request);
+      const response = await transport.send(attemptRequest);
       outcome = { response };
+      budget?.record(endpoint, String(response.status));
       const retryAfter = response.headers["retry-after"];
-      if (throttle && retryAfter !== undefined && (response.status === 429 || response.status >= 500)) {
-        throttle.guard.block(throttle.key, parseRetryAfter(retryAfter, clock.now()) ?? 0);
+      // Any error answer with Retry-After, not only 429/5xx, as MSAL.NET's RetryAfterProvider does.
+      if (throttle && retryAfter !== undefined && response.status >= 400) {
+        throttle.guard.block(throttle.key, parseRetryAfter(retryAfter, clock.now()) ?? 0, response.status);
       }
     } catch (error) {
       failure =
@@ -78,14 +97,21 @@ export async function sendWithRetry(
             });
       if ((failure as CertboundError).code === "aborted") throw failure;
       outcome = { errorCode: (failure as CertboundError).code };
+      budget?.record(endpoint, outcome.errorCode);
+      // An attempt cut short by the deadline: the acquisition's timeout, not the attempt's.
+      if (budget && budget.remaining() <= 0) throw budget.exceeded(failure);
     }
     const now = clock.now();
     const delayMs = policy.delayBeforeRetry(retry, outcome, now);
+    if (budget && delayMs !== undefined && delayMs >= budget.remaining(now)) {
+      throw budgetStop(budget, outcome, failure, endpoint, now);
+    }
     const pastDeadline =
       options.deadline !== undefined && delayMs !== undefined && now + delayMs > options.deadline;
     if (delayMs === undefined || pastDeadline) {
       if (outcome.response) return outcome.response;
-      throw failure;
+      // After retries, say what was tried and for how long, not only the last attempt's limit.
+      throw budget && retry > 1 ? budget.annotate(failure) : failure;
     }
     options.onRetry?.({
       policy: policy.name,
@@ -110,6 +136,28 @@ export async function sendWithRetry(
 export function endpointOf(url: string): string {
   const q = url.indexOf("?");
   return q === -1 ? url : url.slice(0, q);
+}
+
+// Why a retry the policy wants cannot happen within the acquisition's deadline: the server asked
+// for a longer wait than is left (`throttled`, carrying its value), or time simply ran out.
+function budgetStop(
+  budget: AcquisitionBudget,
+  outcome: AttemptOutcome,
+  failure: unknown,
+  endpoint: string,
+  now: number,
+): CertboundError {
+  const response = outcome.response;
+  const retryAfterMs = response ? parseRetryAfter(response.headers["retry-after"], now) : undefined;
+  const left = budget.remaining(now);
+  if (response && retryAfterMs !== undefined && retryAfterMs >= left) {
+    return new ServiceError(
+      "throttled",
+      `${endpoint} answered ${response.status} asking to retry after ${Math.ceil(retryAfterMs / 1000)} s, longer than this acquisition may still wait (${Math.floor(left / 1000)} s). Try again after that time.`,
+      { status: response.status, retryAfterMs },
+    );
+  }
+  return budget.exceeded(failure);
 }
 
 function describe(error: unknown): string {

@@ -2,7 +2,8 @@ import type { Clock } from "./clock";
 import { LruMap } from "./lru-map";
 
 /**
- * The longest a `Retry-After` may block identical requests locally.
+ * The longest a `Retry-After` may block identical requests locally: 1 hour, as MSAL.NET's
+ * `RetryAfterProvider.MaxRetryAfter`.
  *
  * @example
  * ```ts
@@ -22,7 +23,7 @@ export const MAX_THROTTLE_MS = 60 * 60 * 1000;
  * ```
  */
 export class ThrottleGuard {
-  readonly #until = new LruMap<string, number>(1000);
+  readonly #until = new LruMap<string, { readonly at: number; readonly status: number | undefined }>(1000);
   readonly #clock: Clock;
 
   constructor(clock: Clock) {
@@ -33,12 +34,18 @@ export class ThrottleGuard {
   remaining(key: string): number {
     const until = this.#until.get(key);
     if (until === undefined) return 0;
-    const left = until - this.#clock.now();
+    const left = until.at - this.#clock.now();
     if (left <= 0) this.#until.delete(key);
     return Math.max(0, left);
   }
 
-  block(key: string, ms: number): void {
-    if (ms > 0) this.#until.set(key, this.#clock.now() + Math.min(ms, MAX_THROTTLE_MS));
+  /** The status of the answer that blocked `key`, while it is blocked. */
+  status(key: string): number | undefined {
+    return this.#until.get(key)?.status;
+  }
+
+  /** Blocks `key` for `ms` (at most {@link MAX_THROTTLE_MS}); `status` is the answer that asked for it. */
+  block(key: string, ms: number, status?: number): void {
+    if (ms > 0) this.#until.set(key, { at: this.#clock.now() + Math.min(ms, MAX_THROTTLE_MS), status });
   }
 }

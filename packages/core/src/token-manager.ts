@@ -2,7 +2,13 @@ import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { CacheKeyMemo, type CacheKeyParts, tokenCacheKey } from "./cache-key";
 import type { CacheEntry, CacheStore } from "./cache-store";
-import { type Clock, systemClock, throwIfAborted } from "./clock";
+import {
+  type Clock,
+  keepAliveUntilSettled,
+  markBackgroundSignal,
+  systemClock,
+  throwIfAborted,
+} from "./clock";
 import { nextCorrelationId } from "./correlation-id";
 import type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
 import { CertboundError, invalidOptions } from "./errors";
@@ -116,6 +122,12 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   const lifetime = new AbortController();
   // Every acquisition in flight listens on this one signal; dozens at once are normal, not a leak.
   setMaxListeners(0, lifetime.signal);
+  // Proactive refreshes run under their own signal, marked as background: nobody awaits them, so
+  // their retry waits must not keep a process alive that has finished its work.
+  const refreshes = new AbortController();
+  markBackgroundSignal(refreshes.signal);
+  // Keys whose in-flight acquisition is a proactive refresh.
+  const refreshing = new Set<string>();
   // One key memo per application identity; apps keep their clientId/authority strings, so these
   // lookups hit strings whose hashes are already known.
   const memos = new Map<string, Map<string, CacheKeyMemo>>();
@@ -190,6 +202,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     tokenType: TokenType,
     correlationId: string,
     store: boolean,
+    signal: AbortSignal = lifetime.signal,
   ): Promise<TokenResult> {
     const started = clock.now();
     const token = await acquire?.({
@@ -197,7 +210,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       tokenType,
       claims: request.claims,
       correlationId,
-      signal: lifetime.signal,
+      signal,
       context: request.context,
     });
     validateAcquired(token, tokenType);
@@ -234,8 +247,10 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     if (flights.has(key)) return;
     const correlationId = randomUUID();
     log.verbose("refreshing a cached token in the background", { correlationId });
+    refreshing.add(key);
     flights
-      .run(key, () => fetchAndStore(key, request, tokenType, correlationId, true))
+      .run(key, () => fetchAndStore(key, request, tokenType, correlationId, true, refreshes.signal))
+      .finally(() => refreshing.delete(key))
       .catch((error: unknown) => {
         log.warn("background token refresh failed; the cached token is still served", {
           correlationId,
@@ -276,11 +291,15 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     if (request.claims !== undefined) {
       return fetchAndStore(key, request, tokenType, correlationId, false);
     }
-    const result = await flights.run(
+    // Joining a proactive refresh (forced, or the entry expired meanwhile): its waits do not keep
+    // the process alive, so this caller does while it waits.
+    const joinsRefresh = refreshing.has(key);
+    const flight = flights.run(
       key,
       () => fetchAndStore(key, request, tokenType, correlationId, true),
       request.signal,
     );
+    const result = await (joinsRefresh ? keepAliveUntilSettled(flight) : flight);
     return { ...result, metadata: { ...result.metadata, durationMs: clock.now() - started } };
   }
 
@@ -312,6 +331,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     },
     close() {
       lifetime.abort();
+      refreshes.abort();
     },
   };
 }

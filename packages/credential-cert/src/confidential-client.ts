@@ -1,5 +1,6 @@
 import {
   type AcquiredToken,
+  AcquisitionBudget,
   buildTokenRequest,
   CertboundError,
   createLog,
@@ -113,6 +114,13 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
     const pop = request.tokenType === MTLS_POP_TOKEN_TYPE;
     const certificate = request.context ?? (await resolver.current(clock.now(), pop));
     const url = await tokenEndpoint(pop);
+    // Started after region detection, which is shared by every call and bounded on its own.
+    const budget = new AcquisitionBudget({
+      clock,
+      budgetMs: o.acquisitionTimeoutMs,
+      optionName: "acquisitionTimeoutMs",
+      correlationId: request.correlationId,
+    });
     const scope = request.scopes.join(" ");
     const form: Record<string, string | undefined> = pop
       ? {
@@ -161,6 +169,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
         policy: tokenEndpointRetryPolicy,
         clock,
         signal: request.signal,
+        budget,
         throttle: {
           guard: throttle,
           key: [

@@ -56,9 +56,16 @@ export interface ConfidentialClientOptions {
   clock?: Clock | undefined;
   /**
    * Budget of one token request attempt in milliseconds; a hung endpoint then times out and is
-   * retried once (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s6-1-schedules). @default 30000
+   * retried once (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s6-1-schedules). At most 2147483647 (2^31-1). @default 30000
    */
   timeoutMs?: number | undefined;
+  /**
+   * Budget of one whole token acquisition in milliseconds: every attempt and retry wait, region
+   * detection excepted. When it runs out the call fails with `timeout`, naming what was tried; a
+   * `Retry-After` longer than what is left fails at once with `throttled`. At most 2147483647.
+   * @default 90000
+   */
+  acquisitionTimeoutMs?: number | undefined;
 }
 
 /** One {@link ConfidentialClient.acquireTokenForClient} call. */

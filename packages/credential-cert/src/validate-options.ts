@@ -1,6 +1,8 @@
 import {
   type CacheStore,
   type Clock,
+  DEFAULT_ACQUISITION_TIMEOUT_MS,
+  durationOption,
   type HttpTransport,
   invalidOptions,
   type Logger,
@@ -32,6 +34,7 @@ export interface ResolvedOptions {
   readonly logger: Logger | undefined;
   readonly clock: Clock;
   readonly timeoutMs: number;
+  readonly acquisitionTimeoutMs: number;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -131,13 +134,13 @@ export function validateOptions(options: ConfidentialClientOptions): ResolvedOpt
   if (o.clock !== undefined && !hasMethods(o.clock, "now", "sleep", "random")) {
     throw invalidOptions(PACKAGE, "`clock` must have `now`, `sleep` and `random` methods (a Clock).");
   }
-  const timeoutMs = o.timeoutMs ?? 30_000;
-  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw invalidOptions(
-      PACKAGE,
-      "`timeoutMs` must be a positive number of milliseconds (30000 by default).",
-    );
-  }
+  const timeoutMs = durationOption(PACKAGE, "timeoutMs", o.timeoutMs, 30_000);
+  const acquisitionTimeoutMs = durationOption(
+    PACKAGE,
+    "acquisitionTimeoutMs",
+    o.acquisitionTimeoutMs,
+    DEFAULT_ACQUISITION_TIMEOUT_MS,
+  );
   return {
     clientId: o.clientId,
     authority,
@@ -155,5 +158,6 @@ export function validateOptions(options: ConfidentialClientOptions): ResolvedOpt
     logger: o.logger as Logger | undefined,
     clock: (o.clock as Clock | undefined) ?? systemClock,
     timeoutMs,
+    acquisitionTimeoutMs,
   };
 }

@@ -1,4 +1,5 @@
 import {
+  type AcquisitionBudget,
   CertboundError,
   CLIENT_SKU,
   CLIENT_VERSION,
@@ -91,6 +92,8 @@ export interface BearerCall {
   readonly resource: string;
   readonly correlationId: string;
   readonly signal?: AbortSignal | undefined;
+  /** The deadline of the acquisition this call belongs to. */
+  readonly budget?: AcquisitionBudget | undefined;
   /** Where the Azure Arc agent writes its challenge files. */
   readonly arcTokenFolder: string;
 }
@@ -102,7 +105,7 @@ export function buildBearerRequest(
 ): { request: HttpRequest; policy: RetryPolicy } {
   const { source, resource, correlationId } = call;
   const parameter = identityParameter(source, call.identity);
-  const common = { timeoutMs: ctx.timeoutMs, proxy: "never" as const };
+  const common = { timeoutMs: ctx.localTimeoutMs, proxy: "never" as const };
   const get = (base: string, apiVersion: string, headers: Record<string, string>): HttpRequest => {
     const url = new URL(base);
     url.searchParams.set("api-version", apiVersion);
@@ -188,7 +191,7 @@ export async function acquireBearerToken(
 ): Promise<ManagedIdentityToken> {
   const { request, policy } = buildBearerRequest(ctx, call);
   const send = (r: HttpRequest): Promise<HttpResponse> =>
-    sendWithRetry(ctx.transport, r, { policy, clock: ctx.clock, signal: call.signal });
+    sendWithRetry(ctx.transport, r, { policy, clock: ctx.clock, signal: call.signal, budget: call.budget });
   let response = await send(request);
   if (call.source.name === "azureArc" && response.status === 401) {
     const secret = await readArcChallenge(

@@ -27,7 +27,7 @@ import {
 } from "./imds-v2";
 import type { KeyProvider } from "./key-provider";
 import { checkMtlsAuthenticationEndpoint } from "./mtls-endpoint";
-import type { RequestContext } from "./request-context";
+import { type RequestContext, startBudget } from "./request-context";
 
 /** What the IMDS v2 PoP flow needs. */
 export interface ImdsV2PopOptions {
@@ -137,7 +137,11 @@ export function createImdsV2PopSource(
     };
   }
 
-  async function requestToken(minted: MintedCertificate, request: SourceRequest): Promise<AcquiredToken> {
+  async function requestToken(
+    minted: MintedCertificate,
+    request: SourceRequest,
+    call: ImdsV2Call,
+  ): Promise<AcquiredToken> {
     const scope = request.scopes.join(" ");
     const response = await sendWithRetry(
       ctx.transport,
@@ -159,6 +163,7 @@ export function createImdsV2PopSource(
         policy: tokenEndpointRetryPolicy,
         clock: ctx.clock,
         signal: request.signal,
+        budget: call.budget,
         throttle: { guard: throttle, key: `${minted.tokenEndpoint}\u0000${minted.clientId}\u0000${scope}` },
       },
     );
@@ -195,11 +200,12 @@ export function createImdsV2PopSource(
       identity,
       correlationId: request.correlationId,
       signal: request.signal,
+      budget: startBudget(ctx, request.correlationId),
     };
     const metadata = await getPlatformMetadata(ctx, call);
     const minted = await certificates.get(certKey, () => mint(metadata, call), request.signal);
     try {
-      return await requestToken(minted, request);
+      return await requestToken(minted, request, call);
     } catch (error) {
       if (!isCertificateRejection(error)) throw error;
       ctx.log.warn("the mTLS token endpoint rejected the binding certificate; minting a new one once", {
@@ -213,7 +219,7 @@ export function createImdsV2PopSource(
         async () => mint(await getPlatformMetadata(ctx, call), call),
         request.signal,
       );
-      return requestToken(fresh, request);
+      return requestToken(fresh, request, call);
     }
   };
 }

@@ -1,5 +1,6 @@
 import type { X509Certificate } from "node:crypto";
 import {
+  type AcquisitionBudget,
   CertboundError,
   type HttpResponse,
   imdsRetryPolicy,
@@ -45,6 +46,8 @@ export interface ImdsV2Call {
   readonly identity: ManagedIdentityId;
   readonly correlationId: string;
   readonly signal?: AbortSignal | undefined;
+  /** The deadline of the acquisition this call belongs to. */
+  readonly budget?: AcquisitionBudget | undefined;
 }
 
 /**
@@ -87,10 +90,10 @@ export function requestPlatformMetadata(
       method: "GET",
       url: v2Url(call, "getplatformmetadata"),
       headers: imdsHeaders(call.correlationId),
-      timeoutMs: ctx.timeoutMs,
+      timeoutMs: ctx.localTimeoutMs,
       proxy: "never",
     },
-    { policy, clock: ctx.clock, signal: call.signal },
+    { policy, clock: ctx.clock, signal: call.signal, budget: call.budget },
   );
 }
 
@@ -230,10 +233,10 @@ export async function issueCredential(
         csr: Buffer.from(csr).toString("base64"),
         ...(attestationToken === undefined ? {} : { attestation_token: attestationToken }),
       }),
-      timeoutMs: ctx.timeoutMs,
+      timeoutMs: ctx.localTimeoutMs,
       proxy: "never",
     },
-    { policy: imdsRetryPolicy, clock: ctx.clock, signal: call.signal },
+    { policy: imdsRetryPolicy, clock: ctx.clock, signal: call.signal, budget: call.budget },
   );
   return parseIssuedCredential(response, ctx.clock.now(), call.correlationId);
 }

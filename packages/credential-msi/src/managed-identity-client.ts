@@ -27,7 +27,7 @@ import { certificateCacheKey, createImdsV2PopSource } from "./imds-v2-pop";
 import { createInMemoryKeyProvider } from "./key-provider";
 import { type ManagedIdentityClientOptions, resolveOptions } from "./options";
 import { PACKAGE } from "./package-name";
-import type { RequestContext } from "./request-context";
+import { type RequestContext, startBudget } from "./request-context";
 import { normalizeResource, scopeForResource } from "./resource";
 
 /**
@@ -143,6 +143,8 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
     transport: resolved.transport,
     clock,
     timeoutMs: resolved.timeoutMs,
+    localTimeoutMs: resolved.localTimeoutMs,
+    acquisitionTimeoutMs: resolved.acquisitionTimeoutMs,
     ca: resolved.ca,
     log,
   };
@@ -177,6 +179,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
       resource: request.scopes[0] as string,
       correlationId: request.correlationId,
       signal: request.signal,
+      budget: startBudget(ctx, request.correlationId),
       arcTokenFolder: resolved.arcTokenFolder,
     });
     return {
@@ -298,7 +301,13 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
       const correlationId = randomUUID();
       const response = await requestPlatformMetadata(
         ctx,
-        { endpoint: resolved.imdsEndpoint, identity, correlationId, signal: probe.signal },
+        {
+          endpoint: resolved.imdsEndpoint,
+          identity,
+          correlationId,
+          signal: probe.signal,
+          budget: startBudget(ctx, correlationId),
+        },
         probePolicy,
       );
       if (response.status === 404) return { source: "imds", mtlsProofOfPossession: false };

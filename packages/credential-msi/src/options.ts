@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import {
   type CacheStore,
   type Clock,
+  DEFAULT_ACQUISITION_TIMEOUT_MS,
+  durationOption,
   type HttpTransport,
   invalidOptions,
   type Logger,
@@ -21,8 +23,18 @@ import { PACKAGE } from "./package-name";
  * ```
  */
 export const DEFAULT_IMDS_ENDPOINT = "http://169.254.169.254";
-/** Budget of one HTTP attempt when `timeoutMs` is not given. */
+/** Budget of one attempt at Entra's mTLS token endpoint when `timeoutMs` is not given. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * Budget of one attempt at IMDS or another managed-identity endpoint on this machine when
+ * `timeoutMs` is not given: 10 s. These endpoints answer in milliseconds when they work; MSAL.NET
+ * gives IMDS 2 s for its region lookup
+ * (https://github.com/AzureAD/microsoft-authentication-library-for-dotnet/blob/main/src/client/Microsoft.Identity.Client/Instance/Region/RegionManager.cs)
+ * but no limit of its own to managed-identity token calls (HttpClient's 100 s). Minting a token or
+ * a certificate can take IMDS a few seconds, and an endpoint that does not answer at all is retried
+ * on the protocol's schedule, so a hung one is known within about 47 s instead of 127 s.
+ */
+export const DEFAULT_LOCAL_TIMEOUT_MS = 10_000;
 
 /**
  * Options of {@link createManagedIdentityClient}. Give at most one of `clientId`, `objectId`,
@@ -91,8 +103,19 @@ export interface ManagedIdentityClientOptions {
   arcTokenFolder?: string | undefined;
   /** Checks for the Azure Arc agent's `himds` executable. @default fs.existsSync */
   fileExists?: ((path: string) => boolean) | undefined;
-  /** Budget of one HTTP attempt, in milliseconds. @default 30000 */
+  /**
+   * Budget of one HTTP attempt, in milliseconds. At most 2147483647 (2^31-1).
+   * @default 10000 for IMDS and the managed-identity endpoints on this machine, 30000 for Entra's mTLS token endpoint
+   */
   timeoutMs?: number | undefined;
+  /**
+   * Budget of one whole token acquisition in milliseconds: every request, retry wait and, for PoP,
+   * getplatformmetadata, issuecredential and the token request together. When it runs out the
+   * call fails with `timeout`, naming what was tried; a `Retry-After` longer than what is left
+   * fails at once with `throttled`. At most 2147483647.
+   * @default 90000
+   */
+  acquisitionTimeoutMs?: number | undefined;
 }
 
 /** The options after validation, with defaults applied. */
@@ -110,7 +133,11 @@ export interface ResolvedOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly arcTokenFolder: string;
   readonly fileExists: (path: string) => boolean;
+  /** Per attempt at Entra's mTLS token endpoint. */
   readonly timeoutMs: number;
+  /** Per attempt at IMDS or another managed-identity endpoint on this machine. */
+  readonly localTimeoutMs: number;
+  readonly acquisitionTimeoutMs: number;
 }
 
 const KNOWN = new Set([
@@ -130,6 +157,7 @@ const KNOWN = new Set([
   "arcTokenFolder",
   "fileExists",
   "timeoutMs",
+  "acquisitionTimeoutMs",
 ]);
 
 const fail = (message: string) => invalidOptions(PACKAGE, message);
@@ -222,10 +250,13 @@ export function resolveOptions(options: ManagedIdentityClientOptions): ResolvedO
   if (options.fileExists !== undefined && typeof options.fileExists !== "function") {
     throw fail("`fileExists` must be a function `(path) => boolean`.");
   }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw fail("`timeoutMs` must be a positive number of milliseconds.");
-  }
+  const timeoutMs = durationOption(PACKAGE, "timeoutMs", options.timeoutMs, DEFAULT_TIMEOUT_MS);
+  const acquisitionTimeoutMs = durationOption(
+    PACKAGE,
+    "acquisitionTimeoutMs",
+    options.acquisitionTimeoutMs,
+    DEFAULT_ACQUISITION_TIMEOUT_MS,
+  );
   return {
     transport: options.transport,
     identity,
@@ -241,6 +272,9 @@ export function resolveOptions(options: ManagedIdentityClientOptions): ResolvedO
     arcTokenFolder: options.arcTokenFolder ?? defaultArcTokenFolder(process.platform, env),
     fileExists: options.fileExists ?? existsSync,
     timeoutMs,
+    // An explicit `timeoutMs` applies to every endpoint, as it always did.
+    localTimeoutMs: options.timeoutMs === undefined ? DEFAULT_LOCAL_TIMEOUT_MS : timeoutMs,
+    acquisitionTimeoutMs,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { AgentOptions } from "node:https";
 import { invalidOptions } from "@certbound/core";
 import {
-  assertIntegerOption,
+  assertDurationOption,
   type CommonTransportOptions,
   validateTransportOptions,
 } from "@certbound/core/transport-kit";
@@ -43,7 +43,12 @@ export interface AxiosTransportOptions extends CommonTransportOptions {
 /** Checks options eagerly so mistakes fail at construction with a message naming the option. */
 export function validateOptions(options: AxiosTransportOptions): void {
   validateTransportOptions(options, { packageName: PACKAGE, factoryName: "createAxiosTransport" });
-  assertIntegerOption(PACKAGE, "idleTimeoutMs", options.idleTimeoutMs, 0);
+  assertDurationOption(PACKAGE, "idleTimeoutMs", options.idleTimeoutMs, 0);
+  // Socket timers overflow like every Node timer.
+  for (const name of ["timeout", "keepAliveMsecs"] as const) {
+    const value = options.agentOptions?.[name];
+    if (typeof value === "number") assertDurationOption(PACKAGE, `agentOptions.${name}`, value, 0);
+  }
   const instance = options.axios;
   if (
     instance !== undefined &&

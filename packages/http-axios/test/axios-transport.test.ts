@@ -32,6 +32,24 @@ describe("createAxiosTransport options", () => {
   });
 });
 
+describe("timer options", () => {
+  // Node turns a timer above 2^31-1 ms into a 1 ms one: `1e10` as "no timeout" would time out at once.
+  it.each(["connectTimeoutMs", "idleTimeoutMs"])("refuses %s past 2^31-1 ms", (name) => {
+    expect(() => createAxiosTransport({ [name]: 1e10 })).toThrow(
+      expect.objectContaining({
+        code: "invalid_options",
+        message: expect.stringContaining(`\`${name}\` must be at most 2147483647 ms`),
+      }),
+    );
+  });
+
+  it("refuses socket durations in agentOptions past 2^31-1 ms", () => {
+    expect(() => createAxiosTransport({ agentOptions: { timeout: 1e10 } })).toThrow(
+      /`agentOptions.timeout` must be at most 2147483647 ms/,
+    );
+  });
+});
+
 describe("a ready axios instance", () => {
   it("keeps its interceptors, but not settings that would bypass the agents or break the contract", async () => {
     const instance = axios.create({

@@ -1,6 +1,6 @@
 import { invalidOptions } from "@certbound/core";
 import {
-  assertIntegerOption,
+  assertDurationOption,
   type CommonTransportOptions,
   validateTransportOptions,
 } from "@certbound/core/transport-kit";
@@ -37,11 +37,25 @@ export interface UndiciTransportOptions extends CommonTransportOptions {
   bodyTimeoutMs?: number | undefined;
 }
 
+const UNDICI_DURATIONS = [
+  "keepAliveTimeout",
+  "keepAliveMaxTimeout",
+  "keepAliveTimeoutThreshold",
+  "headersTimeout",
+  "bodyTimeout",
+  "connectTimeout",
+] as const;
+
 /** Checks options eagerly so mistakes fail at construction with a message naming the option. */
 export function validateOptions(options: UndiciTransportOptions): void {
   validateTransportOptions(options, { packageName: PACKAGE, factoryName: "createUndiciTransport" });
-  assertIntegerOption(PACKAGE, "headersTimeoutMs", options.headersTimeoutMs, 0);
-  assertIntegerOption(PACKAGE, "bodyTimeoutMs", options.bodyTimeoutMs, 0);
+  assertDurationOption(PACKAGE, "headersTimeoutMs", options.headersTimeoutMs, 0);
+  assertDurationOption(PACKAGE, "bodyTimeoutMs", options.bodyTimeoutMs, 0);
+  // undici's own timers overflow like Node's: its durations passed through are checked the same way.
+  for (const name of UNDICI_DURATIONS) {
+    const value = (options.agentOptions as Record<string, unknown> | undefined)?.[name];
+    if (typeof value === "number") assertDurationOption(PACKAGE, `agentOptions.${name}`, value, 0);
+  }
   if (options.dispatcher !== undefined && typeof options.dispatcher?.dispatch !== "function") {
     throw invalidOptions(
       PACKAGE,

@@ -31,6 +31,22 @@ describe("createUndiciTransport options", () => {
     );
   });
 
+  // Node turns a timer above 2^31-1 ms into a 1 ms one: `2 ** 31` as "no timeout" would time out at once.
+  it.each(["connectTimeoutMs", "headersTimeoutMs", "bodyTimeoutMs"])("refuses %s past 2^31-1 ms", (name) => {
+    expect(() => createUndiciTransport({ [name]: 2 ** 31 })).toThrow(
+      expect.objectContaining({
+        code: "invalid_options",
+        message: expect.stringContaining(`\`${name}\` must be at most 2147483647 ms`),
+      }),
+    );
+  });
+
+  it("refuses undici durations in agentOptions past 2^31-1 ms", () => {
+    expect(() => createUndiciTransport({ agentOptions: { keepAliveTimeout: 2 ** 31 } })).toThrow(
+      /`agentOptions.keepAliveTimeout` must be at most 2147483647 ms/,
+    );
+  });
+
   it("names the package in its messages", () => {
     expect(() => createUndiciTransport({ maxIdentities: 0 })).toThrow(/@certbound\/http-undici/);
   });

@@ -1,4 +1,4 @@
-import { abortedError, type Clock } from "../clock";
+import { abortedError, type Clock, onAbort } from "../clock";
 
 /** A {@link Clock} under the test's control. */
 export interface TestClock extends Clock {
@@ -51,18 +51,20 @@ export function createTestClock(
         return Promise.resolve();
       }
       return new Promise<void>((resolve, reject) => {
+        // Through the shared hook, as the system clock does: many sleeps may share one signal.
+        const unsubscribe = signal
+          ? onAbort(signal, () => {
+              waiting.splice(waiting.indexOf(entry), 1);
+              reject(abortedError(signal));
+            })
+          : undefined;
         const entry = {
           at: now + ms,
           resolve: () => {
-            signal?.removeEventListener("abort", onAbort);
+            unsubscribe?.();
             resolve();
           },
         };
-        const onAbort = () => {
-          waiting.splice(waiting.indexOf(entry), 1);
-          reject(abortedError(signal));
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
         waiting.push(entry);
       });
     },

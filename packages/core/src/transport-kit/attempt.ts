@@ -1,4 +1,4 @@
-import { abortedError, type Clock } from "../clock";
+import { abortedError, type Clock, onAbort } from "../clock";
 import { CertboundError } from "../errors";
 
 // Cancels a finished attempt's timer. Shared, and passed as the abort reason, so that cancelling a
@@ -31,6 +31,8 @@ export class Attempt {
   readonly #timeoutMs: number | undefined;
   #reason: "timeout" | "aborted" | undefined;
   readonly #onAbort = () => this.#fire("aborted");
+  // Through the shared hook, not a listener per attempt: one signal may serve many requests at once.
+  #unsubscribe: (() => void) | undefined;
   #rejectCancelled: ((reason: unknown) => void) | undefined;
   readonly #cancelled = new Promise<never>((_resolve, reject) => {
     this.#rejectCancelled = reject;
@@ -46,7 +48,7 @@ export class Attempt {
       this.#fire("aborted");
       return;
     }
-    outer?.addEventListener("abort", this.#onAbort, { once: true });
+    if (outer) this.#unsubscribe = onAbort(outer, this.#onAbort);
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       clock.sleep(Math.max(0, timeoutMs), this.#timer.signal).then(
         () => this.#fire("timeout"),
@@ -101,6 +103,6 @@ export class Attempt {
   /** Stops the timer and lets go of the caller's signal. */
   dispose(): void {
     this.#timer.abort(TIMER_DISPOSED);
-    this.#outer?.removeEventListener("abort", this.#onAbort);
+    this.#unsubscribe?.();
   }
 }

@@ -60,6 +60,7 @@ export { matchesPin, normalisePin, PIN_MISMATCH, parsePinnedThumbprint, pinMisma
 export { responseTooLarge, transportClosed, unusableTlsMaterial } from "./transport-errors";
 export type { CommonTransportOptions, OptionNames, ResolvedTransportOptions } from "./transport-options";
 export {
+  assertDurationOption,
   assertIntegerOption,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_IDENTITIES,

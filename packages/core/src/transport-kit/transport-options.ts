@@ -1,6 +1,7 @@
 import type { LookupFunction } from "node:net";
 import type { SecureContext } from "node:tls";
-import { type Clock, systemClock } from "../clock";
+import { type Clock, MAX_TIMER_MS, systemClock } from "../clock";
+import { durationTooLong } from "../duration-option";
 import { invalidOptions } from "../errors";
 import { DEFAULT_MAX_RESPONSE_BYTES } from "../transport";
 import { type ProxyEnvironment, type ProxyRoutes, resolveProxyOption } from "./proxy-route";
@@ -103,7 +104,7 @@ export function validateTransportOptions(options: CommonTransportOptions, names:
   }
   assertIntegerOption(packageName, "maxResponseBytes", options.maxResponseBytes);
   assertIntegerOption(packageName, "maxIdentities", options.maxIdentities);
-  assertIntegerOption(packageName, "connectTimeoutMs", options.connectTimeoutMs);
+  assertDurationOption(packageName, "connectTimeoutMs", options.connectTimeoutMs);
   if (options.ca !== undefined) {
     const list = typeof options.ca === "string" ? [options.ca] : options.ca;
     if (!Array.isArray(list) || list.some((pem) => typeof pem !== "string" || !pem.includes("-----BEGIN"))) {
@@ -147,6 +148,26 @@ export function assertIntegerOption(
       `\`${name}\` must be a ${min === 0 ? "non-negative" : "positive"} integer, got ${String(value)}.`,
     );
   }
+}
+
+/**
+ * Throws `invalid_options` unless `value` is absent or an integer number of milliseconds of at
+ * least `min` (1 by default; 0 where zero means "off") and at most 2^31-1, the longest timer
+ * Node.js can hold (a longer one silently fires after 1 ms).
+ *
+ * @example
+ * ```ts
+ * assertDurationOption("@my-scope/my-transport", "idleTimeoutMs", options.idleTimeoutMs, 0);
+ * ```
+ */
+export function assertDurationOption(
+  packageName: string,
+  name: string,
+  value: number | undefined,
+  min: 0 | 1 = 1,
+): void {
+  assertIntegerOption(packageName, name, value, min);
+  if (value !== undefined && value > MAX_TIMER_MS) throw durationTooLong(packageName, name, value);
 }
 
 /**
