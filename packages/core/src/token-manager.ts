@@ -35,6 +35,11 @@ export const REFRESH_JITTER_MS = 5 * 60 * 1000;
 /**
  * Back-off of a failed background refresh: the first wait, doubled after each further failure
  * up to `maxMs`. See {@link TokenManagerOptions.refreshBackoff}.
+ *
+ * @example
+ * ```ts
+ * const refreshBackoff: RefreshBackoff = { initialMs: 30_000, maxMs: 600_000 };
+ * ```
  */
 export interface RefreshBackoff {
   /** @default 10000 (10 s) */
