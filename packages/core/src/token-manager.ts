@@ -314,6 +314,8 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
         ? tokenCacheKey({ ...request, x5tS256: token.bindingCertificate.x5tS256 }, tokenType)
         : key;
     if (store) await writeStore(storeKey, entry);
+    // A new token, however it was obtained, ends the back-off of its key's background refresh.
+    if (refreshFailures.size > 0) refreshFailures.delete(key);
     const result = toResult(entry, correlationId, clock.now() - started);
     return { ...result, metadata: { ...result.metadata, tokenSource: "identity_provider" } };
   }
@@ -331,21 +333,16 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     log.verbose("refreshing a cached token in the background", { correlationId });
     flights
       .run(key, () => fetchAndStore(key, request, tokenType, correlationId, true))
-      .then(
-        () => {
-          if (failed !== undefined) refreshFailures.delete(key);
-        },
-        (error: unknown) => {
-          const failures = (failed?.failures ?? 0) + 1;
-          const waitMs = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 30));
-          refreshFailures.set(key, { failures, retryAt: clock.now() + waitMs });
-          log.warn("background token refresh failed; the cached token is still served", {
-            correlationId,
-            code: error instanceof CertboundError ? error.code : "unknown",
-            nextRefreshInMs: waitMs,
-          });
-        },
-      );
+      .catch((error: unknown) => {
+        const failures = (failed?.failures ?? 0) + 1;
+        const waitMs = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 30));
+        refreshFailures.set(key, { failures, retryAt: clock.now() + waitMs });
+        log.warn("background token refresh failed; the cached token is still served", {
+          correlationId,
+          code: error instanceof CertboundError ? error.code : "unknown",
+          nextRefreshInMs: waitMs,
+        });
+      });
   }
 
   // A cached entry still worth serving at `now`, as a result; `undefined` sends the call to the source.

@@ -185,6 +185,20 @@ describe("a failed background refresh backs off (item 6)", () => {
     await manager.acquireToken(base);
     await flush();
     expect((await manager.acquireToken(base)).accessToken).toBe(`t${n}`);
+    // The success ended the back-off: the next failing refresh waits the first step again.
+    fail = true;
+    await clock.advance(3600_000);
+    const again: number[] = [];
+    const restart = clock.now();
+    seen = n;
+    for (let t = 0; t <= 2000; t += 250) {
+      await manager.acquireToken(base);
+      await flush();
+      if (n !== seen) again.push(clock.now() - restart);
+      seen = n;
+      await clock.advance(250);
+    }
+    expect(again).toEqual([0, 1000]);
   });
 
   it("refuses back-off options that are not whole milliseconds in range", () => {
