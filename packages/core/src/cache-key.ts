@@ -4,7 +4,10 @@ import type { TokenType } from "./result";
 export interface CacheKeyParts {
   /** The application (client id) or managed identity the token was issued to. */
   readonly clientId: string;
-  /** The authority or tenant; for managed identity, the identity endpoint. */
+  /**
+   * The authority or tenant, and where the token endpoint is not derived from it, that endpoint's
+   * host too (two endpoints never share tokens); for managed identity, the identity endpoint.
+   */
   readonly authority: string;
   readonly scopes: readonly string[];
   readonly tokenType: TokenType;
