@@ -1,11 +1,13 @@
-import { LruMap } from "./lru-map";
 import type { TokenType } from "./result";
 
 /** The parts that identify a cached app token (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s5-1-cache-key). */
 export interface CacheKeyParts {
   /** The application (client id) or managed identity the token was issued to. */
   readonly clientId: string;
-  /** The authority or tenant; for managed identity, the identity endpoint. */
+  /**
+   * The authority or tenant, and where the token endpoint is not derived from it, that endpoint's
+   * host too (two endpoints never share tokens); for managed identity, the identity endpoint.
+   */
   readonly authority: string;
   readonly scopes: readonly string[];
   readonly tokenType: TokenType;
@@ -50,51 +52,103 @@ export function tokenCacheKey(
   );
 }
 
+/** How many keys one generation of a {@link CacheKeyMemo} holds: the default token cache's size. */
+const MEMO_GENERATION_KEYS = 10_000;
+
+// clientId -> authority -> partition (token type / thumbprint) -> scope -> key.
+type Generation = Map<string, Map<string, Map<string, Map<string, string>>>>;
+
 /**
  * Remembers the cache keys of single-scope requests so that a repeated request finds its key
  * string (whose hash the engine has already computed) instead of concatenating and hashing a new
- * one: on the cache-hit path that is most of the cost of a lookup. Bounded per partition and in
- * partitions; a forgotten key is simply computed again.
+ * one: on the cache-hit path that is most of the cost of a lookup. A lookup is four `Map.get`s on
+ * strings the app keeps (client id, authority, thumbprint, scope), so their hashes are known.
  *
+ * Memory is bounded like the token cache: keys live in two generations of at most `maxKeys` each.
+ * When the current one is full it becomes the previous one (the one before is dropped), and a key
+ * found only in the previous generation moves to the current one: an approximate LRU whose hits
+ * cost nothing extra. A forgotten key is simply computed again.
+ *
+ * @internal
  * @example
  * ```ts
- * const keys = new CacheKeyMemo("my-app", "https://login.microsoftonline.com/tenant");
- * keys.keyFor(["https://vault.azure.net/.default"], "Bearer", undefined);
+ * const keys = new CacheKeyMemo();
+ * keys.keyFor("my-app", "https://login.microsoftonline.com/tenant", ["https://vault.azure.net/.default"], "Bearer", undefined);
  * ```
  */
 export class CacheKeyMemo {
-  readonly #clientId: string;
-  readonly #authority: string;
-  readonly #partitions = new LruMap<string, LruMap<string, string>>(64);
+  readonly #max: number;
+  #current: Generation = new Map();
+  #previous: Generation | undefined;
+  #size = 0;
+  #previousSize = 0;
 
-  constructor(clientId: string, authority: string) {
-    this.#clientId = clientId;
-    this.#authority = authority;
+  constructor(maxKeys = MEMO_GENERATION_KEYS) {
+    if (!Number.isInteger(maxKeys) || maxKeys < 1) {
+      throw new RangeError(`CacheKeyMemo: maxKeys must be a positive integer, got ${maxKeys}`);
+    }
+    this.#max = maxKeys;
   }
 
-  keyFor(scopes: readonly string[], tokenType: TokenType, x5t: string | undefined): string {
-    if (scopes.length !== 1) return this.#compute(scopes, tokenType, x5t);
+  /** Keys held over both generations (at most twice `maxKeys`; a promoted key may count twice). */
+  get size(): number {
+    return this.#size + this.#previousSize;
+  }
+
+  keyFor(
+    clientId: string,
+    authority: string,
+    scopes: readonly string[],
+    tokenType: TokenType,
+    x5t: string | undefined,
+  ): string {
+    if (scopes.length !== 1) return compute(clientId, authority, scopes, tokenType, x5t);
     // "Bearer" cannot collide with a 43-character base64url thumbprint.
-    const partitionId = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
-    let partition = this.#partitions.get(partitionId);
-    if (!partition) {
-      partition = new LruMap<string, string>(10_000);
-      this.#partitions.set(partitionId, partition);
-    }
+    const partition = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
     const scope = scopes[0] as string;
-    let key = partition.get(scope);
-    if (key === undefined) {
-      key = this.#compute(scopes, tokenType, x5t);
-      partition.set(scope, key);
-    }
-    return key;
+    const key = this.#current.get(clientId)?.get(authority)?.get(partition)?.get(scope);
+    if (key !== undefined) return key;
+    const kept =
+      this.#previous?.get(clientId)?.get(authority)?.get(partition)?.get(scope) ??
+      compute(clientId, authority, scopes, tokenType, x5t);
+    this.#remember(clientId, authority, partition, scope, kept);
+    return kept;
   }
 
-  // Builds the parts only when a key is computed: a remembered key allocates nothing.
-  #compute(scopes: readonly string[], tokenType: TokenType, x5t: string | undefined): string {
-    return tokenCacheKey(
-      { clientId: this.#clientId, authority: this.#authority, scopes, x5tS256: x5t },
-      tokenType,
-    );
+  #remember(clientId: string, authority: string, partition: string, scope: string, key: string): void {
+    if (this.#size >= this.#max) {
+      this.#previous = this.#current;
+      this.#previousSize = this.#size;
+      this.#current = new Map();
+      this.#size = 0;
+    }
+    let byAuthority = this.#current.get(clientId);
+    if (!byAuthority) {
+      byAuthority = new Map();
+      this.#current.set(clientId, byAuthority);
+    }
+    let byPartition = byAuthority.get(authority);
+    if (!byPartition) {
+      byPartition = new Map();
+      byAuthority.set(authority, byPartition);
+    }
+    let byScope = byPartition.get(partition);
+    if (!byScope) {
+      byScope = new Map();
+      byPartition.set(partition, byScope);
+    }
+    byScope.set(scope, key);
+    this.#size++;
   }
+}
+
+// Builds the parts only when a key is computed: a remembered key allocates nothing.
+function compute(
+  clientId: string,
+  authority: string,
+  scopes: readonly string[],
+  tokenType: TokenType,
+  x5t: string | undefined,
+): string {
+  return tokenCacheKey({ clientId, authority, scopes, x5tS256: x5t }, tokenType);
 }

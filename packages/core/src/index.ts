@@ -70,8 +70,13 @@ export type { RetryEvent, SendWithRetryOptions } from "./send-with-retry";
 export { endpointOf, sendWithRetry } from "./send-with-retry";
 export { SingleFlight } from "./single-flight";
 export { MAX_THROTTLE_MS, ThrottleGuard } from "./throttle-guard";
-export type { TokenManager, TokenManagerOptions, TokenManagerRequest } from "./token-manager";
-export { createTokenManager, EXPIRY_BUFFER_MS, REFRESH_JITTER_MS } from "./token-manager";
+export type { RefreshBackoff, TokenManager, TokenManagerOptions, TokenManagerRequest } from "./token-manager";
+export {
+  createTokenManager,
+  DEFAULT_REFRESH_BACKOFF,
+  EXPIRY_BUFFER_MS,
+  REFRESH_JITTER_MS,
+} from "./token-manager";
 export type { TokenRequestOptions } from "./token-request";
 export { buildTokenRequest, encodeForm } from "./token-request";
 export type { ClientTlsIdentity, HttpRequest, HttpResponse, HttpTransport, ProxyPolicy } from "./transport";

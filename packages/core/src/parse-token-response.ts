@@ -1,5 +1,5 @@
 import { CertboundError } from "./errors";
-import { parseExpiry } from "./expiry";
+import { parseExpiry, parseRelativeSeconds } from "./expiry";
 import { parseErrorResponse } from "./parse-error-response";
 import { parseJsonBody, stringField } from "./parse-json-body";
 import { MTLS_POP_TOKEN_TYPE, type TokenType } from "./result";
@@ -27,9 +27,12 @@ export interface ParseTokenResponseOptions {
 }
 
 /**
- * Validates an Entra token endpoint response (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-5-token-response): an error status becomes a
- * {@link ServiceError}; a success must carry `access_token`, a `token_type` equal to the one asked
- * for (`token_type_missing` / `token_type_mismatch`), and `expires_in`; `refresh_in` sets `refreshOn`.
+ * Validates an Entra token endpoint response (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-5-token-response): an error status, or a 2xx
+ * whose JSON carries `error`, becomes a {@link ServiceError} with the server's `error`; a success
+ * must carry `access_token`, a `token_type` equal to the one asked for (`token_type_missing` /
+ * `token_type_mismatch`), and `expires_in` (always relative seconds, however large; `expires_on`
+ * is read only when `expires_in` is absent) that is still in the future; `refresh_in` sets
+ * `refreshOn`.
  *
  * @example
  * ```ts
@@ -46,6 +49,11 @@ export function parseTokenResponse(
     throw parseErrorResponse(response, { what, now, correlationId, hint: options.hint });
   }
   const json = parseJsonBody(response, { code: "invalid_token_response", what, correlationId });
+  // An error in a 200 is still an error: it never becomes "no access_token" (MSAL.NET's
+  // OAuth2Client treats a 200 carrying `error` as a service error, see expectErrorsOn200OK).
+  if (json.error !== undefined && json.error !== null && json.error !== "") {
+    throw parseErrorResponse(response, { what, now, correlationId, hint: options.hint });
+  }
   const accessToken = stringField(json, "access_token");
   if (!accessToken) {
     throw new CertboundError("invalid_token_response", `The answer of ${what} has no \`access_token\`.`, {
@@ -73,18 +81,27 @@ export function parseTokenResponse(
       { correlationId },
     );
   }
-  const expiresAt = parseExpiry(json.expires_in, now) ?? parseExpiry(json.expires_on, now);
+  // `expires_in` is a duration on this endpoint: a large value is a long lifetime, never an epoch.
+  const expiresAt =
+    json.expires_in === undefined
+      ? parseExpiry(json.expires_on, now)
+      : parseRelativeSeconds(json.expires_in, now);
   if (expiresAt === undefined) {
     throw new CertboundError(
       "invalid_token_response",
-      `The answer of ${what} has no readable \`expires_in\`.`,
-      {
-        correlationId,
-      },
+      `The answer of ${what} has no readable \`expires_in\` (seconds the token lives).`,
+      { correlationId },
     );
   }
-  const refreshAt = parseExpiry(json.refresh_in, now);
-  const extAt = parseExpiry(json.ext_expires_in, now);
+  if (expiresAt <= now) {
+    throw new CertboundError(
+      "invalid_token_response",
+      `The answer of ${what} carries a token that has already expired (\`expires_in\` is not positive). Check the identity provider and the system clock.`,
+      { correlationId },
+    );
+  }
+  const refreshAt = parseRelativeSeconds(json.refresh_in, now);
+  const extAt = parseRelativeSeconds(json.ext_expires_in, now);
   return {
     accessToken,
     tokenType,

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { CacheKeyMemo, type CacheKeyParts, tokenCacheKey } from "./cache-key";
 import type { CacheEntry, CacheStore } from "./cache-store";
+import { freezeBindingCertificate } from "./certificate/binding-certificate";
 import {
   type Clock,
   keepAliveUntilSettled,
@@ -13,6 +14,7 @@ import { nextCorrelationId } from "./correlation-id";
 import type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
 import { CertboundError, invalidOptions } from "./errors";
 import { createLog, type Logger } from "./logger";
+import { LruMap } from "./lru-map";
 import { createMemoryCacheStore } from "./memory-cache-store";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult, type TokenType } from "./result";
 import { SingleFlight } from "./single-flight";
@@ -36,15 +38,64 @@ export const EXPIRY_BUFFER_MS = 5 * 60 * 1000;
  */
 export const REFRESH_JITTER_MS = 5 * 60 * 1000;
 
+/**
+ * Back-off of a failed background refresh: the first wait, doubled after each further failure
+ * up to `maxMs`. See {@link TokenManagerOptions.refreshBackoff}.
+ *
+ * @example
+ * ```ts
+ * const refreshBackoff: RefreshBackoff = { initialMs: 30_000, maxMs: 600_000 };
+ * ```
+ */
+export interface RefreshBackoff {
+  /** @default 10000 (10 s) */
+  readonly initialMs?: number | undefined;
+  /** @default 300000 (5 min) */
+  readonly maxMs?: number | undefined;
+}
+
+/**
+ * The default {@link RefreshBackoff}: 10 s doubling to 5 min. A refresh is due while the cached
+ * token still has (with Entra's `refresh_in`, about half of) its lifetime left, so a failing
+ * provider is asked a few times an hour per key instead of on every cache hit, and still several
+ * times before the token stops being served (a token no longer served is fetched in the foreground,
+ * without waiting for the back-off).
+ *
+ * @example
+ * ```ts
+ * createTokenManager({ source, refreshBackoff: { ...DEFAULT_REFRESH_BACKOFF, maxMs: 60_000 } });
+ * ```
+ */
+export const DEFAULT_REFRESH_BACKOFF = { initialMs: 10_000, maxMs: 300_000 } as const;
+
+// A background refresh that failed, per cache key: when the next one may start.
+interface RefreshFailure {
+  failures: number;
+  retryAt: number;
+}
+
+// Store failures are logged once, then summed up at most this often while they go on.
+const STORE_FAILURE_LOG_INTERVAL_MS = 60_000;
+
 /** Options of {@link createTokenManager}. */
 export interface TokenManagerOptions<C = undefined> {
   /** Performs one network acquisition. */
   source: CredentialSource<C>;
-  /** @default createMemoryCacheStore() (10,000 entries, LRU) */
+  /**
+   * Where tokens are kept. A store whose `get`/`set`/`delete` throws or rejects is logged (once per
+   * burst) and bypassed: the token then comes from the source.
+   * @default createMemoryCacheStore() (10,000 entries, LRU)
+   */
   cache?: CacheStore | undefined;
   /** @default systemClock */
   clock?: Clock | undefined;
   logger?: Logger | undefined;
+  /**
+   * How long to wait before refreshing a key again in the background after a refresh failed
+   * (on the injected clock): at most one refresh request per key per wait.
+   * @default DEFAULT_REFRESH_BACKOFF (10 s doubling to 5 min)
+   */
+  refreshBackoff?: RefreshBackoff | undefined;
 }
 
 /** One `acquireToken` call on a {@link TokenManager}. */
@@ -58,7 +109,10 @@ export interface TokenManagerRequest<C = undefined> {
   readonly x5tS256?: string | undefined;
   /** Skip the cache read and fetch a new token (still stored afterwards). */
   readonly forceRefresh?: boolean | undefined;
-  /** A claims challenge: bypasses the cache, as the cached token did not satisfy it. */
+  /**
+   * A claims challenge: skips the cache read (the cached token did not satisfy it) and is never
+   * shared with other callers; the token it gets is stored, so later plain calls get it too.
+   */
   readonly claims?: string | undefined;
   /** `client-request-id` of this call. @default a new UUID */
   readonly correlationId?: string | undefined;
@@ -81,7 +135,8 @@ export interface TokenManagerRequest<C = undefined> {
 /**
  * Cache lookup, then single-flight per key, then the credential source. Cache hits do no I/O and
  * no parsing; a `refreshOn` in the past triggers one background refresh while callers keep getting
- * the cached token; a failed refresh changes nothing.
+ * the cached token; a failed refresh changes nothing but delays the next one (back-off per key).
+ * Results of one cached token share its frozen scopes and binding certificate.
  */
 export interface TokenManager<C = undefined> {
   acquireToken(request: TokenManagerRequest<C>): Promise<TokenResult>;
@@ -118,6 +173,9 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   const cache = options.cache ?? createMemoryCacheStore();
   const clock = options.clock ?? systemClock;
   const log = createLog(options.logger);
+  const backoff = resolveBackoff(options.refreshBackoff);
+  // Bounded like the default cache: a key forgotten here only refreshes without back-off once more.
+  const refreshFailures = new LruMap<string, RefreshFailure>(10_000);
   const flights = new SingleFlight<string, TokenResult>();
   const lifetime = new AbortController();
   // Every acquisition in flight listens on this one signal; dozens at once are normal, not a leak.
@@ -128,9 +186,8 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   markBackgroundSignal(refreshes.signal);
   // Keys whose in-flight acquisition is a proactive refresh.
   const refreshing = new Set<string>();
-  // One key memo per application identity; apps keep their clientId/authority strings, so these
-  // lookups hit strings whose hashes are already known.
-  const memos = new Map<string, Map<string, CacheKeyMemo>>();
+  // Remembers key strings of single-scope requests; bounded (see CacheKeyMemo).
+  const memo = new CacheKeyMemo();
   // The key of the last single-scope request: a client asking for one token over and over finds it
   // with a few string comparisons (same strings, so the engine compares pointers), no map lookups.
   // Updated in place (no allocation when a caller cycles through many scopes).
@@ -155,18 +212,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     ) {
       return last.key;
     }
-    let byAuthority = memos.get(request.clientId);
-    if (!byAuthority) {
-      if (memos.size >= 1000) memos.clear();
-      byAuthority = new Map();
-      memos.set(request.clientId, byAuthority);
-    }
-    let memo = byAuthority.get(request.authority);
-    if (!memo) {
-      memo = new CacheKeyMemo(request.clientId, request.authority);
-      byAuthority.set(request.authority, memo);
-    }
-    const key = memo.keyFor(scopes, tokenType, request.x5tS256);
+    const key = memo.keyFor(request.clientId, request.authority, scopes, tokenType, request.x5tS256);
     if (scopes.length === 1) {
       last.clientId = request.clientId;
       last.authority = request.authority;
@@ -176,6 +222,47 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       last.key = key;
     }
     return key;
+  };
+
+  // A failing store is bypassed; its failures are logged once per burst, with no key or value (an
+  // error of a store may quote the entry, i.e. the token).
+  let storeFailureLoggedAt: number | undefined;
+  let storeFailuresSinceLog = 0;
+  const storeFailed = (operation: "get" | "set" | "delete", error: unknown): void => {
+    storeFailuresSinceLog++;
+    const now = clock.now();
+    if (storeFailureLoggedAt !== undefined && now - storeFailureLoggedAt < STORE_FAILURE_LOG_INTERVAL_MS)
+      return;
+    log.warn("the token cache store failed; bypassing it (tokens come from the identity provider)", {
+      operation,
+      error: error instanceof Error ? error.name : typeof error,
+      code: error instanceof CertboundError ? error.code : undefined,
+      failures: storeFailuresSinceLog,
+    });
+    storeFailureLoggedAt = now;
+    storeFailuresSinceLog = 0;
+  };
+  const readStore = (key: string): CacheEntry | undefined | Promise<CacheEntry | undefined> => {
+    try {
+      const pending = cache.get(key);
+      if (pending instanceof Promise) {
+        return pending.catch((error: unknown) => {
+          storeFailed("get", error);
+          return undefined;
+        });
+      }
+      return pending;
+    } catch (error) {
+      storeFailed("get", error);
+      return undefined;
+    }
+  };
+  const writeStore = async (key: string, entry: CacheEntry): Promise<void> => {
+    try {
+      await cache.set(key, entry);
+    } catch (error) {
+      storeFailed("set", error);
+    }
   };
 
   const toResult = (entry: CacheEntry, correlationId: string, durationMs: number): TokenResult => {
@@ -213,7 +300,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       signal,
       context: request.context,
     });
-    validateAcquired(token, tokenType);
+    validateAcquired(token, tokenType, clock.now());
     const refreshAt =
       token.refreshOn === undefined
         ? undefined
@@ -227,7 +314,8 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       // a copy, so the requester changing its own array later cannot either).
       scopes: Object.isFrozen(request.scopes) ? request.scopes : Object.freeze([...request.scopes]),
       tenantId: token.tenantId,
-      bindingCertificate: token.bindingCertificate,
+      // Shared by every hit, and in a credential by its own TLS calls: frozen, never copied per hit.
+      bindingCertificate: token.bindingCertificate && freezeBindingCertificate(token.bindingCertificate),
       tokenEndpoint: token.tokenEndpoint,
     };
     // A PoP token is stored under the thumbprint it is really bound to, which a source may learn
@@ -238,13 +326,22 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       token.bindingCertificate.x5tS256 !== request.x5tS256
         ? tokenCacheKey({ ...request, x5tS256: token.bindingCertificate.x5tS256 }, tokenType)
         : key;
-    if (store) await cache.set(storeKey, entry);
+    if (store) await writeStore(storeKey, entry);
+    // A new token, however it was obtained, ends the back-off of its key's background refresh.
+    if (refreshFailures.size > 0) refreshFailures.delete(key);
     const result = toResult(entry, correlationId, clock.now() - started);
     return { ...result, metadata: { ...result.metadata, tokenSource: "identity_provider" } };
   }
 
-  function refreshInBackground(key: string, request: TokenManagerRequest<C>, tokenType: TokenType): void {
+  function refreshInBackground(
+    key: string,
+    request: TokenManagerRequest<C>,
+    tokenType: TokenType,
+    now: number,
+  ): void {
     if (flights.has(key)) return;
+    const failed = refreshFailures.get(key);
+    if (failed !== undefined && now < failed.retryAt) return;
     const correlationId = randomUUID();
     log.verbose("refreshing a cached token in the background", { correlationId });
     refreshing.add(key);
@@ -252,9 +349,13 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       .run(key, () => fetchAndStore(key, request, tokenType, correlationId, true, refreshes.signal))
       .finally(() => refreshing.delete(key))
       .catch((error: unknown) => {
+        const failures = (failed?.failures ?? 0) + 1;
+        const waitMs = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 30));
+        refreshFailures.set(key, { failures, retryAt: clock.now() + waitMs });
         log.warn("background token refresh failed; the cached token is still served", {
           correlationId,
           code: error instanceof CertboundError ? error.code : "unknown",
+          nextRefreshInMs: waitMs,
         });
       });
   }
@@ -271,7 +372,8 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     if (entry === undefined || !(entry.expiresAt - now > EXPIRY_BUFFER_MS) || entry.tokenType !== tokenType) {
       return undefined;
     }
-    if (entry.refreshAt !== undefined && now >= entry.refreshAt) refreshInBackground(key, request, tokenType);
+    if (entry.refreshAt !== undefined && now >= entry.refreshAt)
+      refreshInBackground(key, request, tokenType, now);
     return toResult(entry, request.correlationId ?? nextCorrelationId(), now - started);
   };
 
@@ -287,9 +389,11 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       if (hit) return hit;
     }
     const correlationId = request.correlationId ?? randomUUID();
-    // Claims requests are not shared: each carries its own challenge and is never cached.
+    // Claims requests are not shared: each carries its own challenge. Their token is stored, as
+    // MSAL.NET's ClientCredentialRequest does: the cached one did not satisfy the challenge (it may
+    // have been revoked), so the next plain call must not get it back.
     if (request.claims !== undefined) {
-      return fetchAndStore(key, request, tokenType, correlationId, false);
+      return fetchAndStore(key, request, tokenType, correlationId, true);
     }
     // Joining a proactive refresh (forced, or the entry expired meanwhile): its waits do not keep
     // the process alive, so this caller does while it waits.
@@ -315,7 +419,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
         if (request.forceRefresh || request.claims !== undefined) {
           return acquireAfterLookup(undefined, started, key, request, tokenType);
         }
-        const pending = cache.get(key);
+        const pending = readStore(key);
         if (pending instanceof Promise) return acquireAfterLookup(pending, started, key, request, tokenType);
         // A synchronous store answers within the same millisecond: one clock read serves the
         // expiry check and the duration (reading the clock is a noticeable part of a hit).
@@ -327,7 +431,11 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       }
     },
     async evict(parts) {
-      await cache.delete?.(tokenCacheKey(parts, parts.tokenType));
+      try {
+        await cache.delete?.(tokenCacheKey(parts, parts.tokenType));
+      } catch (error) {
+        storeFailed("delete", error);
+      }
     },
     close() {
       lifetime.abort();
@@ -336,9 +444,33 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   };
 }
 
+function resolveBackoff(option: RefreshBackoff | undefined): { initialMs: number; maxMs: number } {
+  const initialMs = option?.initialMs ?? DEFAULT_REFRESH_BACKOFF.initialMs;
+  const maxMs = option?.maxMs ?? Math.max(initialMs, DEFAULT_REFRESH_BACKOFF.maxMs);
+  for (const [name, value] of [
+    ["refreshBackoff.initialMs", initialMs],
+    ["refreshBackoff.maxMs", maxMs],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+      throw invalidOptions(
+        "@certbound/core",
+        `\`${name}\` must be a whole number of milliseconds from 1 to 2147483647, got ${String(value)}.`,
+      );
+    }
+  }
+  if (maxMs < initialMs) {
+    throw invalidOptions(
+      "@certbound/core",
+      `\`refreshBackoff.maxMs\` (${maxMs}) must not be below \`refreshBackoff.initialMs\` (${initialMs}).`,
+    );
+  }
+  return { initialMs, maxMs };
+}
+
 function validateAcquired(
   token: AcquiredToken | undefined,
   tokenType: TokenType,
+  now: number,
 ): asserts token is AcquiredToken {
   if (!token || typeof token.accessToken !== "string" || token.accessToken.length === 0) {
     throw new CertboundError("invalid_token_response", "The credential source returned no access token.");
@@ -347,6 +479,13 @@ function validateAcquired(
     throw new CertboundError(
       "invalid_token_response",
       "The credential source returned no valid `expiresOn` date.",
+    );
+  }
+  // An expired token is never a success: no caller could use it, and the cache would not serve it.
+  if (token.expiresOn.getTime() <= now) {
+    throw new CertboundError(
+      "invalid_token_response",
+      `The credential source returned a token that has already expired (expiresOn ${token.expiresOn.toISOString()}). Check the identity provider and the system clock.`,
     );
   }
   if (token.tokenType !== tokenType) {

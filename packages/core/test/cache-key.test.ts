@@ -20,7 +20,7 @@ describe("cache keys", () => {
   });
 
   it("the memo returns exactly the computed key, per token type and thumbprint", () => {
-    const memo = new CacheKeyMemo(app.clientId, app.authority);
+    const memo = new CacheKeyMemo();
     for (const [scopes, type, x5t] of [
       [["S"], "Bearer", undefined],
       [["S"], "mtls_pop", "t1"],
@@ -28,9 +28,30 @@ describe("cache keys", () => {
       [["b", "a"], "mtls_pop", "t1"],
     ] as const) {
       const expected = tokenCacheKey({ ...app, scopes, x5tS256: x5t }, type);
-      expect(memo.keyFor(scopes, type, x5t)).toBe(expected);
-      expect(memo.keyFor(scopes, type, x5t)).toBe(expected);
+      expect(memo.keyFor(app.clientId, app.authority, scopes, type, x5t)).toBe(expected);
+      expect(memo.keyFor(app.clientId, app.authority, scopes, type, x5t)).toBe(expected);
     }
+  });
+
+  // Outside review, issue 12 item 7: the memo kept one entry per authority forever (+92 MB for
+  // 100k authorities while the token cache held 10k).
+  it("the memo stays bounded across 100,000 authorities and keeps recently used keys", () => {
+    const memo = new CacheKeyMemo(1000);
+    const scopes = ["https://r/.default"];
+    const hot = "https://login.example/hot";
+    for (let i = 0; i < 100_000; i++) {
+      const authority = `https://login.example/tenant-${i}`;
+      expect(memo.keyFor("app", authority, scopes, "Bearer", undefined)).toBe(
+        tokenCacheKey({ clientId: "app", authority, scopes }, "Bearer"),
+      );
+      // A key used all along survives every generation change.
+      if (i % 500 === 0) memo.keyFor("app", hot, scopes, "Bearer", undefined);
+      expect(memo.size).toBeLessThanOrEqual(2000);
+    }
+    expect(memo.keyFor("app", hot, scopes, "Bearer", undefined)).toBe(
+      tokenCacheKey({ clientId: "app", authority: hot, scopes }, "Bearer"),
+    );
+    expect(() => new CacheKeyMemo(0)).toThrow(RangeError);
   });
 
   it("cache-hit correlation ids are unique and UUID-shaped", () => {

@@ -231,16 +231,30 @@ describe("token manager", () => {
     expect((await manager.acquireToken(base)).accessToken).toBe("token-2");
   });
 
-  it("claims bypass the cache and are neither shared nor stored", async () => {
+  // Issue 13 item 6. Follows MSAL.NET src/client/Microsoft.Identity.Client/Internal/Requests/ClientCredentialRequest.cs
+  // (claims skip the cache lookup, the response is still written with CacheTokenResponseAndCreateAuthenticationResultAsync)
+  // and tests/Microsoft.Identity.Test.Unit/CoreTests/OAuth2Tests/ClaimsTest.cs
+  // AcquireTokenForClient_BypassesCacheForAccessTokens_IfClaimsUsed_Async.
+  it("claims skip the cache read and are not shared, but their token is stored for later plain calls", async () => {
     const clock = createTestClock();
     const s = countingSource(clock);
     const manager = createTokenManager({ source: s.source, clock });
     await manager.acquireToken(base);
     const claims = '{"access_token":{"xms_cc":{"values":["cp1"]}}}';
-    const withClaims = await manager.acquireToken({ ...base, claims });
-    expect(withClaims.accessToken).toBe("token-2");
-    expect(s.calls[1]?.claims).toBe(claims);
-    expect((await manager.acquireToken(base)).accessToken).toBe("token-1");
+    s.hold();
+    const both = [manager.acquireToken({ ...base, claims }), manager.acquireToken({ ...base, claims })];
+    await Promise.resolve();
+    s.release();
+    const [withClaims, again] = await Promise.all(both);
+    // Each claims call went to the source with its challenge: neither read the cache nor waited on the other.
+    expect(s.calls.slice(1).map((c) => c.claims)).toEqual([claims, claims]);
+    expect(withClaims?.metadata.tokenSource).toBe("identity_provider");
+    expect(again?.metadata.tokenSource).toBe("identity_provider");
+    // The old (possibly revoked) token-1 is never served again.
+    const plain = await manager.acquireToken(base);
+    expect(plain.accessToken).not.toBe("token-1");
+    expect(plain.metadata.tokenSource).toBe("cache");
+    expect(s.calls).toHaveLength(3);
   });
 
   it("does not cache a failed acquisition", async () => {

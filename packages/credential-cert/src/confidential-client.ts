@@ -211,6 +211,15 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   };
 
   const manager = createTokenManager<LoadedCertificate>({ source, cache: o.cache, clock, logger: o.logger });
+  // The cache key names the token endpoint's host when the app overrides it: two clients that
+  // differ only in `authorityHost` / `mtlsAuthorityHost` (two clouds, an emulator and Entra) never
+  // serve each other's tokens from a shared store. Built once, so a hit compares the same string.
+  const bearerCacheAuthority = o.authorityHost
+    ? `${authority.canonical} via ${o.authorityHost}`
+    : authority.canonical;
+  const popCacheAuthority = o.mtlsAuthorityHost
+    ? `${authority.canonical} via ${o.mtlsAuthorityHost}`
+    : authority.canonical;
 
   const validateRequest = createRequestValidator();
   // The cloud's mTLS support depends on the authority only: once it passed, it always passes.
@@ -223,7 +232,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   ): Promise<TokenResult> =>
     manager.acquireToken({
       clientId: o.clientId,
-      authority: authority.canonical,
+      authority: certificate ? popCacheAuthority : bearerCacheAuthority,
       scopes,
       tokenType: certificate ? MTLS_POP_TOKEN_TYPE : "Bearer",
       x5tS256: certificate?.binding.x5tS256,

@@ -76,7 +76,7 @@ export interface AcquireTokenForClientRequest {
   mtlsProofOfPossession?: boolean | undefined;
   /** Skip the cache and ask Entra ID for a new token. @default false */
   forceRefresh?: boolean | undefined;
-  /** A claims challenge (JSON) from a resource; such a request bypasses the cache. */
+  /** A claims challenge (JSON) from a resource: skips the cache read; its token replaces the cached one. */
   claims?: string | undefined;
   /** The `client-request-id` to send. @default a new UUID */
   correlationId?: string | undefined;

@@ -126,8 +126,10 @@ describe("acquireTokenForClient cache hits", () => {
     const { app, clock, requests } = client();
     const request = { scopes: [SCOPE], mtlsProofOfPossession: true };
     const first = await app.acquireTokenForClient(request);
-    // A caller moving the binding certificate's notAfter must not extend the certificate's use.
-    first.bindingCertificate?.notAfter.setTime(cert.notAfter.getTime() + 365 * 86400_000);
+    // A caller cannot move the binding certificate's notAfter (it is read-only), nor so extend its use.
+    expect(() =>
+      first.bindingCertificate?.notAfter.setTime(cert.notAfter.getTime() + 365 * 86400_000),
+    ).toThrow(TypeError);
     await clock.advance(cert.notAfter.getTime() - clock.now() - 1);
     expect((await app.acquireTokenForClient(request)).metadata.tokenSource).toBe("cache");
     await clock.advance(1);

@@ -53,7 +53,7 @@ export interface ManagedIdentityTokenRequest {
   readonly mtlsProofOfPossession?: boolean | undefined;
   /** Skip the cache and fetch a new token. @default false */
   readonly forceRefresh?: boolean | undefined;
-  /** A claims challenge (JSON) from a resource: bypasses the cache (sent to the mTLS token endpoint). */
+  /** A claims challenge (JSON) from a resource: skips the cache read (sent to the mTLS token endpoint); its token is cached. */
   readonly claims?: string | undefined;
   /** The `client-request-id` to send. @default a new UUID */
   readonly correlationId?: string | undefined;

@@ -28,8 +28,8 @@ export interface ParseManagedIdentityResponseOptions {
  * Validates the answer of a managed-identity token endpoint (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s4-4-response): an error
  * status becomes a `ServiceError` (also for the nested `{ error: { code, message } }` shape);
  * invalid JSON is `managed_identity_response_parse_failure`; a missing `access_token` or expiry is
- * `managed_identity_request_failed`. `expires_on` (absolute or relative seconds, or a date) wins
- * over `expires_in`; tokens living more than 2 hours are refreshed at half-life.
+ * `managed_identity_request_failed`, and so is a token already expired. `expires_on` (absolute or
+ * relative seconds, or a date; strictly parsed) wins over `expires_in`; tokens living more than 2 hours are refreshed at half-life.
  *
  * @example
  * ```ts
@@ -62,6 +62,13 @@ export function parseManagedIdentityResponse(
     throw new CertboundError(
       "managed_identity_request_failed",
       `The answer of ${what} has no readable \`expires_on\` or \`expires_in\`.`,
+      { correlationId },
+    );
+  }
+  if (expiresAt <= now) {
+    throw new CertboundError(
+      "managed_identity_request_failed",
+      `The answer of ${what} carries a token that has already expired (\`expires_on\` / \`expires_in\` is not in the future). Check the system clock of this machine.`,
       { correlationId },
     );
   }

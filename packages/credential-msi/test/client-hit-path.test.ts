@@ -78,7 +78,7 @@ describe("managed identity cache hits", () => {
     const request = { resource: "https://vault.azure.net", mtlsProofOfPossession: true };
     const first = await msi.acquireToken(request);
     const notAfter = first.bindingCertificate?.notAfter.getTime() as number;
-    first.bindingCertificate?.notAfter.setTime(notAfter + 365 * 86400_000);
+    expect(() => first.bindingCertificate?.notAfter.setTime(notAfter + 365 * 86400_000)).toThrow(TypeError);
     await clock.advance(3600_000);
     expect((await msi.acquireToken(request)).metadata.tokenSource).toBe("cache");
     await clock.advance(notAfter - EXPIRY_BUFFER_MS - clock.now() - 1);

@@ -56,10 +56,48 @@ export function createBindingCertificate(input: BindingCertificateInput): Bindin
       );
     }
   }
-  return {
+  return Object.freeze({
     certificatePem: toPem(chain),
     privateKey: input.privateKey,
     x5tS256: x5tS256(leaf.raw),
-    notAfter,
-  };
+    notAfter: new ReadonlyDate(notAfter.getTime()),
+  });
+}
+
+/**
+ * A `Date` whose setters throw. A binding certificate is shared by every result of its cached
+ * tokens (and, in a credential, by its own TLS calls): `Object.freeze` cannot stop `setTime` on a
+ * Date's internal value, so its `notAfter` is one of these.
+ */
+class ReadonlyDate extends Date {}
+for (const name of Object.getOwnPropertyNames(Date.prototype)) {
+  if (!name.startsWith("set")) continue;
+  Object.defineProperty(ReadonlyDate.prototype, name, {
+    value: function readonlyDate(): never {
+      throw new TypeError(
+        `A binding certificate's notAfter is shared by every result for its token and cannot be changed (${name}); copy it first: new Date(notAfter).`,
+      );
+    },
+  });
+}
+
+/**
+ * A binding certificate that no caller can change: the one given when it already is (as every
+ * {@link createBindingCertificate} result is), else a frozen copy with a read-only `notAfter`.
+ * The token manager stores only such certificates, so changing a `TokenResult` cannot change the
+ * cache, later hits, or the credential's own certificate.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const shared = freezeBindingCertificate(token.bindingCertificate);
+ * ```
+ */
+export function freezeBindingCertificate(binding: BindingCertificate): BindingCertificate {
+  if (Object.isFrozen(binding) && binding.notAfter instanceof ReadonlyDate) return binding;
+  const { notAfter } = binding;
+  return Object.freeze({
+    ...binding,
+    notAfter: notAfter instanceof Date ? new ReadonlyDate(notAfter.getTime()) : notAfter,
+  });
 }
