@@ -196,6 +196,39 @@ describe("Machine Learning (MSI_ENDPOINT, MSI_SECRET)", () => {
     await expectTokensFor(identity);
     expect(recorded("machineLearning").every((q) => q.query["api-version"] === "2017-09-01")).toBe(true);
   });
+
+  it("both refuse object and resource ids before any request: api-version 2017-09-01 takes only clientid", async () => {
+    emu.resetStats();
+    const env = { NODE_EXTRA_CA_CERTS: trustFile, ...emu.managedIdentityEnvironment("machineLearning") };
+    const selectors: Selector[] = ["objectId", "resourceId"];
+    const [msal, identity] = await Promise.all([
+      runClient("msal-managed-identity", {
+        input: {
+          cases: selectors.map((s) => ({
+            label: s,
+            identity: msalIdentity(s, uami),
+            resource: emu.resourceUrl,
+          })),
+        },
+        env,
+      }),
+      runClient("identity-managed-identity", {
+        input: {
+          cases: selectors.map((s) => ({
+            label: s,
+            options: identityOptions(s, uami),
+            scope: `${emu.resourceUrl}/.default`,
+          })),
+        },
+        env,
+      }),
+    ]);
+    for (const r of [...(msal.results ?? []), ...(identity.results ?? [])]) {
+      expect(r.ok, r.label).toBe(false);
+      expect(r.error?.message).toMatch(/only client id is supported/i);
+    }
+    expect(emu.stats().requests.machineLearning).toBe(0);
+  });
 });
 
 describe("Azure Arc (IDENTITY_ENDPOINT, IMDS_ENDPOINT)", () => {
