@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, mkdirSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -12,6 +12,9 @@ import { invalidOptions } from "@certbound/core";
  * `SUPPORTED_AZURE_ARC_PLATFORMS`), so the emulator writes there whenever it can.
  */
 export const AZURE_ARC_AGENT_TOKEN_FOLDER = "/var/opt/azcmagent/tokens";
+
+/** The agent's executable on Linux: where it exists, the agent's folder belongs to a real agent. */
+export const AZURE_ARC_AGENT_EXECUTABLE = "/opt/azcmagent/bin/himds";
 
 /** Where the Azure Arc endpoint writes its challenge key files, and the files it wrote. */
 export interface ArcTokenFolder {
@@ -27,10 +30,14 @@ export interface ArcTokenFolder {
 /**
  * Opens the Arc token folder: `"temporary"` makes a new temporary folder (removed on close); a
  * path is used as given (created when missing, must be writable); `undefined` means the agent's
- * folder where it is writable (Linux, as root), else a temporary folder. Other emulators may share
- * the agent's folder, so only this emulator's own files are ever removed from it.
+ * folder where it is writable (Linux, as root) and no real agent is installed, else a temporary
+ * folder. Other emulators may share the agent's folder, so only this emulator's own files are ever
+ * removed from it.
  */
-export async function openArcTokenFolder(choice: string | undefined): Promise<ArcTokenFolder> {
+export async function openArcTokenFolder(
+  choice: string | undefined,
+  agent = { folder: AZURE_ARC_AGENT_TOKEN_FOLDER, executable: AZURE_ARC_AGENT_EXECUTABLE },
+): Promise<ArcTokenFolder> {
   if (choice === "temporary") return temporary();
   if (choice !== undefined) {
     const prepared = prepare(resolve(choice));
@@ -42,9 +49,10 @@ export async function openArcTokenFolder(choice: string | undefined): Promise<Ar
     }
     return shared(resolve(choice), prepared.created);
   }
-  if (process.platform === "linux") {
-    const prepared = prepare(AZURE_ARC_AGENT_TOKEN_FOLDER);
-    if (!("error" in prepared)) return shared(AZURE_ARC_AGENT_TOKEN_FOLDER, prepared.created);
+  // On a machine with a real agent its folder is left alone unless asked for by path.
+  if (process.platform === "linux" && !existsSync(agent.executable)) {
+    const prepared = prepare(agent.folder);
+    if (!("error" in prepared)) return shared(agent.folder, prepared.created);
   }
   return temporary();
 }

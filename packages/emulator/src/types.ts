@@ -47,8 +47,9 @@ export interface EmulatorOptions {
   /**
    * Folder for the Azure Arc challenge key files. @azure/msal-node and @azure/identity read a key
    * file only at `/var/opt/azcmagent/tokens/<name>.key` (the agent's folder on Linux), so that is
-   * the default wherever the emulator can create and write it (Linux as root, as in CI). Elsewhere,
-   * or with `"temporary"`, it is a new temporary folder that only clients taking a token folder
+   * the default wherever the emulator can create and write it (Linux as root, as in CI) and no real
+   * agent is installed (`/opt/azcmagent/bin/himds`). Elsewhere, or with `"temporary"`, it is a new
+   * temporary folder that only clients taking a token folder
    * (such as `@certbound/credential-msi`'s `arcTokenFolder`) can use. The emulator removes the files
    * it wrote on `close()`, never another's, and a temporary folder entirely.
    * @default "/var/opt/azcmagent/tokens" where writable, else "temporary"

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AZURE_ARC_AGENT_TOKEN_FOLDER } from "../src/arc-token-folder";
+import { AZURE_ARC_AGENT_TOKEN_FOLDER, openArcTokenFolder } from "../src/arc-token-folder";
 import { type Emulator, startEmulator } from "../src/index";
 import { openssl, send, tempDir, writeIn } from "./helpers";
 
@@ -121,6 +121,25 @@ describe("Azure Arc key file folder", () => {
     } finally {
       await emu.close();
     }
+  });
+
+  it("leaves a real agent's folder alone unless asked for it by path", async () => {
+    const machine = tempDir();
+    const agent = {
+      folder: join(machine, "var-opt-azcmagent", "tokens"),
+      executable: join(machine, "himds"),
+    };
+    const withoutAgent = await openArcTokenFolder(undefined, agent);
+    if (process.platform === "linux") expect(withoutAgent.path).toBe(agent.folder);
+    await withoutAgent.close();
+    writeFileSync(agent.executable, "");
+    const withAgent = await openArcTokenFolder(undefined, agent);
+    expect(dirname(withAgent.path)).toBe(tmpdir());
+    await withAgent.close();
+    const asked = await openArcTokenFolder(agent.folder, agent);
+    expect(asked.path).toBe(agent.folder);
+    await asked.close();
+    rmSync(machine, { recursive: true, force: true });
   });
 
   it('uses a temporary folder with "temporary" and removes it on close', async () => {
