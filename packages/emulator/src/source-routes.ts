@@ -26,7 +26,9 @@ const NO_USER_ASSIGNED = ["client_id", "object_id", "msi_res_id", "mi_res_id", "
 
 /**
  * Service Fabric accepts both: @azure/msal-node (`ManagedIdentitySources/ServiceFabric.ts`), MSAL
- * Java and Azure.Identity for .NET send `2019-07-01-preview`; MSAL.NET and others `2020-05-01`.
+ * Java and Azure.Identity for .NET send `2019-07-01-preview`; MSAL.NET
+ * (`ManagedIdentity/ServiceFabricManagedIdentitySource.cs`) sends `2020-05-01` (earlier releases the
+ * preview).
  */
 export const SERVICE_FABRIC_API_VERSIONS: readonly string[] = ["2019-07-01-preview", "2020-05-01"];
 

@@ -100,6 +100,8 @@ describe("Service Fabric", () => {
 });
 
 describe("Service Fabric api-version", () => {
+  // Follows msal-node ManagedIdentitySources/ServiceFabric.ts (2019-07-01-preview) and MSAL.NET
+  // ManagedIdentity/ServiceFabricManagedIdentitySource.cs (2020-05-01).
   it("accepts 2019-07-01-preview (msal-node, MSAL Java, Azure.Identity for .NET) and 2020-05-01", async () => {
     const env = emu.managedIdentityEnvironment("serviceFabric");
     const ask = (version: string) =>
