@@ -4,7 +4,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AZURE_ARC_AGENT_TOKEN_FOLDER, openArcTokenFolder } from "../src/arc-token-folder";
+import {
+  AZURE_ARC_AGENT_EXECUTABLE,
+  AZURE_ARC_AGENT_TOKEN_FOLDER,
+  openArcTokenFolder,
+} from "../src/arc-token-folder";
 import { type Emulator, startEmulator } from "../src/index";
 import { openssl, send, tempDir, writeIn } from "./helpers";
 
@@ -92,7 +96,8 @@ describe("two emulators trusted at once (both CAs in one trust list, as in NODE_
 });
 
 describe("Azure Arc key file folder", () => {
-  const canWriteAgentFolder = process.platform === "linux" && process.getuid?.() === 0;
+  const canWriteAgentFolder =
+    process.platform === "linux" && process.getuid?.() === 0 && !existsSync(AZURE_ARC_AGENT_EXECUTABLE);
 
   it("defaults to the agent's folder where writable (Linux as root, as in CI), else a temporary one", async () => {
     const emu = await startEmulator();
