@@ -34,8 +34,8 @@ const authorityHost = new URL(setup.authorityHost).host;
 /**
  * A confidential client pointed at the emulator: `knownAuthorities` skips instance discovery, and
  * msal-node signs its own PS256 assertion (`thumbprintSha256` selects PS256). It signs one assertion
- * per application object and reuses it for about ten minutes, which is why run.ts starts the
- * emulator with `rejectReplayedAssertions: false`.
+ * per application object and reuses it for about ten minutes, which the emulator accepts by
+ * default, as Entra does.
  */
 function confidentialClient(): ConfidentialClientApplication {
   return new ConfidentialClientApplication({

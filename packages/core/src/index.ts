@@ -15,6 +15,7 @@ export type {
 export { createCertificateAuthority, generateKeyPair } from "./certificate/authority";
 export type { BindingCertificateInput } from "./certificate/binding-certificate";
 export { createBindingCertificate } from "./certificate/binding-certificate";
+export { keyIdentifier } from "./certificate/key-identifier";
 export {
   certificateNotAfter,
   certificateNotBefore,

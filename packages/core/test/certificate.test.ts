@@ -47,6 +47,28 @@ describe("certificate utilities", () => {
     ).toContain("OK");
   });
 
+  it("gives every certificate key identifiers (RFC 5280 4.2.1.1-2) that openssl reads and links", () => {
+    const dir = mkdtempSync(join(tmpdir(), "certbound-ski-"));
+    const text = (pem: string, name: string) => {
+      writeFileSync(join(dir, name), pem);
+      return execFileSync("openssl", ["x509", "-in", join(dir, name), "-noout", "-text"]).toString();
+    };
+    const keyId = (t: string, label: string) =>
+      new RegExp(`${label}:\\s*\\n\\s*(?:keyid:)?([0-9A-F:]+)`).exec(t)?.[1];
+    const caText = text(ca.certificatePem, "ca.pem");
+    const rsaLeaf = createCertificateAuthority({ keyType: "rsa" }).issue({ commonName: "r", keyType: "rsa" });
+    for (const issued of [leaf, rsaLeaf]) {
+      const leafText = text(issued.certificatePem, "leaf.pem");
+      expect(keyId(leafText, "X509v3 Subject Key Identifier")).toMatch(/^([0-9A-F]{2}:){19}[0-9A-F]{2}$/);
+    }
+    const leafText = text(leaf.certificatePem, "leaf.pem");
+    const caKeyId = keyId(caText, "X509v3 Subject Key Identifier");
+    expect(caKeyId).toMatch(/^([0-9A-F]{2}:){19}[0-9A-F]{2}$/);
+    expect(keyId(leafText, "X509v3 Authority Key Identifier")).toBe(caKeyId);
+    expect(keyId(caText, "X509v3 Authority Key Identifier")).toBe(caKeyId);
+    expect(keyId(leafText, "X509v3 Subject Key Identifier")).not.toBe(caKeyId);
+  });
+
   it("parses PEM chains in order and rejects garbage with invalid_certificate", () => {
     const chain = parsePemChain(`${leaf.certificatePem}\n${ca.certificatePem}`);
     expect(chain.map((c) => c.subject)).toEqual(["CN=client", "CN=unit CA"]);

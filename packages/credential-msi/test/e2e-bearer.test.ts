@@ -46,7 +46,8 @@ describe.each(transports)("Bearer from every managed-identity source (%s)", (_na
   const scratch = mkdtempSync(join(tmpdir(), "certbound-msi-arc-"));
 
   beforeAll(async () => {
-    emu = await startEmulator();
+    // A temporary Arc folder of its own: a test plants an oversized key file in it.
+    emu = await startEmulator({ arcTokenFolder: "temporary" });
     transport = makeTransport();
   });
   afterAll(async () => {

@@ -31,6 +31,10 @@ Options:
   --location <region>            location of /metadata/instance/compute (default westus3)
   --pop-only                     the resource refuses Bearer tokens
   --audience <uri>               an audience the resource accepts (repeatable; default its URL)
+  --arc-token-folder <path>      Azure Arc key file folder, or "temporary" (default
+                                 /var/opt/azcmagent/tokens where writable, else temporary)
+  --arc-legacy-agent             Azure Arc ignores user-assigned identities (an older agent)
+  --reject-replayed-assertions   refuse a client assertion whose jti was already used
   --client <id>=<cert.pem>       register a confidential client with a certificate (repeatable)
   --managed-identity <clientId>  add a user-assigned managed identity ("new" = generated; repeatable)
   --ca-file <path>               where to write the emulator's CA (default: a temp file)
@@ -99,6 +103,9 @@ export function parseCliArgs(argv: readonly string[], cwd = process.cwd()): CliO
       location: { type: "string" },
       "pop-only": { type: "boolean" },
       audience: { type: "string", multiple: true },
+      "arc-token-folder": { type: "string" },
+      "arc-legacy-agent": { type: "boolean" },
+      "reject-replayed-assertions": { type: "boolean" },
       client: { type: "string", multiple: true },
       "managed-identity": { type: "string", multiple: true },
       "ca-file": { type: "string" },
@@ -149,6 +156,12 @@ export function parseCliArgs(argv: readonly string[], cwd = process.cwd()): CliO
   if (values.location) emulator.location = values.location;
   if (values["pop-only"]) emulator.resourceAcceptsBearer = false;
   if (values.audience?.length) emulator.resourceAudiences = values.audience;
+  if (values["arc-token-folder"]) {
+    const folder = values["arc-token-folder"];
+    emulator.arcTokenFolder = folder === "temporary" ? folder : resolve(cwd, folder);
+  }
+  if (values["arc-legacy-agent"]) emulator.azureArcAgent = "legacy";
+  if (values["reject-replayed-assertions"]) emulator.rejectReplayedAssertions = true;
 
   const clients: ConfidentialClientRegistration[] = confidentialClients.map((c) => {
     const { certificateFile, certificatePem, ...rest } = c;

@@ -51,7 +51,9 @@ async function main(): Promise<void> {
   try {
     for (const client of options.clients) emulator.registerConfidentialClient(client);
     const userAssigned = options.managedIdentities.map((m) => emulator.registerManagedIdentity(m));
-    writeFileSync(options.caFile, emulator.caCertificatePem);
+    // The Service Fabric certificate too: @azure/msal-node and @azure/identity do not pin
+    // IDENTITY_SERVER_THUMBPRINT, they trust what NODE_EXTRA_CA_CERTS names.
+    writeFileSync(options.caFile, `${emulator.caCertificatePem}${emulator.serviceFabricCertificatePem}`);
     process.stdout.write(
       options.json
         ? `${JSON.stringify(summary(emulator, options, userAssigned))}\n`

@@ -12,7 +12,8 @@ export const ASSERTION_SKEW_SECONDS = 60;
  * Checks a client assertion as Entra does for certificate credentials: RS256/PS256 signature by a
  * certificate registered on the application (found by `x5t#S256`, `x5t` or `x5c`), `iss` = `sub` =
  * client id, `aud` = the token endpoint, `exp`/`nbf` with {@link ASSERTION_SKEW_SECONDS} of skew,
- * and a `jti` not used before. Returns the error, or `undefined` when the assertion is good.
+ * and a `jti` (not used before, when `rejectReplayedAssertions` is on). Returns the error, or
+ * `undefined` when the assertion is good.
  */
 export function checkClientAssertion(
   ctx: EmulatorContext,

@@ -1,4 +1,5 @@
 import type { CertificateAuthority } from "@certbound/core";
+import type { ArcTokenFolder } from "./arc-token-folder";
 import type { AttestationService } from "./attestation";
 import type { Exchange, Reply } from "./exchange";
 import type { IdentityRegistry } from "./identities";
@@ -36,6 +37,7 @@ export interface EmulatorContext {
     readonly resourceAcceptsBearer: boolean;
     readonly resourceAudiences: () => readonly string[];
     readonly rejectReplayedAssertions: boolean;
+    readonly azureArcAgent: "current" | "legacy";
   };
   /** Secrets the App Service, Service Fabric and Machine Learning endpoints expect. */
   readonly secrets: {
@@ -45,7 +47,7 @@ export interface EmulatorContext {
   };
   /** Issued Azure Arc challenge keys (file path -> content), each accepted once. */
   readonly arcKeys: Map<string, string>;
-  readonly arcTokenFolder: string;
+  readonly arcTokenFolder: ArcTokenFolder;
   /** Client assertion ids already used (client id + jti -> expiry, epoch ms). */
   readonly usedAssertions: Map<string, number>;
 }

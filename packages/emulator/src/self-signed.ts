@@ -6,7 +6,7 @@ import {
   sign,
   X509Certificate,
 } from "node:crypto";
-import { asn1 } from "@certbound/core";
+import { asn1, keyIdentifier } from "@certbound/core";
 
 /** A self-signed TLS server certificate with its key and SHA-1 thumbprint (upper-case hex). */
 export interface SelfSignedServerCertificate {
@@ -45,6 +45,10 @@ export function createSelfSignedServerCertificate(
         // digitalSignature only: a signing key for the TLS handshake, nothing else.
         extension("2.5.29.15", true, asn1.tlv(0x03, Buffer.from([0x07, 0x80]))),
         extension("2.5.29.37", false, asn1.sequence(asn1.oid("1.3.6.1.5.5.7.3.1"))),
+        // Key identifiers (RFC 5280 4.2.1.1-2): clients that trust this certificate through
+        // NODE_EXTRA_CA_CERTS find it by them among the other emulators' certificates.
+        extension("2.5.29.14", false, asn1.octetString(keyIdentifier(publicKey))),
+        extension("2.5.29.35", false, asn1.sequence(asn1.implicit(0, keyIdentifier(publicKey)))),
         extension(
           "2.5.29.17",
           false,

@@ -1,6 +1,4 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { EmulatorContext, Route, Router } from "./context";
 import { type Exchange, hasMetadataHeader, json, type Reply } from "./exchange";
 import type { ManagedIdentity } from "./identities";
@@ -25,6 +23,27 @@ export const SOURCE_PATHS = {
 export const SERVICE_FABRIC_PATH = "/metadata/identity/oauth2/token";
 
 const NO_USER_ASSIGNED = ["client_id", "object_id", "msi_res_id", "mi_res_id", "clientid", "principalid"];
+
+/**
+ * Service Fabric accepts both: @azure/msal-node (`ManagedIdentitySources/ServiceFabric.ts`), MSAL
+ * Java and Azure.Identity for .NET send `2019-07-01-preview`; MSAL.NET
+ * (`ManagedIdentity/ServiceFabricManagedIdentitySource.cs`) sends `2020-05-01` (earlier releases the
+ * preview).
+ */
+export const SERVICE_FABRIC_API_VERSIONS: readonly string[] = ["2019-07-01-preview", "2020-05-01"];
+
+// A current Azure Arc agent takes the IMDS spellings (msal-node `ManagedIdentitySources/AzureArc.ts`
+// forwards `client_id`, `object_id` or `msi_res_id` and requires the same one echoed back).
+const ARC_IDENTITY: readonly IdentityParameter[] = [
+  { name: "client_id", holds: "client_id" },
+  { name: "object_id", holds: "object_id" },
+  { name: "msi_res_id", holds: "resource_id" },
+];
+const ARC_ECHO: Record<string, (identity: ManagedIdentity) => string> = {
+  client_id: (identity) => identity.clientId,
+  object_id: (identity) => identity.objectId,
+  msi_res_id: (identity) => identity.resourceId,
+};
 
 // Each source shapes its errors its own way; clients must cope with all of them.
 const errorShapes = {
@@ -149,8 +168,13 @@ function serviceFabric(ctx: EmulatorContext, exchange: Exchange): Reply {
       "The 'secret' header is missing or does not match IDENTITY_HEADER.",
     );
   }
-  if (exchange.query.get("api-version") !== "2020-05-01") {
-    return fail(400, "InvalidApiVersion", "Missing or unsupported api-version; use api-version=2020-05-01.");
+  const version = exchange.query.get("api-version");
+  if (version === null || !SERVICE_FABRIC_API_VERSIONS.includes(version)) {
+    return fail(
+      400,
+      "InvalidApiVersion",
+      `Missing or unsupported api-version; use one of: ${SERVICE_FABRIC_API_VERSIONS.join(", ")}.`,
+    );
   }
   const accepted: IdentityParameter[] = [{ name: "principalid", holds: "client_or_object_id" }];
   const selection = selectIdentity(ctx.registry, exchange.query, accepted, [
@@ -197,8 +221,15 @@ function azureArc(ctx: EmulatorContext, exchange: Exchange): Reply {
   if (exchange.query.get("api-version") !== "2020-06-01") {
     return fail(400, "invalid_request", "Missing or unsupported api-version; use api-version=2020-06-01.");
   }
-  const selection = selectIdentity(ctx.registry, exchange.query, [], NO_USER_ASSIGNED);
+  // A legacy agent ignores a user-assigned selector and answers for the system identity; the
+  // client can tell only from the echoed client_id.
+  const legacy = ctx.settings.azureArcAgent === "legacy";
+  const accepted = legacy ? [] : ARC_IDENTITY;
+  const params = legacy ? withoutParameters(exchange.query, ARC_IDENTITY) : exchange.query;
+  const others = NO_USER_ASSIGNED.filter((name) => !ARC_IDENTITY.some((a) => a.name === name));
+  const selection = selectIdentity(ctx.registry, params, accepted, others);
   if (!("identity" in selection)) return fail(selection.status, "invalid_request", selection.reason);
+  const selector = accepted.find((a) => params.has(a.name))?.name;
   const resource = exchange.query.get("resource");
   if (!resource)
     return fail(
@@ -210,9 +241,8 @@ function azureArc(ctx: EmulatorContext, exchange: Exchange): Reply {
   const authorization = exchange.headers.authorization;
   if (authorization === undefined) {
     // The challenge: a fresh key in a file only a local administrator could read on a real machine.
-    const file = join(ctx.arcTokenFolder, `${randomBytes(8).toString("hex")}.key`);
     const key = randomBytes(32).toString("hex");
-    writeFileSync(file, key, { mode: 0o600 });
+    const file = ctx.arcTokenFolder.write(key);
     ctx.arcKeys.set(file, key);
     return json(
       401,
@@ -236,14 +266,18 @@ function azureArc(ctx: EmulatorContext, exchange: Exchange): Reply {
   }
   // Each key opens one request, so a leaked key file is worth little.
   ctx.arcKeys.delete(file);
-  try {
-    unlinkSync(file);
-  } catch {
-    // Already gone (a test or the user removed it): the key was still valid.
-  }
+  ctx.arcTokenFolder.remove(file);
   const minted = tokenOrError(ctx, selection.identity, resource, fail);
   if ("status" in minted) return minted;
-  return json(200, imdsTokenBody(minted, selection.identity.clientId));
+  const body = imdsTokenBody(minted, selection.identity.clientId);
+  const echo = selector === undefined ? undefined : ARC_ECHO[selector];
+  return json(200, echo && selector ? { ...body, [selector]: echo(selection.identity) } : body);
+}
+
+function withoutParameters(query: URLSearchParams, names: readonly IdentityParameter[]): URLSearchParams {
+  const kept = new URLSearchParams(query);
+  for (const { name } of names) kept.delete(name);
+  return kept;
 }
 
 function cloudShell(ctx: EmulatorContext, exchange: Exchange): Reply {

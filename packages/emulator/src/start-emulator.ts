@@ -1,9 +1,7 @@
 import { createPublicKey, generateKeyPair, type KeyObject, randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { createCertificateAuthority, invalidOptions } from "@certbound/core";
+import { openArcTokenFolder } from "./arc-token-folder";
 import { AttestationService } from "./attestation";
 import { authorityRouter } from "./authority-routes";
 import type { EmulatorContext, EmulatorUrls } from "./context";
@@ -40,16 +38,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const now = options.now ?? Date.now;
   const host = settings.host;
 
-  const serverCa = createCertificateAuthority({ commonName: "certbound emulator CA" });
+  // Each emulator's certificates get distinct names: OpenSSL looks issuers up by subject, so two
+  // emulators trusted at once (both CAs in NODE_EXTRA_CA_CERTS) must not share one.
+  const instance = randomBytes(4).toString("hex");
+  const serverCa = createCertificateAuthority({ commonName: `certbound emulator CA ${instance}` });
   const serverCertificate = serverCa.issue({
     commonName: "localhost",
     subjectAltNames: [...new Set(["localhost", "127.0.0.1", host])],
     usage: "server",
   });
   const managedIdentityCa = createCertificateAuthority({
-    commonName: "certbound emulator managed identity CA",
+    commonName: `certbound emulator managed identity CA ${instance}`,
   });
-  const serviceFabricCertificate = createSelfSignedServerCertificate("certbound emulator Service Fabric");
+  const serviceFabricCertificate = createSelfSignedServerCertificate(
+    `certbound emulator Service Fabric ${instance}`,
+  );
   const signingKey =
     options.signingKey ?? (await generateKeyPairAsync("rsa", { modulusLength: 2048 })).privateKey;
   if (signingKey.asymmetricKeyType !== "rsa" || signingKey.type !== "private") {
@@ -70,7 +73,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     serviceFabric: "",
   };
   const registry = new IdentityRegistry(settings.tenantId);
-  const arcTokenFolder = await mkdtemp(join(tmpdir(), "certbound-arc-"));
+  const arcTokenFolder = await openArcTokenFolder(options.arcTokenFolder);
   const ctx: EmulatorContext = {
     now,
     registry,
@@ -94,7 +97,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       vmssId: options.vmssId,
       resourceAcceptsBearer: options.resourceAcceptsBearer ?? true,
       resourceAudiences: () => options.resourceAudiences ?? [urls.resource],
-      rejectReplayedAssertions: options.rejectReplayedAssertions ?? true,
+      rejectReplayedAssertions: options.rejectReplayedAssertions ?? false,
+      azureArcAgent: options.azureArcAgent ?? "current",
     },
     secrets: {
       appService: randomBytes(16).toString("hex"),
@@ -178,7 +182,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failure) {
     await Promise.all(servers.map((s) => s.close()));
-    await rm(arcTokenFolder, { recursive: true, force: true });
+    await arcTokenFolder.close();
     throw failure.reason;
   }
   const [imds, authority, mtls, resource, sources, serviceFabric] = servers as [
@@ -230,12 +234,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     caCertificatePem: serverCa.certificatePem,
     managedIdentityCaPem: managedIdentityCa.certificatePem,
     attestationEndpoint: `${urls.imds}${ATTESTATION_PATH}`,
+    serviceFabricCertificatePem: serviceFabricCertificate.certificatePem,
     systemAssignedIdentity: {
       clientId: registry.system.clientId,
       objectId: registry.system.objectId,
       resourceId: registry.system.resourceId,
     },
-    arcTokenFolder,
+    arcTokenFolder: arcTokenFolder.path,
     registerConfidentialClient: (o) => registry.registerClient(o),
     registerManagedIdentity: (o) => registry.registerManagedIdentity(o),
     managedIdentityEnvironment(source) {
@@ -256,7 +261,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       closing ??= (async () => {
         lifecycle.close();
         await Promise.all([imds, authority, mtls, resource, sources, serviceFabric].map((s) => s.close()));
-        await rm(arcTokenFolder, { recursive: true, force: true });
+        await arcTokenFolder.close();
+        // libuv releases closed server handles at the end of this loop turn: resolve after it, so
+        // nothing of the emulator is left once close() has resolved.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       })();
       return closing;
     },
@@ -283,6 +291,15 @@ function validate(options: EmulatorOptions) {
   }
   if (options.requireAttestation !== undefined && typeof options.requireAttestation !== "boolean") {
     throw invalidOptions(PKG, "`requireAttestation` must be a boolean.");
+  }
+  if (options.azureArcAgent !== undefined && !["current", "legacy"].includes(options.azureArcAgent)) {
+    throw invalidOptions(PKG, '`azureArcAgent` must be "current" or "legacy".');
+  }
+  if (
+    options.arcTokenFolder !== undefined &&
+    (typeof options.arcTokenFolder !== "string" || options.arcTokenFolder === "")
+  ) {
+    throw invalidOptions(PKG, '`arcTokenFolder` must be a folder path or "temporary".');
   }
   if (options.now !== undefined && typeof options.now !== "function") {
     throw invalidOptions(PKG, "`now` must be a function returning epoch milliseconds.");

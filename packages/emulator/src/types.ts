@@ -47,11 +47,30 @@ export interface EmulatorOptions {
   /** `cuId.vmssId` of the emulated VM (left out of `cuId` when absent). @default undefined */
   vmssId?: string;
   /**
-   * Refuse a client assertion whose `jti` was already used. Strict replay protection catches
-   * clients that resend one assertion; turn it off for clients that, like @azure/msal-node,
-   * sign one assertion and reuse it until it nearly expires. @default true
+   * Refuse a client assertion whose `jti` was already used. Entra does not: @azure/msal-node and
+   * @azure/identity sign one assertion and reuse it for about 10 minutes, and work against it. Turn
+   * this on to catch a client of your own that must send a new assertion every time. @default false
    */
   rejectReplayedAssertions?: boolean;
+  /**
+   * Folder for the Azure Arc challenge key files. @azure/msal-node and @azure/identity read a key
+   * file only at `/var/opt/azcmagent/tokens/<name>.key` (the agent's folder on Linux), so that is
+   * the default wherever the emulator can create and write it (Linux as root, as in CI) and no real
+   * agent is installed (`/opt/azcmagent/bin/himds`). Elsewhere, or with `"temporary"`, it is a new
+   * temporary folder that only clients taking a token folder
+   * (such as `@certbound/credential-msi`'s `arcTokenFolder`) can use. The emulator removes the files
+   * it wrote on `close()`, never another's, and a temporary folder entirely.
+   * @default "/var/opt/azcmagent/tokens" where writable, else "temporary"
+   */
+  arcTokenFolder?: string;
+  /**
+   * How the Azure Arc endpoint treats a user-assigned identity (`client_id`, `object_id` or
+   * `msi_res_id`): `"current"` answers for that identity and echoes the selector in the token
+   * response, as an agent with user-assigned identity support does; `"legacy"` ignores the
+   * parameter and answers for the system-assigned identity, as older agents do (a client must
+   * notice from the echoed `client_id`). @default "current"
+   */
+  azureArcAgent?: "current" | "legacy";
   /**
    * RSA private key that signs access tokens. Generating one takes a moment, so test suites that
    * start many emulators may share one. @default a new RSA 2048 key per emulator
@@ -145,8 +164,14 @@ export interface Emulator {
   readonly attestationEndpoint: string;
   /** PEM of the CA that signs the certificates IMDS `issuecredential` issues. */
   readonly managedIdentityCaPem: string;
+  /**
+   * PEM of the Service Fabric endpoint's self-signed certificate. Clients that pin
+   * `IDENTITY_SERVER_THUMBPRINT` need nothing else; @azure/msal-node and @azure/identity do not
+   * pin and must trust it (add it to `NODE_EXTRA_CA_CERTS`).
+   */
+  readonly serviceFabricCertificatePem: string;
   readonly systemAssignedIdentity: ManagedIdentityInfo;
-  /** Folder where the Azure Arc endpoint writes its challenge key files. */
+  /** Folder where the Azure Arc endpoint writes its challenge key files (see `arcTokenFolder` option). */
   readonly arcTokenFolder: string;
 
   /** Registers (or adds a certificate to) a confidential client application. */
@@ -162,7 +187,7 @@ export interface Emulator {
 
   stats(): EmulatorStats;
   resetStats(): void;
-  /** Closes every server and connection (hung requests included) and removes the Arc key folder. */
+  /** Closes every server and connection (hung requests included) and removes the Arc key files it wrote. */
   close(): Promise<void>;
 }
 

@@ -232,6 +232,19 @@ describe("CLI arguments", () => {
     expect(o.caFileIsTemporary).toBe(true);
   });
 
+  it("maps the Azure Arc and replay flags", () => {
+    expect(parseCliArgs([], dir).emulator).not.toHaveProperty("arcTokenFolder");
+    expect(
+      parseCliArgs(["--arc-token-folder", "arc", "--arc-legacy-agent", "--reject-replayed-assertions"], dir)
+        .emulator,
+    ).toMatchObject({
+      arcTokenFolder: join(dir, "arc"),
+      azureArcAgent: "legacy",
+      rejectReplayedAssertions: true,
+    });
+    expect(parseCliArgs(["--arc-token-folder", "temporary"], dir).emulator.arcTokenFolder).toBe("temporary");
+  });
+
   it("refuses bad flags with a message", () => {
     expect(() => parseCliArgs(["--imds-port", "eighty"])).toThrow(/whole number/);
     expect(() => parseCliArgs(["--client", "no-equals"])).toThrow(/<clientId>=<certificate.pem>/);

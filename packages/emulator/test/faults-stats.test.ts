@@ -109,7 +109,7 @@ describe("fault injection", () => {
   });
 
   it("releases hung and delayed requests on close, and close never hangs", async () => {
-    const target = await startEmulator({ signingKey });
+    const target = await startEmulator({ signingKey, arcTokenFolder: "temporary" });
     target.injectFault("imdsToken", { hang: true });
     target.injectFault("compute", { delayMs: 3_600_000 });
     target.injectFault("mtlsToken", { hang: true });

@@ -99,6 +99,77 @@ describe("Service Fabric", () => {
   });
 });
 
+describe("Service Fabric api-version", () => {
+  // Follows msal-node ManagedIdentitySources/ServiceFabric.ts (2019-07-01-preview) and MSAL.NET
+  // ManagedIdentity/ServiceFabricManagedIdentitySource.cs (2020-05-01).
+  it("accepts 2019-07-01-preview (msal-node, MSAL Java, Azure.Identity for .NET) and 2020-05-01", async () => {
+    const env = emu.managedIdentityEnvironment("serviceFabric");
+    const ask = (version: string) =>
+      send(`${env.IDENTITY_ENDPOINT}?api-version=${version}&resource=${RESOURCE}`, {
+        headers: { secret: env.IDENTITY_HEADER as string },
+        pinSha1: env.IDENTITY_SERVER_THUMBPRINT as string,
+      });
+    expectToken(await ask("2019-07-01-preview"));
+    expectToken(await ask("2020-05-01"));
+    const other = await ask("2019-08-01");
+    expect(other.status).toBe(400);
+    expect(other.json).toMatchObject({ error: { code: "InvalidApiVersion" } });
+    expect((other.json.error as { message: string }).message).toContain("2019-07-01-preview, 2020-05-01");
+  });
+});
+
+/** Runs the Azure Arc challenge: the 401 names a key file, whose contents go back as Basic. */
+async function arcExchange(target: Emulator, query: string) {
+  const url = `${target.managedIdentityEnvironment("azureArc").IDENTITY_ENDPOINT}?api-version=2020-06-01&resource=${RESOURCE}${query}`;
+  const challenge = await send(url, { headers: { Metadata: "true" } });
+  if (challenge.status !== 401) return challenge;
+  const realm = /^Basic realm=(.+)$/.exec(challenge.headers["www-authenticate"] ?? "")?.[1] as string;
+  const key = readFileSync(realm, "utf8");
+  return send(url, { headers: { Metadata: "true", Authorization: `Basic ${key}` } });
+}
+
+describe("Azure Arc with a user-assigned identity", () => {
+  it("answers for the identity in client_id, object_id or msi_res_id and echoes it, like a current agent", async () => {
+    const uami = emu.registerManagedIdentity();
+    const byClientId = await arcExchange(emu, `&client_id=${uami.clientId}`);
+    expectToken(byClientId, uami.clientId);
+    const byObjectId = await arcExchange(emu, `&object_id=${uami.objectId}`);
+    expectToken(byObjectId, uami.clientId);
+    expect(byObjectId.json.object_id).toBe(uami.objectId);
+    const byResourceId = await arcExchange(emu, `&msi_res_id=${encodeURIComponent(uami.resourceId)}`);
+    expectToken(byResourceId, uami.clientId);
+    expect(byResourceId.json.msi_res_id).toBe(uami.resourceId);
+    // The system identity's answer echoes no selector.
+    const system = await arcExchange(emu, "");
+    expectToken(system);
+    expect(system.json).not.toHaveProperty("object_id");
+    expect(system.json).not.toHaveProperty("msi_res_id");
+    // Unknown identities and other sources' spellings are refused before any challenge.
+    expect((await arcExchange(emu, "&client_id=unknown")).status).toBe(400);
+    expect((await arcExchange(emu, `&mi_res_id=${encodeURIComponent(uami.resourceId)}`)).status).toBe(400);
+  });
+
+  it("ignores the identity and answers for the system identity as a legacy agent (option)", async () => {
+    const legacy = await startEmulator({ azureArcAgent: "legacy", arcTokenFolder: "temporary" });
+    try {
+      const uami = legacy.registerManagedIdentity();
+      for (const query of [`&client_id=${uami.clientId}`, `&object_id=${uami.objectId}`]) {
+        const r = await arcExchange(legacy, query);
+        expect(r.status, r.body).toBe(200);
+        // The only sign of it: the echoed client_id is the system identity's.
+        expect(r.json.client_id).toBe(legacy.systemAssignedIdentity.clientId);
+        expect(r.json).not.toHaveProperty("object_id");
+        expect(jwtPayload(r.json.access_token).appid).toBe(legacy.systemAssignedIdentity.clientId);
+      }
+    } finally {
+      await legacy.close();
+    }
+    await expect(startEmulator({ azureArcAgent: "old" as "legacy" })).rejects.toMatchObject({
+      code: "invalid_options",
+    });
+  });
+});
+
 describe("Azure Arc", () => {
   it("challenges with a key file and accepts its contents once", async () => {
     const env = emu.managedIdentityEnvironment("azureArc");
@@ -122,6 +193,7 @@ describe("Azure Arc", () => {
 
     expect((await send(url)).status).toBe(400);
     expect((await send(`${url}&client_id=x`, { headers: { Metadata: "true" } })).status).toBe(400);
+    expect((await send(`${url}&principalid=x`, { headers: { Metadata: "true" } })).status).toBe(400);
     expect(
       (await send(url.replace("2020-06-01", "2019-08-15"), { headers: { Metadata: "true" } })).status,
     ).toBe(400);

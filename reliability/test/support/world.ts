@@ -68,7 +68,12 @@ export interface WorldOptions {
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   let clock = alignedClock();
   const signing = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const emu = await startEmulator({ now: () => clock.now(), signingKey: signing.privateKey });
+  // A temporary Arc folder of its own: the tests plant hostile files in it.
+  const emu = await startEmulator({
+    now: () => clock.now(),
+    signingKey: signing.privateKey,
+    arcTokenFolder: "temporary",
+  });
   const transportClock = createTestClock({ now: Date.now(), autoAdvance: false });
   const transport = (options.makeTransport ?? ((c) => createUndiciTransport({ clock: c })))(transportClock);
   const appCa = createCertificateAuthority({ commonName: "reliability app CA" });

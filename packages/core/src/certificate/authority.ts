@@ -16,6 +16,7 @@ import {
   utf8String,
 } from "../asn1-der";
 import type { BindingCertificate } from "../result";
+import { keyIdentifier } from "./key-identifier";
 import { x5tS256 } from "./x5t";
 
 /** A key pair kind: `ec` (P-256, fast to generate) or `rsa` (2048 bits, needed for RS256/PS256). */
@@ -61,6 +62,8 @@ const OID = {
   keyUsage: "2.5.29.15",
   extKeyUsage: "2.5.29.37",
   subjectAltName: "2.5.29.17",
+  subjectKeyIdentifier: "2.5.29.14",
+  authorityKeyIdentifier: "2.5.29.35",
   serverAuth: "1.3.6.1.5.5.7.3.1",
   clientAuth: "1.3.6.1.5.5.7.3.2",
   rsaWithSha256: "1.2.840.113549.1.1.11",
@@ -96,6 +99,16 @@ function signatureAlgorithm(key: KeyObject): Der {
 
 function extension(id: string, critical: boolean, value: Der): Der {
   return sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
+}
+
+// RFC 5280 4.2.1.1-2: with several CAs trusted at once (two emulators in one NODE_EXTRA_CA_CERTS),
+// OpenSSL picks a leaf's issuer by these identifiers; without them it takes the first CA whose
+// subject matches and fails the signature check.
+function keyIdentifierExtensions(subjectKey: KeyObject, issuerKeyId: Buffer): Der[] {
+  return [
+    extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(subjectKey))),
+    extension(OID.authorityKeyIdentifier, false, sequence(implicit(0, issuerKeyId))),
+  ];
 }
 
 function ipBytes(ip: string): Buffer {
@@ -153,6 +166,7 @@ export function createCertificateAuthority(
 ): CertificateAuthority {
   const { privateKey, publicKey } = generateKeyPair(options.keyType ?? "ec");
   const subject = name([[OID.commonName, options.commonName ?? "certbound test CA"]]);
+  const caKeyId = keyIdentifier(publicKey);
   const now = Date.now();
   const certificate = signCertificate(
     buildTbs({
@@ -166,6 +180,7 @@ export function createCertificateAuthority(
         extension(OID.basicConstraints, true, sequence(boolean(true))),
         // keyCertSign + cRLSign
         extension(OID.keyUsage, true, tlv3(Buffer.from([0x01, 0x06]))),
+        ...keyIdentifierExtensions(publicKey, caKeyId),
       ],
     }),
     privateKey,
@@ -202,6 +217,7 @@ export function createCertificateAuthority(
             extension(OID.keyUsage, true, tlv3(Buffer.from([0x05, 0xa0]))),
             extension(OID.extKeyUsage, false, sequence(...eku)),
             ...(sans.length ? [extension(OID.subjectAltName, false, sequence(...sans))] : []),
+            ...keyIdentifierExtensions(pair.publicKey, caKeyId),
           ],
         }),
         privateKey,
