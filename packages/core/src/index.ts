@@ -24,6 +24,7 @@ export { loadPrivateKey } from "./certificate/private-key";
 export { x5tS256 } from "./certificate/x5t";
 export type { Clock } from "./clock";
 export { abortedError, raceAbort, systemClock, throwIfAborted } from "./clock";
+export { assertCorrelationId, MAX_CORRELATION_ID_LENGTH } from "./correlation-id";
 export type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
 export type { CertboundErrorCode, CertboundErrorOptions, ServiceErrorDetails } from "./errors";
 export { CertboundError, invalidOptions, isCertboundError, ServiceError } from "./errors";
@@ -55,6 +56,14 @@ export {
 } from "./retry-policy";
 export type { RetryEvent, SendWithRetryOptions } from "./send-with-retry";
 export { endpointOf, sendWithRetry } from "./send-with-retry";
+export {
+  REDACTED,
+  redactSecrets,
+  requestSecrets,
+  SERVER_TEXT_LIMITS,
+  sanitiseServerText,
+  serverText,
+} from "./server-text";
 export { SingleFlight } from "./single-flight";
 export { MAX_THROTTLE_MS, ThrottleGuard } from "./throttle-guard";
 export type { TokenManager, TokenManagerOptions, TokenManagerRequest } from "./token-manager";
