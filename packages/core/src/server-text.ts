@@ -117,10 +117,8 @@ export function requestSecrets(request: Pick<HttpRequest, "headers" | "body"> | 
  * redactSecrets(`bad assertion ${assertion}`, [assertion]); // "bad assertion [redacted]"
  * ```
  */
-export function redactSecrets(text: string, secrets: readonly string[]): string;
-export function redactSecrets(text: string | undefined, secrets: readonly string[]): string | undefined;
-export function redactSecrets(text: string | undefined, secrets: readonly string[]): string | undefined {
-  if (text === undefined || secrets.length === 0) return text;
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  if (secrets.length === 0) return text;
   const needles = new Set<string>();
   for (const secret of secrets) {
     if (secret.length < MIN_SECRET_PIECE) continue;
