@@ -4,7 +4,10 @@
 // injects CR/LF and terminal escapes, redirects, or presents a certificate nobody trusts; the
 // input carries CR/LF or userinfo. Real sockets on 127.0.0.1, certificates made at run time.
 import { randomUUID, X509Certificate } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent as HttpsAgent } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { inspect } from "node:util";
 import {
   type HttpTransport,
@@ -179,6 +182,31 @@ describe.each(TRANSPORTS)("item 13: server text in errors is sanitised (%s)", (n
     expect(fields.errorDescription).toBe("m forged [2J ]0;pwned 31m");
   });
 
+  it("Azure Arc: the challenge path a server names is cleaned and capped in the refusal", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "certbound-arc-"));
+    // Node's server refuses C0 in a header; C1 (NEL 0x85, CSI 0x9b) passes as latin-1.
+    const named = `/nonexistent/\u0085forged\u009b2J${"d".repeat(3000)}.key`;
+    const server = await http((_req, res) => {
+      res.writeHead(401, { "www-authenticate": `Basic realm=${named}` });
+      res.end();
+    });
+    const client = createManagedIdentityClient({
+      transport: makeTransport(name),
+      env: { IDENTITY_ENDPOINT: `${server.origin}/arc/token`, IMDS_ENDPOINT: server.origin },
+      clock: createTestClock({ now: Date.now() }),
+      fileExists: () => false,
+      arcTokenFolder: folder,
+    });
+    try {
+      const error = await rejection(client.acquireToken({ resource: "https://vault.azure.net" }));
+      expect(error.message).toContain("Refused the Azure Arc challenge");
+      expect(error.message).not.toMatch(CONTROL);
+      expect(error.message.length).toBeLessThan(1200);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it("a resource's WWW-Authenticate text is sanitised", async () => {
     const server = await https((_req, res) => {
       res.writeHead(401, {
@@ -271,6 +299,40 @@ describe.each(TRANSPORTS)("item 14: secrets a server echoes back are redacted (%
       tls: false,
     },
   ] as const;
+
+  it("Azure Arc: the echoed Basic secret read from the challenge file never shows", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "certbound-arc-"));
+    const secret = `arc-${randomUUID()}${randomUUID()}`.replace(/-/g, "");
+    writeFileSync(join(folder, "challenge.key"), secret);
+    let received = "";
+    const server = await http((req, res) => {
+      if (!req.headers.authorization) {
+        res.writeHead(401, { "www-authenticate": `Basic realm=${join(folder, "challenge.key")}` });
+        res.end();
+        return;
+      }
+      received = req.headers.authorization;
+      json(res, 400, {
+        error: `bad ${received}`,
+        error_description: `the key ${secret} and ${received} are wrong`,
+      });
+    });
+    const client = createManagedIdentityClient({
+      transport: makeTransport(name),
+      env: { IDENTITY_ENDPOINT: `${server.origin}/arc/token`, IMDS_ENDPOINT: server.origin },
+      clock: createTestClock({ now: Date.now() }),
+      fileExists: () => false,
+      arcTokenFolder: folder,
+    });
+    try {
+      const error = await rejection(client.acquireToken({ resource: "https://vault.azure.net" }));
+      expect(received).toBe(`Basic ${secret}`);
+      expect(visible(error)).not.toContain(secret);
+      expect(error.message).toContain(REDACTED);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 
   for (const { source, header, env, tls } of SOURCES) {
     it(`${source}: the echoed secret header value never shows`, async () => {

@@ -1,6 +1,6 @@
 import { open, realpath } from "node:fs/promises";
 import { extname, isAbsolute, relative, resolve, sep } from "node:path";
-import { CertboundError } from "@certbound/core";
+import { CertboundError, sanitiseServerText } from "@certbound/core";
 
 /** The largest challenge file accepted: the agent's key files are a few dozen bytes. */
 export const ARC_MAX_KEY_FILE_BYTES = 4096;
@@ -25,7 +25,8 @@ export async function readArcChallenge(
   const refuse = (reason: string, cause?: unknown): CertboundError =>
     new CertboundError(
       "managed_identity_request_failed",
-      `Refused the Azure Arc challenge: ${reason}`,
+      // The reason quotes the path the server named: cleaned and capped like any server text.
+      `Refused the Azure Arc challenge: ${sanitiseServerText(reason, 1024)}`,
       cause === undefined ? { correlationId } : { correlationId, cause },
     );
   const match = /^\s*Basic\s+realm\s*=\s*(?:"([^"]*)"|(\S+))\s*$/i.exec(header ?? "");
