@@ -26,7 +26,11 @@ function nodeExtraCaCertificates(): { all: string[]; beyondRoots: string[] } {
       text = "";
     }
     const blocks = text.match(PEM_BLOCK) ?? [];
-    const roots = new Set(rootCertificates.map(pemBody));
+    // With --use-openssl-ca a context's roots are OpenSSL's store, not Node's bundle: skip nothing.
+    const opensslCa = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((arg) =>
+      arg.includes("--use-openssl-ca"),
+    );
+    const roots = new Set(opensslCa ? [] : rootCertificates.map(pemBody));
     extraCaCertificates = {
       all: text ? [text] : [],
       beyondRoots: blocks.filter((pem) => !roots.has(pemBody(pem))),
