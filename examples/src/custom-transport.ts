@@ -21,6 +21,7 @@ import {
   Attempt,
   BoundedPools,
   DEFAULT_MAX_IDENTITIES,
+  decodeResponseBody,
   flattenHeaders,
   mapTransportError,
   matchesPin,
@@ -28,7 +29,7 @@ import {
   pinMismatch,
   poolScope,
   poolSecureContext,
-  readCappedBody,
+  readCappedBytes,
   transportClosed,
 } from "@certbound/core/transport-kit";
 
@@ -127,12 +128,17 @@ export function createNodeHttpsTransport(options: NodeHttpsTransportOptions = {}
           req.on("error", reject);
           req.end(request.body === undefined ? undefined : Buffer.from(request.body));
         });
-        const body = await readCappedBody(response, {
+        const raw = await readCappedBytes(response, {
           maxBytes,
           endpoint,
           contentLength: response.headers["content-length"],
         });
-        return { status: response.statusCode ?? 0, headers: flattenHeaders(response.headers), body };
+        // A server may compress without being asked: decode within the same cap.
+        const { body, headers } = await decodeResponseBody(raw, flattenHeaders(response.headers), {
+          maxBytes,
+          endpoint,
+        });
+        return { status: response.statusCode ?? 0, headers, body };
       } catch (error) {
         throw (
           attempt.failure(endpoint) ??

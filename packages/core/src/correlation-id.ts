@@ -1,4 +1,48 @@
 import { randomUUID } from "node:crypto";
+import { invalidOptions } from "./errors";
+
+/**
+ * The longest `correlationId` accepted: 128 characters. A UUID has 36; the cap leaves room for
+ * other id schemes while keeping a header value (and every log line it appears in) short.
+ *
+ * @example
+ * ```ts
+ * if (id.length > MAX_CORRELATION_ID_LENGTH) throw new Error("too long");
+ * ```
+ */
+export const MAX_CORRELATION_ID_LENGTH = 128;
+
+// Printable ASCII without space: what an HTTP header value can carry unchanged on every client
+// (undici refuses CR/LF, axios rewrites it) and what a log line can show without being forged.
+const SAFE_ID = /^[\x21-\x7e]+$/;
+
+/**
+ * Throws `invalid_options` (naming `packageName`) unless `value` is absent or a safe correlation
+ * id: 1 to 128 printable ASCII characters, no space, CR, LF or other control character. Call it
+ * before any I/O: a CR/LF in a header would otherwise fail (and be retried) as a network error,
+ * or be silently rewritten.
+ *
+ * @example
+ * ```ts
+ * assertCorrelationId("@certbound/credential-cert", request.correlationId);
+ * ```
+ */
+export function assertCorrelationId(packageName: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value === "string" && value.length <= MAX_CORRELATION_ID_LENGTH && SAFE_ID.test(value)) return;
+  const what =
+    typeof value !== "string"
+      ? `a ${typeof value}`
+      : value.length > MAX_CORRELATION_ID_LENGTH
+        ? `${value.length} characters`
+        : value === ""
+          ? "an empty string"
+          : "a value with spaces or control characters";
+  throw invalidOptions(
+    packageName,
+    `\`correlationId\` must be 1 to ${MAX_CORRELATION_ID_LENGTH} printable ASCII characters without spaces (a UUID such as crypto.randomUUID() gives), got ${what}.`,
+  );
+}
 
 // A random UUID v4 prefix per process and a 48-bit counter: unique and UUID-shaped. The head string
 // changes only every 65,536 ids and the tail comes from a table, because formatting the counter

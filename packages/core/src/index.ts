@@ -37,6 +37,7 @@ export {
   systemClock,
   throwIfAborted,
 } from "./clock";
+export { assertCorrelationId, MAX_CORRELATION_ID_LENGTH } from "./correlation-id";
 export type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
 export { durationOption, durationTooLong } from "./duration-option";
 export type { CertboundErrorCode, CertboundErrorOptions, ServiceErrorDetails } from "./errors";
@@ -69,6 +70,14 @@ export {
 } from "./retry-policy";
 export type { RetryEvent, SendWithRetryOptions } from "./send-with-retry";
 export { endpointOf, sendWithRetry } from "./send-with-retry";
+export {
+  REDACTED,
+  redactSecrets,
+  requestSecrets,
+  SERVER_TEXT_LIMITS,
+  sanitiseServerText,
+  serverText,
+} from "./server-text";
 export { SingleFlight } from "./single-flight";
 export { MAX_THROTTLE_MS, ThrottleGuard } from "./throttle-guard";
 export type { RefreshBackoff, TokenManager, TokenManagerOptions, TokenManagerRequest } from "./token-manager";

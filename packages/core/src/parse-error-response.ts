@@ -1,7 +1,14 @@
 import { type CertboundErrorCode, ServiceError } from "./errors";
 import { parseJsonBody, stringField } from "./parse-json-body";
 import { parseRetryAfter } from "./retry-after";
-import type { HttpResponse } from "./transport";
+import {
+  redactSecrets,
+  requestSecrets,
+  SERVER_TEXT_LIMITS,
+  sanitiseServerText,
+  serverText,
+} from "./server-text";
+import type { HttpRequest, HttpResponse } from "./transport";
 
 /** Options of {@link parseErrorResponse}. */
 export interface ParseErrorOptions {
@@ -13,12 +20,21 @@ export interface ParseErrorOptions {
   code?: CertboundErrorCode;
   /** A fix-it sentence for a given server `error`, appended to the message. */
   hint?: ((errorCode: string | undefined, status: number) => string | undefined) | undefined;
+  /**
+   * The request that got this answer: the secrets it carried (its `Authorization`, secret headers,
+   * `client_assertion`) are redacted from every server field, so a server echoing them shows nothing.
+   */
+  sent?: Pick<HttpRequest, "headers" | "body"> | undefined;
+  /** Further secret values to redact from the server's fields. */
+  secrets?: readonly string[] | undefined;
 }
 
 /**
  * Turns an error answer into a {@link ServiceError} with the server's fields (`error`,
  * `error_description`, `error_codes`, `correlation_id`, `trace_id`, `suberror`, `claims`), HTTP
  * status and Retry-After. A body that is not JSON still gives a ServiceError with the status.
+ * Every server field is cleaned before it reaches the error: secrets the request carried are
+ * redacted, control characters removed, and lengths capped ({@link SERVER_TEXT_LIMITS}).
  *
  * @example
  * ```ts
@@ -37,15 +53,23 @@ export function parseErrorResponse(response: HttpResponse, options: ParseErrorOp
     typeof json.error === "object" && json.error !== null
       ? (json.error as Record<string, unknown>)
       : undefined;
-  const errorCode = nested ? stringField(nested, "code") : stringField(json, "error");
-  const errorDescription = nested ? stringField(nested, "message") : stringField(json, "error_description");
+  const secrets = [...requestSecrets(options.sent), ...(options.secrets ?? [])];
+  const text = (field: Record<string, unknown>, name: string, max: number) =>
+    serverText(stringField(field, name), max, secrets);
+  const errorCode = nested
+    ? text(nested, "code", SERVER_TEXT_LIMITS.code)
+    : text(json, "error", SERVER_TEXT_LIMITS.code);
+  const descriptionField: [Record<string, unknown>, string] = nested
+    ? [nested, "message"]
+    : [json, "error_description"];
+  const errorDescription = text(...descriptionField, SERVER_TEXT_LIMITS.description);
   const errorCodes = Array.isArray(json.error_codes)
-    ? json.error_codes.filter((c): c is number => typeof c === "number")
+    ? json.error_codes.filter((c): c is number => typeof c === "number").slice(0, 32)
     : undefined;
-  const correlationId = stringField(json, "correlation_id") ?? options.correlationId;
+  const correlationId = text(json, "correlation_id", SERVER_TEXT_LIMITS.id) ?? options.correlationId;
   const hint = options.hint?.(errorCode, response.status);
   const summary = errorCode
-    ? `${errorCode}${errorDescription ? `: ${firstLine(errorDescription)}` : ""}`
+    ? `${errorCode}${errorDescription ? `: ${firstLine(stringField(...descriptionField) ?? "", secrets)}` : ""}`
     : "no error details";
   return new ServiceError(
     options.code ?? "service_error",
@@ -56,16 +80,24 @@ export function parseErrorResponse(response: HttpResponse, options: ParseErrorOp
       errorDescription,
       errorCodes,
       correlationId,
-      traceId: stringField(json, "trace_id"),
-      suberror: stringField(json, "suberror"),
-      claims: stringField(json, "claims"),
+      traceId: text(json, "trace_id", SERVER_TEXT_LIMITS.id),
+      suberror: text(json, "suberror", SERVER_TEXT_LIMITS.code),
+      claims: claimsField(json, secrets),
       retryAfterMs: parseRetryAfter(response.headers["retry-after"], options.now),
     },
   );
 }
 
+// A claims challenge goes back to the server verbatim: never cut (invalid JSON), dropped when too
+// long. Control characters become spaces, which JSON allows between tokens.
+function claimsField(json: Record<string, unknown>, secrets: readonly string[]): string | undefined {
+  const claims = stringField(json, "claims");
+  if (claims === undefined || claims.length > SERVER_TEXT_LIMITS.claims) return undefined;
+  return sanitiseServerText(redactSecrets(claims, secrets), SERVER_TEXT_LIMITS.claims);
+}
+
 // Entra descriptions run over several lines with trace and correlation ids; the first is the point.
-function firstLine(text: string): string {
-  const line = text.split(/\r?\n/, 1)[0] ?? "";
-  return line.length > 300 ? `${line.slice(0, 300)}...` : line;
+function firstLine(text: string, secrets: readonly string[]): string {
+  const end = text.search(/[\r\n]/);
+  return serverText(end === -1 ? text : text.slice(0, end), 300, secrets) ?? "";
 }

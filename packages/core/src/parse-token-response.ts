@@ -3,7 +3,8 @@ import { parseExpiry, parseRelativeSeconds } from "./expiry";
 import { parseErrorResponse } from "./parse-error-response";
 import { parseJsonBody, stringField } from "./parse-json-body";
 import { MTLS_POP_TOKEN_TYPE, type TokenType } from "./result";
-import type { HttpResponse } from "./transport";
+import { requestSecrets, serverText } from "./server-text";
+import type { HttpRequest, HttpResponse } from "./transport";
 
 /** A validated token endpoint answer. */
 export interface ParsedTokenResponse {
@@ -24,6 +25,8 @@ export interface ParseTokenResponseOptions {
   what?: string;
   /** Fix-it sentences for error answers, see `parseErrorResponse`. */
   hint?: ((errorCode: string | undefined, status: number) => string | undefined) | undefined;
+  /** The request that got this answer: its secrets are redacted from errors, see `parseErrorResponse`. */
+  sent?: Pick<HttpRequest, "headers" | "body"> | undefined;
 }
 
 /**
@@ -46,7 +49,7 @@ export function parseTokenResponse(
   const what = options.what ?? "the token endpoint";
   const { correlationId, now } = options;
   if (response.status < 200 || response.status >= 300) {
-    throw parseErrorResponse(response, { what, now, correlationId, hint: options.hint });
+    throw parseErrorResponse(response, { what, now, correlationId, hint: options.hint, sent: options.sent });
   }
   const json = parseJsonBody(response, { code: "invalid_token_response", what, correlationId });
   // An error in a 200 is still an error: it never becomes "no access_token" (MSAL.NET's
@@ -75,9 +78,11 @@ export function parseTokenResponse(
         ? "Bearer"
         : undefined;
   if (tokenType !== options.expectedTokenType) {
+    // The server's text, cleaned: it could hold the token it just sent, or the request's secrets.
+    const shown = serverText(rawType, 40, [accessToken, ...requestSecrets(options.sent)]);
     throw new CertboundError(
       "token_type_mismatch",
-      `Asked ${what} for a "${options.expectedTokenType}" token and got "${rawType.slice(0, 40)}". A PoP request is never downgraded: check that the endpoint supports mTLS PoP.`,
+      `Asked ${what} for a "${options.expectedTokenType}" token and got "${shown}". A PoP request is never downgraded: check that the endpoint supports mTLS PoP.`,
       { correlationId },
     );
   }

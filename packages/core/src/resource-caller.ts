@@ -4,6 +4,7 @@ import { durationOption } from "./duration-option";
 import { CertboundError, invalidOptions, ServiceError } from "./errors";
 import { tokenBindingThumbprint } from "./jwt";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
+import { redactSecrets, sanitiseServerText } from "./server-text";
 import type { ClientTlsIdentity, HttpResponse, HttpTransport } from "./transport";
 
 /** Options of {@link ResourceCaller}. */
@@ -72,6 +73,7 @@ export class ResourceCaller {
   /** Sends the request; resolves with the response for every status but a 401 `invalid_token`. */
   async call(result: TokenResult, url: string, init: ResourceCallInit = {}): Promise<HttpResponse> {
     throwIfAborted(init.signal);
+    assertHttpsUrl(url);
     const binding = result.bindingCertificate;
     if (result.tokenType === MTLS_POP_TOKEN_TYPE && !binding) {
       throw new CertboundError(
@@ -80,13 +82,11 @@ export class ResourceCaller {
       );
     }
     const clientIdentity = init.clientIdentity ?? binding;
+    const authorization = createAuthorizationHeader(result, this.#options.scheme);
     const response = await this.#transport.send({
       method: init.method ?? "GET",
       url,
-      headers: {
-        ...lowerCaseKeys(init.headers),
-        authorization: createAuthorizationHeader(result, this.#options.scheme),
-      },
+      headers: { ...lowerCaseKeys(init.headers), authorization },
       body: init.body,
       clientIdentity,
       ca: this.#options.ca,
@@ -109,6 +109,28 @@ export class ResourceCaller {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/**
+ * Only `https:` reaches a resource: over `http:` the token would travel in clear and an mTLS PoP
+ * token's certificate could not be presented at all (plain HTTP has no client certificate).
+ */
+function assertHttpsUrl(url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol === "https:") return;
+  const shown = sanitiseServerText(
+    parsed ? `${parsed.protocol}//${parsed.host}${parsed.pathname}` : url,
+    200,
+  );
+  throw invalidOptions(
+    "@certbound/core",
+    `ResourceCaller.call() needs an https:// URL, got "${shown ?? ""}". A token sent over plain HTTP travels in clear, and an mTLS PoP token's certificate cannot be presented: use the resource's https:// address.`,
+  );
 }
 
 function lowerCaseKeys(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
@@ -139,7 +161,10 @@ function explainRejection(
   presented: ClientTlsIdentity | undefined,
   challenge: Record<string, string>,
 ): ServiceError {
-  const description = (challenge.error_description ?? "").slice(0, 200);
+  // The resource's own words, made safe: it may echo the token it was shown (redacted here),
+  // or send control characters to forge log lines.
+  const description =
+    sanitiseServerText(redactSecrets(challenge.error_description ?? "", [result.accessToken]), 200) ?? "";
   const bound = result.bindingCertificate?.x5tS256 ?? tokenBindingThumbprint(result.accessToken);
   const details = {
     status: 401,

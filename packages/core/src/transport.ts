@@ -3,8 +3,9 @@ import type { KeyObject } from "node:crypto";
 /**
  * The client side of a mutual-TLS connection: who we are to the server.
  *
- * Transports pool connections per `x5tS256`; a connection opened with one identity is never reused
- * for another identity or for a request without one.
+ * Transports pool connections per certificate (computed from `certificatePem`, checked against
+ * `x5tS256`); a connection opened with one identity is never reused for another identity or for
+ * a request without one.
  *
  * @example
  * ```ts
@@ -77,8 +78,11 @@ export interface HttpResponse {
  * (check it with `testHttpTransport` from `@certbound/core/testing`).
  *
  * Contract: reject only with a {@link CertboundError} whose code is `network_error`,
- * `tls_handshake_failed`, `timeout`, `aborted` or `response_too_large`; never follow redirects;
- * never reuse a connection across client identities.
+ * `tls_handshake_failed`, `timeout`, `aborted` or `response_too_large`, or `invalid_options` for a
+ * header that cannot be sent (CR/LF, control or non-latin-1 characters), refused before any I/O;
+ * never follow redirects; never reuse a connection across client identities (keyed by the
+ * certificate, never by the `x5tS256` field alone); decode gzip/deflate/br answers within the
+ * body cap.
  *
  * @example
  * ```ts

@@ -155,47 +155,46 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
       endpoint: log.pii(url),
       correlationId: request.correlationId,
     });
-    const response = await sendWithRetry(
-      transport,
-      buildTokenRequest({
-        url,
-        form,
-        correlationId: request.correlationId,
-        clientIdentity: pop ? certificate.binding : undefined,
-        ca: o.ca,
-        timeoutMs: o.timeoutMs,
-      }),
-      {
-        policy: tokenEndpointRetryPolicy,
-        clock,
-        signal: request.signal,
-        budget,
-        throttle: {
-          guard: throttle,
-          key: [
-            request.tokenType,
-            url,
-            o.clientId,
-            [...request.scopes].sort().join(" "),
-            pop ? certificate.binding.x5tS256 : "",
-            request.claims ?? "",
-          ].join("\u0000"),
-        },
-        onRetry: (event) =>
-          log.info("retrying the token request", {
-            retry: event.retry,
-            delayMs: event.delayMs,
-            status: event.status,
-            errorCode: event.errorCode,
-            correlationId: request.correlationId,
-          }),
+    const tokenRequest = buildTokenRequest({
+      url,
+      form,
+      correlationId: request.correlationId,
+      clientIdentity: pop ? certificate.binding : undefined,
+      ca: o.ca,
+      timeoutMs: o.timeoutMs,
+    });
+    const response = await sendWithRetry(transport, tokenRequest, {
+      policy: tokenEndpointRetryPolicy,
+      clock,
+      signal: request.signal,
+      budget,
+      throttle: {
+        guard: throttle,
+        key: [
+          request.tokenType,
+          url,
+          o.clientId,
+          [...request.scopes].sort().join(" "),
+          pop ? certificate.binding.x5tS256 : "",
+          request.claims ?? "",
+        ].join("\u0000"),
       },
-    );
+      onRetry: (event) =>
+        log.info("retrying the token request", {
+          retry: event.retry,
+          delayMs: event.delayMs,
+          status: event.status,
+          errorCode: event.errorCode,
+          correlationId: request.correlationId,
+        }),
+    });
     const parsed = parseTokenResponse(response, {
       expectedTokenType: request.tokenType,
       now: clock.now(),
       correlationId: request.correlationId,
       what: WHAT,
+      // A hostile endpoint may echo the client assertion it was sent: the error path redacts it.
+      sent: tokenRequest,
       hint: (errorCode) =>
         tokenErrorHint(errorCode, { pop, sendX5c: o.sendX5c, thumbprintSha1: certificate.thumbprintSha1 }),
     });

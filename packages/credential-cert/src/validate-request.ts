@@ -1,4 +1,4 @@
-import { invalidOptions } from "@certbound/core";
+import { assertCorrelationId, invalidOptions } from "@certbound/core";
 import type { AcquireTokenForClientRequest } from "./options";
 import { PACKAGE } from "./package-name";
 
@@ -75,12 +75,8 @@ export function createRequestValidator(): RequestValidator {
     if (request.claims !== undefined && (typeof request.claims !== "string" || request.claims === "")) {
       throw invalidOptions(PACKAGE, "`claims` must be the claims challenge JSON text the resource sent.");
     }
-    if (
-      request.correlationId !== undefined &&
-      (typeof request.correlationId !== "string" || request.correlationId === "")
-    ) {
-      throw invalidOptions(PACKAGE, "`correlationId` must be a non-empty string (a UUID).");
-    }
+    // Before any I/O: CR/LF would become a retried network error (undici) or a rewritten header (axios).
+    if (request.correlationId !== undefined) assertCorrelationId(PACKAGE, request.correlationId);
     return scopes;
   };
 }

@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { lstat, open, realpath } from "node:fs/promises";
 import { extname, isAbsolute, relative, resolve, sep } from "node:path";
-import { CertboundError } from "@certbound/core";
+import { CertboundError, sanitiseServerText } from "@certbound/core";
 
 /** The largest challenge file accepted: the agent's key files are a few dozen bytes. */
 export const ARC_MAX_KEY_FILE_BYTES = 4096;
@@ -33,7 +33,8 @@ export async function readArcChallenge(
   const refuse = (reason: string, cause?: unknown): CertboundError =>
     new CertboundError(
       "managed_identity_request_failed",
-      `Refused the Azure Arc challenge: ${reason}`,
+      // The reason quotes the path the server named: cleaned and capped like any server text.
+      `Refused the Azure Arc challenge: ${sanitiseServerText(reason, 1024)}`,
       cause === undefined ? { correlationId } : { correlationId, cause },
     );
   const tooLarge = () =>

@@ -192,6 +192,7 @@ export async function acquireBearerToken(
   const { request, policy } = buildBearerRequest(ctx, call);
   const send = (r: HttpRequest): Promise<HttpResponse> =>
     sendWithRetry(ctx.transport, r, { policy, clock: ctx.clock, signal: call.signal, budget: call.budget });
+  let sent = request;
   let response = await send(request);
   if (call.source.name === "azureArc" && response.status === 401) {
     const secret = await readArcChallenge(
@@ -199,7 +200,8 @@ export async function acquireBearerToken(
       call.arcTokenFolder,
       call.correlationId,
     );
-    response = await send({ ...request, headers: { ...request.headers, authorization: `Basic ${secret}` } });
+    sent = { ...request, headers: { ...request.headers, authorization: `Basic ${secret}` } };
+    response = await send(sent);
   }
   const what = SOURCE_LABEL[call.source.name];
   return parseManagedIdentityResponse(response, {
@@ -207,6 +209,8 @@ export async function acquireBearerToken(
     now: ctx.clock.now(),
     correlationId: call.correlationId,
     hint: (errorCode, status) => hintFor(call, errorCode, status),
+    // A hostile endpoint may echo the secret header it was sent: the error path redacts it.
+    sent,
   });
 }
 

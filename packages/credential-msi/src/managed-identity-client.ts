@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type AcquiredToken,
+  assertCorrelationId,
   CertboundError,
   createLog,
   createTokenManager,
@@ -340,12 +341,8 @@ function checkRequest(request: ManagedIdentityTokenRequest): void {
   if (request.claims !== undefined && (typeof request.claims !== "string" || request.claims === "")) {
     throw fail("`claims` must be the JSON text of a claims challenge.");
   }
-  if (
-    request.correlationId !== undefined &&
-    (typeof request.correlationId !== "string" || request.correlationId === "")
-  ) {
-    throw fail("`correlationId` must be a non-empty string (a UUID).");
-  }
+  // Before any I/O: CR/LF would become a retried network error (undici) or a rewritten header (axios).
+  if (request.correlationId !== undefined) assertCorrelationId(PACKAGE, request.correlationId);
   if (request.signal !== undefined && !(request.signal instanceof AbortSignal)) {
     throw fail("`signal` must be an AbortSignal.");
   }

@@ -298,6 +298,13 @@ function resolveImdsEndpoint(
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
     throw fail(`${origin} must be an http(s) base URL such as "http://169.254.169.254".`);
   }
+  // IMDS takes no credentials in the URL; user:pass@ there is a typo or an attempt to make the
+  // transport send them (and they would show in every message naming the endpoint).
+  if (url.username || url.password) {
+    throw fail(
+      `${origin} must not contain a user name or password (user:pass@); use the bare address such as "http://169.254.169.254".`,
+    );
+  }
   return value.replace(/\/+$/, "");
 }
 

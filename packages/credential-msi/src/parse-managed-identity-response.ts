@@ -1,5 +1,6 @@
 import {
   CertboundError,
+  type HttpRequest,
   type HttpResponse,
   halfLifeRefresh,
   parseErrorResponse,
@@ -22,6 +23,11 @@ export interface ParseManagedIdentityResponseOptions {
   readonly now: number;
   readonly correlationId: string;
   readonly hint?: ((errorCode: string | undefined, status: number) => string | undefined) | undefined;
+  /**
+   * The request that got this answer: its secret header (App Service `X-IDENTITY-HEADER`, Service
+   * Fabric and Machine Learning `secret`, Azure Arc's `Authorization`) is redacted from errors.
+   */
+  readonly sent?: Pick<HttpRequest, "headers" | "body"> | undefined;
 }
 
 /**
@@ -42,7 +48,7 @@ export function parseManagedIdentityResponse(
 ): ManagedIdentityToken {
   const { what, now, correlationId } = options;
   if (response.status < 200 || response.status >= 300) {
-    throw parseErrorResponse(response, { what, now, correlationId, hint: options.hint });
+    throw parseErrorResponse(response, { what, now, correlationId, hint: options.hint, sent: options.sent });
   }
   const json = parseJsonBody(response, {
     code: "managed_identity_response_parse_failure",

@@ -4,6 +4,8 @@ import { abortedError, type HttpRequest, type HttpResponse, type HttpTransport }
 import {
   Attempt,
   BoundedPools,
+  DEFAULT_ACCEPT_ENCODING,
+  decodeResponseBody,
   flattenHeaders,
   parseRequestTarget,
   poolScope,
@@ -12,7 +14,12 @@ import {
   resolveTransportOptions,
   transportClosed,
 } from "@certbound/core/transport-kit";
-import axios, { type AxiosInstance, type AxiosResponse } from "axios";
+import axios, {
+  type AxiosAdapter,
+  type AxiosInstance,
+  type AxiosResponse,
+  type InternalAxiosRequestConfig,
+} from "axios";
 import { IdentityHttpsAgent, type Route, RouteHttpAgent, retire } from "./agents";
 import { mapError } from "./map-error";
 import { type AxiosTransportOptions, validateOptions } from "./options";
@@ -36,8 +43,10 @@ export interface AxiosTransport extends HttpTransport {
 
 /**
  * Creates the axios transport: one keep-alive `https.Agent` per client TLS identity, keyed by the
- * certificate's `x5t#S256` and bounded by an LRU; redirects never followed; 4xx/5xx returned as
- * responses; bodies capped; proxies only when enabled and never for loopback or link-local hosts.
+ * certificate itself and bounded by an LRU; redirects never followed and TLS never weakened,
+ * whatever the instance's defaults or request interceptors set; 4xx/5xx returned as responses;
+ * bodies capped (compressed ones decoded within the cap); headers with CR/LF refused before
+ * sending; proxies only when enabled and never for loopback or link-local hosts.
  *
  * @example
  * ```ts
@@ -74,7 +83,14 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
   ): IdentityHttpsAgent {
     const identity = request.clientIdentity;
     const route = proxy?.href ?? "direct";
-    const { cas, key } = poolScope({ transportCas: settings.cas, identity, ca: request.ca, pin, route });
+    const { cas, key } = poolScope({
+      transportCas: settings.cas,
+      identity,
+      ca: request.ca,
+      pin,
+      route,
+      packageName: PACKAGE,
+    });
     return agents.get(key, () => {
       const secureContext = poolSecureContext(identity, cas, PACKAGE);
       return new IdentityHttpsAgent({ ...options.agentOptions, secureContext }, pin, routeTo(proxy));
@@ -104,41 +120,53 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
           ? { httpsAgent: httpsAgentFor(request, pin, proxy) }
           : { httpAgent: httpAgentFor(proxy) };
       const attempt = new Attempt(settings.clock, request.timeoutMs, request.signal);
+      // The contract, whatever the instance's defaults say. Node's http stack (not fetch, not
+      // HTTP/2, not a custom transport or socket) so that the per-identity agents are used; no
+      // redirects; TLS by the transport's agents only; the body as it came (decoded below).
+      const enforced = {
+        url: url.href,
+        ...agent,
+        httpVersion: 1 as const,
+        transport: url.protocol === "https:" ? https : http,
+        socketPath: null,
+        proxy: false as const,
+        maxRedirects: 0,
+        insecureHTTPParser: false,
+        decompress: false,
+        maxContentLength: maxResponseBytes,
+      };
       try {
         const response: AxiosResponse<Buffer> = await attempt.race(
           instance.request<Buffer>({
-            url: url.href,
             method: request.method,
-            headers: { ...request.headers },
+            // The same accept-encoding on every transport (axios would add its own list).
+            headers: { "accept-encoding": DEFAULT_ACCEPT_ENCODING, ...request.headers },
             data: toBuffer(request.body),
-            ...agent,
-            // The contract, whatever the instance's defaults say. Node's http stack (not fetch, not
-            // HTTP/2, not a custom transport or socket) so that the per-identity agents are used.
-            adapter: "http",
-            httpVersion: 1,
-            transport: url.protocol === "https:" ? https : http,
-            socketPath: null,
+            ...enforced,
+            // Request interceptors of the app's instance run after this config is merged and may
+            // change anything (an insecure httpsAgent, maxRedirects): the adapter, which runs
+            // after them, puts the transport's settings back before a byte is sent.
+            adapter: enforcingAdapter(enforced),
             params: null,
-            proxy: false,
-            maxRedirects: 0,
             validateStatus: () => true,
             allowAbsoluteUrls: true,
             responseType: "arraybuffer",
             transformRequest: [(data: unknown) => data],
             transformResponse: [(data: unknown) => data],
-            maxContentLength: maxResponseBytes,
             maxBodyLength: Number.POSITIVE_INFINITY,
             timeout: options.idleTimeoutMs ?? 300_000,
             signal: attempt.signal,
           }),
           () => {},
         );
-        return {
-          status: response.status,
-          headers: flattenHeaders(plainHeaders(response.headers)),
-          // Decoded once, whole: multi-byte characters split across chunks stay intact.
-          body: Buffer.isBuffer(response.data) ? response.data.toString("utf8") : String(response.data ?? ""),
-        };
+        const raw = Buffer.isBuffer(response.data) ? response.data : Buffer.from(String(response.data ?? ""));
+        // Decoded once, whole (multi-byte characters split across chunks stay intact), and
+        // decompressed by the same code and cap as on undici.
+        const decoded = await decodeResponseBody(raw, flattenHeaders(plainHeaders(response.headers)), {
+          maxBytes: maxResponseBytes,
+          endpoint,
+        });
+        return { status: response.status, headers: decoded.headers, body: decoded.body };
       } catch (error) {
         throw (
           attempt.failure(endpoint) ??
@@ -160,6 +188,13 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
       plainAgents.clear();
     },
   };
+}
+
+const httpAdapter = axios.getAdapter("http");
+
+/** axios' http adapter, run with the transport's settings put back over whatever interceptors set. */
+function enforcingAdapter(enforced: Record<string, unknown>): AxiosAdapter {
+  return (config: InternalAxiosRequestConfig) => httpAdapter(Object.assign(config, enforced));
 }
 
 function toBuffer(body: string | Uint8Array | undefined): Buffer | undefined {

@@ -24,7 +24,10 @@ export interface AxiosTransportOptions extends CommonTransportOptions {
    * A ready axios instance (its interceptors run on every request) or the config to create one
    * with. Either way the transport sets, per request, what the contract needs: no redirects
    * (`maxRedirects: 0`), 4xx/5xx as responses (`validateStatus`), its own agents and proxying
-   * (`proxy: false`), the raw body as text and the size cap (`maxContentLength`).
+   * (`proxy: false`), the raw body as text and the size cap (`maxContentLength`). Its adapter puts
+   * these back after your request interceptors ran, so an interceptor or default setting an
+   * `httpsAgent` with `rejectUnauthorized: false` or `maxRedirects` cannot weaken them (an
+   * interceptor that replaces `config.adapter` itself replaces the transport: don't).
    * @default axios.create()
    */
   axios?: AxiosInstance | CreateAxiosDefaults | undefined;

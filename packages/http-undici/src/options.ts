@@ -20,10 +20,14 @@ import { PACKAGE } from "./package-name";
 export interface UndiciTransportOptions extends CommonTransportOptions {
   /**
    * A ready undici Dispatcher of yours, used for requests that present no client certificate, carry
-   * no per-request `ca` or pin, allow a proxy (`proxy: "environment"`) and do not go to a loopback or
-   * link-local address. Every other request uses this transport's own pools, so IMDS and other
-   * local endpoints never reach a proxy your dispatcher might use. You keep ownership: `close()`
-   * does not close it.
+   * no per-request `ca` or pin, allow a proxy (`proxy: "environment"`), do not go to a loopback or
+   * link-local address, and carry no secret (no `Authorization`, client assertion or secret
+   * header). Every other request uses this transport's own pools, which always verify the server
+   * and never follow a redirect, whatever your dispatcher's TLS settings or interceptors are: so
+   * IMDS and other local endpoints never reach a proxy your dispatcher might use, and no secret
+   * reaches a server your dispatcher did not verify. Requests through it carry
+   * `maxRedirections: 0`. For a proxy on secret-carrying requests, use the `proxy` option. You keep
+   * ownership: `close()` does not close it.
    */
   dispatcher?: Dispatcher | undefined;
   /**

@@ -5,17 +5,20 @@ import {
   type HttpResponse,
   type HttpTransport,
   type ProxyPolicy,
+  requestSecrets,
 } from "@certbound/core";
 import {
   Attempt,
   BoundedPools,
   caList,
+  DEFAULT_ACCEPT_ENCODING,
+  decodeResponseBody,
   flattenHeaders,
   isAlwaysDirect,
   parsePinnedThumbprint,
   parseRequestTarget,
   poolScope,
-  readCappedBody,
+  readCappedBytes,
   resolveTransportOptions,
   transportClosed,
 } from "@certbound/core/transport-kit";
@@ -71,8 +74,9 @@ export interface UndiciTransport extends HttpTransport {
 
 /**
  * Creates the undici transport: one connection pool (undici Agent) per client TLS identity, keyed
- * by the certificate's `x5t#S256` and bounded by an LRU, keep-alive on, redirects never followed,
- * response bodies capped, proxies only when enabled and never for loopback or link-local hosts.
+ * by the certificate itself and bounded by an LRU, keep-alive on, redirects never followed,
+ * response bodies capped (compressed ones decoded within the cap), headers with CR/LF refused
+ * before sending, proxies only when enabled and never for loopback or link-local hosts.
  *
  * @example
  * ```ts
@@ -110,33 +114,46 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     pin: string | undefined,
   ) {
     if (closed) throw transportClosed(PACKAGE);
-    const { cas, key } = poolScope({ transportCas: settings.cas, identity, ca: requestCa, pin });
+    const { cas, key } = poolScope({
+      transportCas: settings.cas,
+      identity,
+      ca: requestCa,
+      pin,
+      packageName: PACKAGE,
+    });
     return pools.get(key, () => {
       const poolSettings: PoolSettings = { ...settings, identity, cas, pin, agentOptions };
       return new IdentityPool(poolSettings);
     });
   }
 
-  function dispatcherForRequest(request: HttpRequest, url: URL, pin: string | undefined): Dispatcher {
-    const policy = request.proxy ?? "never";
+  /** The app's dispatcher, when this request may use it; else `undefined`. */
+  function appDispatcherFor(request: HttpRequest, url: URL, pin: string | undefined): Dispatcher | undefined {
     if (
       options.dispatcher &&
       !request.clientIdentity &&
       caList(request.ca).length === 0 &&
       pin === undefined &&
-      policy === "environment" &&
-      !isAlwaysDirect(url.hostname)
+      (request.proxy ?? "never") === "environment" &&
+      !isAlwaysDirect(url.hostname) &&
+      // What the app's dispatcher does with TLS and redirects is out of our hands (an Agent with
+      // rejectUnauthorized: false, a redirect interceptor): a request carrying a secret (an
+      // Authorization header, a client assertion, a secret header) never goes through it.
+      requestSecrets(request).length === 0
     ) {
       return options.dispatcher;
     }
-    return poolFor(request.clientIdentity, request.ca, pin).dispatcherFor(url, policy);
+    return undefined;
   }
 
   return {
     async send(request: HttpRequest): Promise<HttpResponse> {
       if (request.signal?.aborted) throw abortedError(request.signal);
       const { endpoint, url, pin } = parseRequestTarget(request, PACKAGE);
-      const dispatcher = dispatcherForRequest(request, url, pin);
+      const appDispatcher = appDispatcherFor(request, url, pin);
+      const dispatcher =
+        appDispatcher ??
+        poolFor(request.clientIdentity, request.ca, pin).dispatcherFor(url, request.proxy ?? "never");
       const attempt = new Attempt(settings.clock, request.timeoutMs, request.signal);
       let answered = false;
       try {
@@ -145,23 +162,31 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
             origin: url.origin,
             path: `${url.pathname}${url.search}`,
             method: request.method,
-            headers: { ...request.headers },
+            // The same accept-encoding on every transport (axios would add its own list).
+            headers: { "accept-encoding": DEFAULT_ACCEPT_ENCODING, ...request.headers },
             body: request.body ?? null,
             signal: attempt.signal,
-          }),
+            // undici's redirect interceptor, if the app's dispatcher has one, follows nothing.
+            ...(appDispatcher ? { maxRedirections: 0 } : {}),
+          } as Dispatcher.RequestOptions),
           (late) => late.body.destroy(),
         );
         answered = true;
-        const body = await readCappedBody(response.body, {
+        const raw = await readCappedBytes(response.body, {
           maxBytes: settings.maxResponseBytes,
           endpoint,
           contentLength: response.headers["content-length"],
+        });
+        // undici hands compressed bytes over as they came: decode within the same cap as axios.
+        const decoded = await decodeResponseBody(raw, flattenHeaders(response.headers), {
+          maxBytes: settings.maxResponseBytes,
+          endpoint,
         });
         // undici hands a keep-alive connection back to its pool one event-loop turn after the
         // response (setImmediate); a caller sending its next request sooner would open a second
         // connection. Waiting that same turn keeps back-to-back requests on one connection.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        return { status: response.statusCode, headers: flattenHeaders(response.headers), body };
+        return { status: response.statusCode, headers: decoded.headers, body: decoded.body };
       } catch (error) {
         throw (
           attempt.failure(endpoint) ??

@@ -1,5 +1,6 @@
 import { createServer as createNetServer } from "node:net";
 import { inspect } from "node:util";
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   type CertificateAuthority,
@@ -83,13 +84,23 @@ export interface HttpTransportSuiteOptions {
 
 const SECRET = "Bearer conformance-secret-token-5f1d";
 
+let bomb: Buffer | undefined;
+/** 16 MiB of zeros gzipped (about 16 KB), made once. */
+function gzipBomb(): Buffer {
+  bomb ??= gzipSync(Buffer.alloc(16 * DEFAULT_MAX_RESPONSE_BYTES), { level: 9 });
+  return bomb;
+}
+
 /**
  * The conformance suite every {@link HttpTransport} must pass. Call it at the top level of a vitest
  * test file. It starts real servers on 127.0.0.1 (HTTPS asking for client certificates, a strict
  * mTLS server, plain HTTP, a silent TCP server, a CONNECT proxy) with a CA and client certificates
  * made at run time, and checks: round trips; that each request presents exactly its identity's
  * certificate and that connections are never shared across identities, and that pools beyond
- * `maxIdentities` are closed least recently used first; keep-alive; TLS failures
+ * `maxIdentities` are closed least recently used first, and that pools are keyed by the certificate
+ * carried, never by a forged `x5tS256`; headers with CR/LF, NUL or non-latin-1 characters refused
+ * before sending (`invalid_options`); gzip/deflate/br answers decoded within the body cap (a gzip
+ * bomb is `response_too_large`) and no compression advertised of its own; keep-alive; TLS failures
  * (untrusted server, wrong host name, rejected or missing client certificate, a key that does not
  * belong to its certificate) as `tls_handshake_failed`; server pinning, malformed pins included;
  * 4xx/5xx and redirects as responses; abort and timeout (driven by the test clock); resets as
@@ -197,6 +208,32 @@ export function testHttpTransport(
           const cut = bytes.indexOf(0xe2) + 1;
           res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
           res.write(bytes.subarray(0, cut), () => res.end(bytes.subarray(cut)));
+          return;
+        }
+        case "/compressed": {
+          // The same JSON under every content-encoding a server may send, asked for or not.
+          const plainBody = Buffer.from(JSON.stringify({ ok: "compressed ✓" }), "utf8");
+          const encoding = url.searchParams.get("enc") ?? "gzip";
+          const encoded =
+            encoding === "br"
+              ? brotliCompressSync(plainBody)
+              : encoding === "deflate"
+                ? deflateSync(plainBody)
+                : encoding === "deflate-raw"
+                  ? deflateRawSync(plainBody)
+                  : gzipSync(plainBody);
+          res.writeHead(200, {
+            "content-type": "application/json",
+            "content-encoding": encoding === "deflate-raw" ? "deflate" : encoding,
+            "content-length": String(encoded.length),
+          });
+          res.end(encoded);
+          return;
+        }
+        case "/gzip-bomb": {
+          // A few KB on the wire that inflate to 16 times the default body cap.
+          res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" });
+          res.end(gzipBomb());
           return;
         }
         default:
@@ -366,7 +403,80 @@ export function testHttpTransport(
       });
     });
 
+    describe("request headers", () => {
+      for (const [label, value] of [
+        ["CR/LF", "a\r\nx-injected: 1"],
+        ["a lone LF", "a\nb"],
+        ["NUL", "a\u0000b"],
+        ["a character outside latin-1", "caf\u00e9 \u2713"],
+      ] as const) {
+        it(`refuses a header value with ${label} before sending (invalid_options)`, async () => {
+          const { transport } = await setup();
+          const error = await expectFailure(
+            transport.send(
+              get(`${main.origin}/echo`, { headers: { authorization: SECRET, "x-bad": value } }),
+            ),
+            ["invalid_options"],
+          );
+          expect(error.message).toContain("x-bad");
+          expect(main.requests).toHaveLength(0);
+          expect(main.connections).toBe(0);
+        });
+      }
+
+      it("refuses a header name that is not an HTTP token before sending", async () => {
+        const { transport } = await setup();
+        await expectFailure(transport.send(get(`${main.origin}/echo`, { headers: { "x bad\r\n": "v" } })), [
+          "invalid_options",
+        ]);
+        expect(main.requests).toHaveLength(0);
+      });
+
+      it("advertises no compression of its own (accept-encoding absent or identity)", async () => {
+        const { transport } = await setup();
+        await transport.send(get(`${main.origin}/echo`));
+        expect([undefined, "identity"]).toContain(main.requests[0]?.headers["accept-encoding"]);
+      });
+    });
+
+    describe("compressed answers", () => {
+      for (const encoding of ["gzip", "deflate", "deflate-raw", "br"]) {
+        it(`decodes a ${encoding} body and drops content-encoding`, async () => {
+          const { transport } = await setup();
+          const response = await transport.send(get(`${main.origin}/compressed?enc=${encoding}`));
+          expect(JSON.parse(response.body)).toEqual({ ok: "compressed ✓" });
+          expect(response.headers["content-encoding"]).toBeUndefined();
+        });
+      }
+
+      it("a gzip bomb inflating past the cap is response_too_large, and the transport still works", async () => {
+        const { transport } = await setup();
+        await expectFailure(transport.send(get(`${main.origin}/gzip-bomb`)), ["response_too_large"]);
+        const next = await transport.send(get(`${main.origin}/echo`));
+        expect(next.status).toBe(200);
+      });
+    });
+
     describe("client identities", () => {
+      it("keys pools by the certificate: a forged identity (x5tS256 of A, certificate of B) never poisons A's pool", async () => {
+        const { transport } = await setup();
+        const forged = { ...identityB, x5tS256: identityA.x5tS256 };
+        const first = await settle(transport.send(get(`${main.origin}/echo`, { clientIdentity: forged })))
+          .outcome;
+        // Refusing the forged identity is the expected answer; if a transport sends it, it must at
+        // least present what it carries, never reuse A's connection.
+        if (first.error !== undefined) {
+          expect((first.error as { code?: string }).code).toBe("tls_handshake_failed");
+        } else {
+          expect(main.requests.at(-1)?.clientX5tS256).toBe(identityB.x5tS256);
+        }
+        await transport.send(get(`${main.origin}/echo`, { clientIdentity: identityA }));
+        await transport.send(get(`${main.origin}/echo`, { clientIdentity: { ...identityA } }));
+        const genuine = main.requests.slice(first.error === undefined ? 1 : 0);
+        expect(genuine.map((r) => r.clientX5tS256)).toEqual([identityA.x5tS256, identityA.x5tS256]);
+        expectOneCertificatePerConnection();
+      });
+
       it("presents exactly the certificate of the request's identity", async () => {
         const { transport } = await setup();
         await transport.send(get(`${main.origin}/echo`, { clientIdentity: identityA }));

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * const pools = new BoundedPools<https.Agent>(16, (agent) => agent.destroy());
- * const agent = pools.get(`${identity?.x5tS256 ?? "-"} ${trustId(cas)}`, () => new https.Agent({ keepAlive: true }));
+ * const agent = pools.get(poolScope({ transportCas: [], identity, ca, pin: undefined }).key, () => new https.Agent({ keepAlive: true }));
  * // on close():
  * for (const pool of pools.drain()) pool.destroy();
  * ```

@@ -7,8 +7,9 @@
  *   never go through a proxy), {@link openTunnel} for CONNECT tunnels;
  * - trust: {@link secureContextFor} (one TLS context per client identity), server pins;
  * - pooling: {@link BoundedPools}, one pool per identity, never shared across identities;
- * - one attempt: {@link Attempt} (timeout on the injected clock, abort), {@link parseRequestTarget},
- *   {@link readCappedBody}, {@link flattenHeaders};
+ * - one attempt: {@link Attempt} (timeout on the injected clock, abort), {@link parseRequestTarget}
+ *   (which also refuses unsendable headers, {@link assertSendableHeaders}), {@link readCappedBody},
+ *   {@link decodeResponseBody} (content-encoding within the cap), {@link flattenHeaders};
  * - errors: {@link mapTransportError} and small factories giving the contract's error codes;
  * - options: {@link CommonTransportOptions}, {@link validateTransportOptions} and
  *   {@link resolveTransportOptions}; {@link poolScope} keys pools by identity, trust, pin and route.
@@ -41,6 +42,8 @@
  */
 export { Attempt } from "./attempt";
 export { BoundedPools } from "./bounded-pools";
+export type { DecodeBodyOptions } from "./decode-body";
+export { DEFAULT_ACCEPT_ENCODING, decodeResponseBody } from "./decode-body";
 export { flattenHeaders } from "./flatten-headers";
 export type { TransportErrorContext, TransportFailure } from "./map-transport-error";
 export { describeTransportFailure, mapTransportError } from "./map-transport-error";
@@ -53,7 +56,8 @@ export {
   resolveProxyOption,
 } from "./proxy-route";
 export type { ReadCappedBodyOptions, ResponseBodyStream } from "./read-capped-body";
-export { readCappedBody } from "./read-capped-body";
+export { readCappedBody, readCappedBytes } from "./read-capped-body";
+export { assertSendableHeaders } from "./request-headers";
 export type { RequestTarget } from "./request-target";
 export { parseRequestTarget } from "./request-target";
 export { matchesPin, normalisePin, PIN_MISMATCH, parsePinnedThumbprint, pinMismatch } from "./server-pin";
@@ -68,6 +72,6 @@ export {
   validateTransportOptions,
 } from "./transport-options";
 export type { PoolScope, PoolScopeInput } from "./trust";
-export { caList, poolScope, poolSecureContext, secureContextFor, trustId } from "./trust";
+export { caList, identityPoolId, poolScope, poolSecureContext, secureContextFor, trustId } from "./trust";
 export type { TunnelOptions } from "./tunnel";
 export { openTunnel, PROXY_REFUSED } from "./tunnel";

@@ -47,6 +47,23 @@ export async function readCappedBody(
   body: ResponseBodyStream,
   options: ReadCappedBodyOptions,
 ): Promise<string> {
+  // Decoding once at the end keeps multi-byte characters split across chunks intact.
+  return (await readCappedBytes(body, options)).toString("utf8");
+}
+
+/**
+ * {@link readCappedBody} without the decoding: the body's bytes, for a transport that still has to
+ * undo a `content-encoding` (see `decodeResponseBody`).
+ *
+ * @example
+ * ```ts
+ * const raw = await readCappedBytes(response.body, { maxBytes, endpoint, contentLength: response.headers["content-length"] });
+ * ```
+ */
+export async function readCappedBytes(
+  body: ResponseBodyStream,
+  options: ReadCappedBodyOptions,
+): Promise<Buffer> {
   const { maxBytes, endpoint } = options;
   if (Number(options.contentLength) > maxBytes) {
     body.destroy();
@@ -62,6 +79,5 @@ export async function readCappedBody(
     }
     chunks.push(chunk);
   }
-  // Decoding once at the end keeps multi-byte characters split across chunks intact.
-  return Buffer.concat(chunks, total).toString("utf8");
+  return Buffer.concat(chunks, total);
 }

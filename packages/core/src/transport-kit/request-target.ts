@@ -1,6 +1,7 @@
 import { CertboundError } from "../errors";
 import { endpointOf } from "../send-with-retry";
 import type { HttpRequest } from "../transport";
+import { assertSendableHeaders } from "./request-headers";
 import { parsePinnedThumbprint } from "./server-pin";
 
 /**
@@ -21,9 +22,10 @@ export interface RequestTarget {
 }
 
 /**
- * Parses a request's URL and pin. A URL that does not parse or is not `http:`/`https:` fails with
- * `network_error` (message prefixed with `packageName`); a malformed pin with
- * `tls_handshake_failed`.
+ * Parses a request's URL and pin and checks its headers. A URL that does not parse or is not
+ * `http:`/`https:` fails with `network_error` (message prefixed with `packageName`); a malformed
+ * pin with `tls_handshake_failed`; a header that cannot be sent as it is (CR/LF, control or
+ * non-latin-1 characters) with `invalid_options` ({@link assertSendableHeaders}).
  *
  * @example
  * ```ts
@@ -35,9 +37,10 @@ export interface RequestTarget {
  * ```
  */
 export function parseRequestTarget(
-  request: Pick<HttpRequest, "url" | "pinnedServerThumbprint">,
+  request: Pick<HttpRequest, "url" | "pinnedServerThumbprint"> & Partial<Pick<HttpRequest, "headers">>,
   packageName: string,
 ): RequestTarget {
+  if (request.headers) assertSendableHeaders(request.headers, packageName);
   const endpoint = endpointOf(String(request.url));
   let url: URL;
   try {

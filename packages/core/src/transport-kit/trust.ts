@@ -1,24 +1,92 @@
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
+import { CertboundError } from "../errors";
 import { LruMap } from "../lru-map";
 import type { ClientTlsIdentity } from "../transport";
 import { unusableTlsMaterial } from "./transport-errors";
 
-let extraCaCertificates: string[] | undefined;
+let extraCaCertificates: { all: string[]; beyondRoots: string[] } | undefined;
 
-// Node adds NODE_EXTRA_CA_CERTS to its default trust store, but an explicit `ca` list replaces that
-// store: read the file so "extra CAs on top of the system store" keeps meaning what it says.
-function nodeExtraCaCertificates(): string[] {
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const pemBody = (pem: string) => pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
+
+// Node adds NODE_EXTRA_CA_CERTS to its default trust store, but a context given more CAs gets a
+// fresh copy of Node's bundled roots without them: read the file so "extra CAs on top of the
+// system store" keeps meaning what it says. Read and split once per process; `beyondRoots` drops
+// the certificates already among Node's bundled roots (NODE_EXTRA_CA_CERTS often points at the
+// system bundle: 144 certificates, of which 122 were duplicates, cost 18 ms per new pool to add).
+function nodeExtraCaCertificates(): { all: string[]; beyondRoots: string[] } {
   if (extraCaCertificates === undefined) {
     const file = process.env.NODE_EXTRA_CA_CERTS;
+    let text = "";
     try {
-      extraCaCertificates = file ? [readFileSync(file, "utf8")] : [];
+      text = file ? readFileSync(file, "utf8") : "";
     } catch {
-      extraCaCertificates = [];
+      text = "";
     }
+    const blocks = text.match(PEM_BLOCK) ?? [];
+    // With --use-openssl-ca a context's roots are OpenSSL's store, not Node's bundle: skip nothing.
+    const opensslCa = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((arg) =>
+      arg.includes("--use-openssl-ca"),
+    );
+    const roots = new Set(opensslCa ? [] : rootCertificates.map(pemBody));
+    extraCaCertificates = {
+      all: text ? [text] : [],
+      beyondRoots: blocks.filter((pem) => !roots.has(pemBody(pem))),
+    };
   }
   return extraCaCertificates;
+}
+
+// The pool id of each identity object, computed once: hashing the certificate on every request
+// would show in profiles, and the object is what requests carry. Copies of an identity (a frozen
+// or copied TokenResult) still share the certificate text and the KeyObject, memoised too.
+const identityIds = new WeakMap<ClientTlsIdentity, string>();
+const certificateIds = new LruMap<string, string>(256);
+const keyIds = new WeakMap<object, string>();
+
+/**
+ * The id that keys an identity's connection pools, computed from what the identity really
+ * presents, never from its `x5tS256` field alone: base64url SHA-256 of the leaf certificate's DER
+ * (its `x5t#S256`) plus a hash of the private key's public half. An identity object whose
+ * `x5tS256` names another certificate than the one it carries is refused (`tls_handshake_failed`):
+ * keyed by the field, it would make a later genuine request of that other certificate ride a
+ * connection that presents this one. Memoised per identity object (a WeakMap), so it costs one
+ * hash per identity, not per request.
+ *
+ * @example
+ * ```ts
+ * const key = `${identityPoolId(request.clientIdentity, PACKAGE)} ${trustId(cas)}`;
+ * ```
+ */
+export function identityPoolId(identity: ClientTlsIdentity, packageName = "@certbound/core"): string {
+  const known = identityIds.get(identity);
+  if (known !== undefined) return known;
+  let x5t = certificateIds.get(identity.certificatePem);
+  let keyId = keyIds.get(identity.privateKey);
+  try {
+    if (x5t === undefined) {
+      x5t = createHash("sha256").update(new X509Certificate(identity.certificatePem).raw).digest("base64url");
+      certificateIds.set(identity.certificatePem, x5t);
+    }
+    if (keyId === undefined) {
+      const spki = createPublicKey(identity.privateKey).export({ type: "spki", format: "der" });
+      keyId = createHash("sha256").update(spki).digest("base64url").slice(0, 22);
+      keyIds.set(identity.privateKey, keyId);
+    }
+  } catch (cause) {
+    throw unusableTlsMaterial(packageName, cause);
+  }
+  if (identity.x5tS256 !== x5t) {
+    throw new CertboundError(
+      "tls_handshake_failed",
+      `${packageName}: the client identity's x5tS256 (${String(identity.x5tS256).slice(0, 64)}) is not the thumbprint of its certificate (${x5t}). Build identities from the certificate (e.g. result.bindingCertificate) instead of assembling them by hand.`,
+    );
+  }
+  const id = `${x5t}.${keyId}`;
+  identityIds.set(identity, id);
+  return id;
 }
 
 /**
@@ -89,6 +157,8 @@ export interface PoolScopeInput {
   readonly pin: string | undefined;
   /** Anything else that must not share connections, e.g. the proxy a pool tunnels through. */
   readonly route?: string | undefined;
+  /** Names the transport in errors (a forged identity is refused). @default "@certbound/core" */
+  readonly packageName?: string | undefined;
 }
 
 /**
@@ -102,7 +172,9 @@ export interface PoolScopeInput {
  */
 export function poolScope(input: PoolScopeInput): PoolScope {
   const cas = [...input.transportCas, ...caList(input.ca)];
-  const parts = [input.identity?.x5tS256 ?? "-", trustId(cas), input.pin ?? "-"];
+  // Keyed by the certificate and key the identity really carries (see identityPoolId).
+  const identityId = input.identity ? identityPoolId(input.identity, input.packageName) : "-";
+  const parts = [identityId, trustId(cas), input.pin ?? "-"];
   if (input.route !== undefined) parts.push(input.route);
   return { cas, key: parts.join(" ") };
 }
@@ -123,6 +195,32 @@ export function secureContextFor(
   identity: ClientTlsIdentity | undefined,
   cas: readonly string[],
 ): SecureContext {
+  // A context holds no state a connection changes, so pools of one identity and trust share one:
+  // a pool re-created after eviction (or another transport's) builds nothing. Per identity object
+  // (WeakMap: the key material goes when the identity does), and in a small LRU without one.
+  const trust = trustId(cas);
+  const memo = identity ? contextsOf(identity) : anonymousContexts;
+  const known = memo.get(trust);
+  if (known !== undefined) return known;
+  const context = buildSecureContext(identity, cas);
+  memo.set(trust, context);
+  return context;
+}
+
+const MAX_CONTEXTS_PER_IDENTITY = 8;
+const contextsByIdentity = new WeakMap<ClientTlsIdentity, LruMap<string, SecureContext>>();
+const anonymousContexts = new LruMap<string, SecureContext>(MAX_CONTEXTS_PER_IDENTITY);
+
+function contextsOf(identity: ClientTlsIdentity): LruMap<string, SecureContext> {
+  let memo = contextsByIdentity.get(identity);
+  if (!memo) {
+    memo = new LruMap<string, SecureContext>(MAX_CONTEXTS_PER_IDENTITY);
+    contextsByIdentity.set(identity, memo);
+  }
+  return memo;
+}
+
+function buildSecureContext(identity: ClientTlsIdentity | undefined, cas: readonly string[]): SecureContext {
   const material = identity
     ? {
         cert: identity.certificatePem,
@@ -131,16 +229,17 @@ export function secureContextFor(
       }
     : {};
   if (cas.length === 0) return createSecureContext(material);
-  const extra = [...nodeExtraCaCertificates(), ...cas];
+  const extra = nodeExtraCaCertificates();
   // Adding CAs to a context built on the system store copies the already parsed roots (under a
-  // millisecond); passing `ca` would make Node re-parse ~150 root PEMs per pool (~30 ms).
+  // millisecond); passing `ca` would make Node re-parse ~150 root PEMs per pool (~18 ms). The copy
+  // lacks NODE_EXTRA_CA_CERTS, so those are added too, minus the ones Node bundles anyway.
   const context = createSecureContext(material);
   const native = (context as { context?: { addCACert?: (pem: string) => void } }).context;
   if (typeof native?.addCACert === "function") {
-    for (const pem of extra) native.addCACert(pem);
+    for (const pem of [...extra.beyondRoots, ...cas]) native.addCACert(pem);
     return context;
   }
-  return createSecureContext({ ...material, ca: [...rootCertificates, ...extra] });
+  return createSecureContext({ ...material, ca: [...rootCertificates, ...extra.all, ...cas] });
 }
 
 /**
