@@ -37,16 +37,20 @@ export async function runVanillaCert(settings: VanillaCertSettings): Promise<{
     transport,
     mtlsAuthorityHost: settings.mtlsAuthorityHost, // the emulator's; leave out in Azure
   });
-  const first = await app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
-  const second = await app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
-  // second.metadata.tokenSource === "cache"; both are bound to first.bindingCertificate
+  const caller = new ResourceCaller({ transport });
+  try {
+    const first = await app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
+    const second = await app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
+    // second.metadata.tokenSource === "cache"; both are bound to first.bindingCertificate
 
-  await using caller = new ResourceCaller({ transport });
-  const response = await caller.call(first, resourceUrl); // mutual TLS with the same certificate
+    const response = await caller.call(first, resourceUrl); // mutual TLS with the same certificate
+    return { first, second, resourceAnswer: response.body };
+  } finally {
+    await caller.close();
+    app.close();
+    await transport.close();
+  }
   // #endregion readme-vanilla-cert
-  app.close();
-  await transport.close();
-  return { first, second, resourceAnswer: response.body };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

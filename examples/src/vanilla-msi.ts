@@ -30,15 +30,19 @@ export async function msiQuickStart(
     mtlsAuthorityHost: local.mtlsAuthorityHost,
   });
 
-  const result = await app.acquireToken({ resource, mtlsProofOfPossession: true });
-  // result.tokenType === "mtls_pop"; result.bindingCertificate = IMDS-issued certificate + its key
+  const caller = new ResourceCaller({ transport });
+  try {
+    const result = await app.acquireToken({ resource, mtlsProofOfPossession: true });
+    // result.tokenType === "mtls_pop"; result.bindingCertificate = IMDS-issued certificate + its key
 
-  await using caller = new ResourceCaller({ transport });
-  const response = await caller.call(result, url); // mutual TLS with result.bindingCertificate
+    const response = await caller.call(result, url); // mutual TLS with result.bindingCertificate
+    return { result, response };
+  } finally {
+    await caller.close(); // closes only a transport the caller created
+    app.close();
+    await transport.close();
+  }
   // #endregion readme-msi-quick
-  app.close();
-  await transport.close();
-  return { result, response };
 }
 
 // #region readme-vanilla-msi

@@ -1,0 +1,49 @@
+// packages/core/README.md, "Writing your own transport" and "Testing your own parts": a transport on
+// another HTTP client, then the conformance suite run against it. The prelude stands for that client.
+import type { HttpResponse } from "@certbound/core";
+
+declare function sendWithMyClient(url: URL, pin: unknown, signal: AbortSignal): Promise<HttpResponse>;
+
+// #region readme-core-transport-kit
+import { abortedError, type HttpTransport } from "@certbound/core";
+import {
+  Attempt,
+  mapTransportError,
+  parseRequestTarget,
+  resolveTransportOptions,
+  validateTransportOptions,
+} from "@certbound/core/transport-kit";
+
+const PACKAGE = "@my-scope/my-transport";
+
+export function createMyTransport(options = {}): HttpTransport {
+  validateTransportOptions(options, { packageName: PACKAGE, factoryName: "createMyTransport" });
+  const settings = resolveTransportOptions(options, PACKAGE);
+  return {
+    async send(request) {
+      if (request.signal?.aborted) throw abortedError(request.signal);
+      const { endpoint, url, pin } = parseRequestTarget(request, PACKAGE);
+      const attempt = new Attempt(settings.clock, request.timeoutMs, request.signal);
+      try {
+        return await sendWithMyClient(url, pin, attempt.signal);
+      } catch (error) {
+        const withCertificate = request.clientIdentity !== undefined;
+        throw attempt.failure(endpoint) ?? mapTransportError(error, { endpoint, withCertificate });
+      } finally {
+        attempt.dispose();
+      }
+    },
+  };
+}
+// #endregion readme-core-transport-kit
+
+// #region readme-core-transport-conformance
+import { testHttpTransport } from "@certbound/core/testing";
+
+// The factory gets the suite's clock (timeouts run on it), a DNS lookup for test host names,
+// and, when the transport declares proxy support, the proxy settings to use.
+testHttpTransport("my transport", ({ clock, lookup, proxy, maxIdentities }) =>
+  createMyTransport({ clock, lookup, proxy, maxIdentities }),
+  { capabilities: { proxy: true, maxIdentities: true } },
+);
+// #endregion readme-core-transport-conformance
