@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { request as httpsRequest } from "node:https";
+import { fileURLToPath } from "node:url";
 import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCliArgs } from "../src/cli-options";
@@ -16,6 +18,7 @@ let other: IssuedCertificate;
 let token: string;
 let origin: string;
 const APP = "inspector-app";
+const inliner = fileURLToPath(new URL("../scripts/inline-inspector-assets.mjs", import.meta.url));
 
 beforeAll(async () => {
   signingKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
@@ -73,8 +76,12 @@ describe("inspector page", () => {
     const script = await send(`${origin}/_inspector/inspector.js`, { ca: emu.caCertificatePem });
     expect(script.headers["content-type"]).toMatch(/^text\/javascript/);
     expect(script.body).toContain("new EventSource");
-    // No framework fetched at run time: the page loads only its own two files.
+    const style = await send(`${origin}/_inspector/inspector.css`, { ca: emu.caCertificatePem });
+    expect(style.headers["content-type"]).toMatch(/^text\/css/);
+    expect(style.body).toContain(".binding.mismatch");
+    // No framework fetched at run time: the page loads only its own two files (and no favicon).
     expect(page.body.match(/(?:src|href)="([^"]+)"/g)).toEqual([
+      'href="data:,"',
       'href="/_inspector/inspector.css"',
       'src="/_inspector/inspector.js"',
     ]);
@@ -119,6 +126,11 @@ describe("inspector page", () => {
     expect(noTokenStream.status).toBe(403);
     expect(emu.stats().requests.resource).toBe(0);
     expect((await api("api/state")).json.faults).toEqual([]);
+  });
+
+  it("ships the page, script and style exactly as written in src/inspector/assets (generated file in sync)", () => {
+    const check = spawnSync(process.execPath, [inliner, "--check"], { encoding: "utf8" });
+    expect(check.status, check.stderr).toBe(0);
   });
 
   it("answers only loopback peers", () => {

@@ -75,6 +75,8 @@ export class Inspector {
     this.entries.push(entry);
     this.trim();
     this.broadcast("request", entry);
+    // The request used up a fault: the page's list of pending faults changed.
+    if (event.fault) this.stateChanged();
   }
 
   private trim(): void {

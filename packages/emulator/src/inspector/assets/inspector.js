@@ -13,6 +13,8 @@
   };
   const entries = new Map();
   const revealed = new Map();
+  // Claims panels the user opened stay open when the page redraws.
+  const openClaims = new Set();
   let state = { managedIdentities: [], clients: [], faults: [] };
 
   function h(tag, props, ...children) {
@@ -212,15 +214,19 @@
 
   function renderToken(title, token) {
     const claims = token.claims;
-    const rows = ["aud", "appid", "sub", "tid", "iss", "iat", "exp", "uti"]
+    const rows = ["aud", "appid", "exp"]
       .filter((name) => claims[name] !== undefined)
       .map((name) => h("tr", {}, h("th", { text: name }), h("td", { text: datePlus(name, claims[name]) })));
     const shown = revealed.get(token.ref);
     return h(
       "div",
       { class: "card token" },
-      h("h3", { text: title }),
-      h("p", { class: "muted", text: `alg ${token.header.alg} · kid ${token.header.kid}` }),
+      h(
+        "h3",
+        {},
+        title,
+        h("span", { class: "muted", text: ` ${token.header.alg} · kid ${token.header.kid}` }),
+      ),
       h(
         "table",
         {},
@@ -231,6 +237,15 @@
           h("th", { text: 'cnf["x5t#S256"]' }),
           h("td", {}, token.boundTo ? thumbprint(token.boundTo) : h("em", { text: "none (Bearer)" })),
         ),
+      ),
+      h(
+        "details",
+        {
+          open: openClaims.has(token.ref),
+          ontoggle: (event) => (event.target.open ? openClaims.add(token.ref) : openClaims.delete(token.ref)),
+        },
+        h("summary", { text: "all claims" }),
+        h("pre", { class: "claims", text: JSON.stringify({ header: token.header, claims }, null, 2) }),
       ),
       shown
         ? h(
