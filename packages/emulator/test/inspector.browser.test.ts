@@ -3,6 +3,7 @@
 // fails, never skips, when it is missing.
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +33,7 @@ let other: IssuedCertificate;
 let context: BrowserContext;
 let page: Page;
 let profile: string;
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -63,6 +65,12 @@ beforeAll(async () => {
     viewport: { width: 1360, height: 1100 },
   });
   page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") pageErrors.push(m.text());
+  });
+  await page.goto(String(emu.inspectorUrl));
+  await page.locator("#connection.on").waitFor();
 }, 120_000);
 
 afterAll(async () => {
@@ -73,14 +81,6 @@ afterAll(async () => {
 
 describe("inspector in Chromium", () => {
   it("shows a PoP flow and a mismatching resource call, with both thumbprints and the red mismatch", async () => {
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
-    });
-    await page.goto(String(emu.inspectorUrl));
-    await page.locator("#connection.on").waitFor();
-
     const good = await popFlow(emu, { clientId: APP, tokenIdentity: app });
     expect(good.resource?.status).toBe(200);
     const bad = await popFlow(emu, { clientId: APP, tokenIdentity: app, resourceIdentity: other });
@@ -120,7 +120,7 @@ describe("inspector in Chromium", () => {
     expect(await page.locator(".flow.flow-ok .raw-token").textContent()).toBe(goodToken);
     await page.getByRole("button", { name: "Hide token" }).click();
     expect(await page.locator(".raw-token").count()).toBe(0);
-    expect(errors).toEqual([]);
+    expect(pageErrors).toEqual([]);
   });
 
   it("draws a managed identity's IMDS v2 flow as four steps", async () => {
@@ -171,6 +171,59 @@ describe("inspector in Chromium", () => {
       emu.systemAssignedIdentity.clientId,
     );
   });
+});
+
+describe("inspector in Chromium, from the attacker's side", () => {
+  it("shows markup sent in a client id, a certificate subject, a correlation id and a path as text", async () => {
+    const payloads = {
+      clientId: "<img src=x onerror=__pwned=1>",
+      commonName: "<svg/onload=__pwned=2>",
+      correlationId: "<script>__pwned=3</script>",
+    };
+    const evil = createCertificateAuthority().issue({ commonName: payloads.commonName });
+    emu.registerConfidentialClient({ clientId: payloads.clientId, certificatePem: evil.certificatePem });
+    const flow = await popFlow(emu, {
+      clientId: payloads.clientId,
+      tokenIdentity: evil,
+      correlationId: payloads.correlationId,
+    });
+    expect(flow.resource?.status).toBe(200);
+    // A raw path: the URL class would percent-encode the brackets.
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const target = new URL(emu.resourceUrl);
+      const req = httpsRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: "/<iframe/src=javascript:__pwned=4>",
+          ca: emu.caCertificatePem,
+          cert: evil.certificatePem,
+          key: evil.keyPem,
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(401);
+
+    await page.locator(`#clients [data-client="${payloads.clientId}"]`).waitFor({ timeout: 10_000 });
+    await page.locator(".flow", { hasText: payloads.correlationId }).waitFor({ timeout: 10_000 });
+    await page.locator("#log td.path", { hasText: "<iframe/src=javascript:" }).waitFor({ timeout: 10_000 });
+    const text = (await page.locator("body").textContent()) ?? "";
+    expect(text).toContain(payloads.clientId);
+    // Node escapes "=" in a subject value; the markup still arrives as text.
+    expect(text).toContain("<svg/onload");
+    expect(text).toContain(payloads.correlationId);
+    expect(await page.locator("main img, main svg, main iframe, main script").count()).toBe(0);
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned),
+    ).toBeUndefined();
+  }, 60_000);
 });
 
 /** Saves what the page shows now: a faulted flow, the IMDS v2 flow and the red mismatch. */
