@@ -2,9 +2,9 @@
 // with the emulator, and a CLI process that exits promptly while a page is listening.
 import { spawn } from "node:child_process";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Exchange } from "../src/exchange";
 import { FaultQueue } from "../src/faults";
 import { IdentityRegistry } from "../src/identities";
@@ -152,7 +152,7 @@ describe("inspector in the CLI process", () => {
       });
       const printed = JSON.parse(line) as { inspectorUrl?: string; authorityHost: string };
       expect(printed.inspectorUrl).toBe(`${printed.authorityHost}/_inspector`);
-      const ca = await import("node:fs").then((fs) => fs.readFileSync(`${dir}/ca.pem`, "utf8"));
+      const ca = readFileSync(`${dir}/ca.pem`, "utf8");
       const page = await send(String(printed.inspectorUrl), { ca });
       const token = /name="inspector-token" content="([^"]+)"/.exec(page.body)?.[1] ?? "";
       const reader = await EventReader.open(
