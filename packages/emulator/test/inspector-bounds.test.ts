@@ -125,7 +125,7 @@ describe("inspector bounds", () => {
   });
 });
 
-describe("inspector in the CLI process", () => {
+describe("inspector in the CLI process", { timeout: 30_000 }, () => {
   it("is on by default, printed in --json, and a listening page does not keep the process alive on SIGTERM", async () => {
     const dir = tempDir();
     try {

@@ -79,7 +79,8 @@ afterAll(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-describe("inspector in Chromium", () => {
+// A browser on two shared cores: a generous bound per test (vitest projects default to 5 s).
+describe("inspector in Chromium", { timeout: 30_000 }, () => {
   it("shows a PoP flow and a mismatching resource call, with both thumbprints and the red mismatch", async () => {
     const good = await popFlow(emu, { clientId: APP, tokenIdentity: app });
     expect(good.resource?.status).toBe(200);
@@ -173,7 +174,7 @@ describe("inspector in Chromium", () => {
   });
 });
 
-describe("inspector in Chromium, from the attacker's side", () => {
+describe("inspector in Chromium, from the attacker's side", { timeout: 30_000 }, () => {
   it("shows markup sent in a client id, a certificate subject, a correlation id and a path as text", async () => {
     const payloads = {
       clientId: "<img src=x onerror=__pwned=1>",
@@ -223,7 +224,7 @@ describe("inspector in Chromium, from the attacker's side", () => {
     expect(
       await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned),
     ).toBeUndefined();
-  }, 60_000);
+  });
 });
 
 /** Saves what the page shows now: a faulted flow, the IMDS v2 flow and the red mismatch. */
