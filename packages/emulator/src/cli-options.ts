@@ -38,6 +38,7 @@ Options:
   --client <id>=<cert.pem>       register a confidential client with a certificate (repeatable)
   --managed-identity <clientId>  add a user-assigned managed identity ("new" = generated; repeatable)
   --ca-file <path>               where to write the emulator's CA (default: a temp file)
+  --no-inspector                 do not serve the inspector page ({authority}/_inspector, loopback only)
   --json                         print one JSON line with endpoints and environment
   -h, --help                     show this help
   -v, --version                  print the version of @certbound/emulator
@@ -109,6 +110,7 @@ export function parseCliArgs(argv: readonly string[], cwd = process.cwd()): CliO
       client: { type: "string", multiple: true },
       "managed-identity": { type: "string", multiple: true },
       "ca-file": { type: "string" },
+      "no-inspector": { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
@@ -162,6 +164,8 @@ export function parseCliArgs(argv: readonly string[], cwd = process.cwd()): CliO
   }
   if (values["arc-legacy-agent"]) emulator.azureArcAgent = "legacy";
   if (values["reject-replayed-assertions"]) emulator.rejectReplayedAssertions = true;
+  // The command line is where a person watches: the inspector is on unless asked off.
+  emulator.inspector = values["no-inspector"] ? false : (emulator.inspector ?? true);
 
   const clients: ConfidentialClientRegistration[] = confidentialClients.map((c) => {
     const { certificateFile, certificatePem, ...rest } = c;

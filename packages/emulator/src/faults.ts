@@ -27,6 +27,13 @@ export class FaultQueue {
     return head.fault;
   }
 
+  /** Faults still waiting, per endpoint, with their remaining counts (the inspector shows them). */
+  pending(): Array<{ endpoint: EndpointName; fault: Fault; remaining: number }> {
+    return [...this.queues].flatMap(([endpoint, queue]) =>
+      queue.map((q) => ({ endpoint, fault: { ...q.fault }, remaining: q.remaining })),
+    );
+  }
+
   clear(): void {
     this.queues.clear();
   }

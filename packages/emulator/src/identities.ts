@@ -86,6 +86,16 @@ export class IdentityRegistry {
     return { clientId, objectId, resourceId };
   }
 
+  /** Registered applications, in registration order (the inspector lists them). */
+  listClients(): ConfidentialClient[] {
+    return [...this.clients.values()];
+  }
+
+  /** Managed identities, system-assigned first (the inspector lists them). */
+  listManagedIdentities(): ManagedIdentity[] {
+    return [...this.managed];
+  }
+
   findClient(clientId: string): ConfidentialClient | undefined {
     return this.clients.get(clientId.toLowerCase());
   }

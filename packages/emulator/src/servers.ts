@@ -8,15 +8,30 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { CertboundError } from "@certbound/core";
 import type { Router } from "./context";
-import { json, type Reply, readExchange } from "./exchange";
+import { type Exchange, json, type Reply, readExchange } from "./exchange";
 import { type FaultQueue, replacesAnswer } from "./faults";
 import type { ServerName, StatsRecorder } from "./stats";
+import type { EndpointName, Fault } from "./types";
 
 /** What every server shares: stats, faults, and the lifecycle that `close()` ends. */
 export interface ServerDeps {
   readonly stats: StatsRecorder;
   readonly faults: FaultQueue;
   readonly lifecycle: Lifecycle;
+  /** Told about each routed request once it is answered (or reset, hung, dropped): the inspector's feed. */
+  readonly observe?: ((event: ObservedRequest) => void) | undefined;
+}
+
+/** One routed request as the server handled it, for {@link ServerDeps.observe}. */
+export interface ObservedRequest {
+  readonly endpoint: EndpointName;
+  readonly exchange: Exchange;
+  /** The answer written; absent when the fault reset the connection, hung it, or the emulator closed first. */
+  readonly reply: Reply | undefined;
+  readonly outcome: "answered" | "reset" | "hung" | "closed";
+  readonly fault: Fault | undefined;
+  /** From the request's arrival (body read) to the answer, in milliseconds (monotonic clock). */
+  readonly durationMs: number;
 }
 
 /** Tracks what must end on close: delay timers (a hung or delayed request never outlives the emulator). */
@@ -64,10 +79,19 @@ export interface RunningServer {
 
 /** Starts one server on `host:port` that dispatches to `router`. */
 export async function startServer(
-  options: { host: string; port: number; router: Router; tls?: TlsSettings; label: string },
+  options: {
+    host: string;
+    port: number;
+    router: Router;
+    tls?: TlsSettings;
+    label: string;
+    /** Serves a request itself (the inspector's pages) and returns true, before routing, stats and faults. */
+    intercept?: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  },
   deps: ServerDeps,
 ): Promise<RunningServer> {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (options.intercept?.(req, res)) return;
     dispatch(req, res, options.router, deps).catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) {
         write(
@@ -165,14 +189,31 @@ async function dispatch(
   }
   deps.stats.record(route.endpoint, exchange);
   const fault = deps.faults.take(route.endpoint);
+  const started = performance.now();
+  const observe = (outcome: ObservedRequest["outcome"], reply?: Reply) =>
+    deps.observe?.({
+      endpoint: route.endpoint,
+      exchange,
+      reply,
+      outcome,
+      fault,
+      durationMs: performance.now() - started,
+    });
   if (fault?.reset) {
     req.socket.destroy();
+    observe("reset");
     return;
   }
   // A hung request keeps its connection open until the client gives up or the emulator closes.
-  if (fault?.hang) return;
+  if (fault?.hang) {
+    observe("hung");
+    return;
+  }
   if (fault?.delayMs !== undefined && fault.delayMs > 0) {
-    if (!(await deps.lifecycle.delay(fault.delayMs))) return;
+    if (!(await deps.lifecycle.delay(fault.delayMs))) {
+      observe("closed");
+      return;
+    }
   }
   let reply: Reply;
   if (fault && replacesAnswer(fault)) {
@@ -185,6 +226,7 @@ async function dispatch(
   }
   if (fault?.headers) reply.headers = { ...reply.headers, ...fault.headers };
   write(res, reply);
+  observe("answered", reply);
 }
 
 function write(res: ServerResponse, reply: Reply): void {

@@ -8,10 +8,12 @@ import type { EmulatorContext, EmulatorUrls } from "./context";
 import { FaultQueue } from "./faults";
 import { IdentityRegistry } from "./identities";
 import { ATTESTATION_PATH, imdsRouter } from "./imds-routes";
+import { INSPECTOR_PATH, inspectorInterceptor } from "./inspector/http";
+import { Inspector } from "./inspector/inspector";
 import { mtlsRouter } from "./mtls-routes";
 import { resourceRouter } from "./resource-routes";
 import { createSelfSignedServerCertificate } from "./self-signed";
-import { Lifecycle, type RunningServer, startServer } from "./servers";
+import { Lifecycle, type RunningServer, type ServerDeps, startServer } from "./servers";
 import { SERVICE_FABRIC_PATH, SOURCE_PATHS, serviceFabricRouter, sourcesRouter } from "./source-routes";
 import { StatsRecorder } from "./stats";
 import { TokenIssuer } from "./token-issuer";
@@ -113,7 +115,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const stats = new StatsRecorder();
   const faults = new FaultQueue();
   const lifecycle = new Lifecycle();
-  const deps = { stats, faults, lifecycle };
+  // The inspector is opt-in for the library (tests seldom want a page); the CLI turns it on.
+  const inspector = options.inspector ? new Inspector({ now, faults, registry }) : undefined;
+  const deps: ServerDeps = {
+    stats,
+    faults,
+    lifecycle,
+    observe: inspector && ((event) => inspector.observe(event)),
+  };
+  let authorityPort = 0;
   const ports = options.ports ?? {};
   const tls = (name: "authority" | "mtls" | "resource", requestCert: boolean) => ({
     certificatePem: serverCertificate.certificatePem,
@@ -130,6 +140,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         router: authorityRouter(ctx),
         tls: tls("authority", false),
         label: "authority",
+        intercept: inspector && inspectorInterceptor(inspector, () => authorityPort),
       },
       deps,
     ),
@@ -193,6 +204,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     RunningServer,
     RunningServer,
   ];
+  authorityPort = authority.port;
   const hostInUrl = host.includes(":") ? `[${host}]` : host;
   urls.imds = `http://${hostInUrl}:${imds.port}`;
   urls.authority = `https://${hostInUrl}:${authority.port}`;
@@ -241,8 +253,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       resourceId: registry.system.resourceId,
     },
     arcTokenFolder: arcTokenFolder.path,
-    registerConfidentialClient: (o) => registry.registerClient(o),
-    registerManagedIdentity: (o) => registry.registerManagedIdentity(o),
+    inspectorUrl: inspector && `${inspectorOrigin(host, authority.port)}${INSPECTOR_PATH}`,
+    registerConfidentialClient: (o) => {
+      registry.registerClient(o);
+      inspector?.stateChanged();
+    },
+    registerManagedIdentity: (o) => {
+      const identity = registry.registerManagedIdentity(o);
+      inspector?.stateChanged();
+      return identity;
+    },
     managedIdentityEnvironment(source) {
       const environment = environments[source];
       if (!environment) {
@@ -253,13 +273,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       return environment();
     },
-    injectFault: (endpoint, fault) => faults.add(endpoint, fault),
-    clearFaults: () => faults.clear(),
+    injectFault: (endpoint, fault) => {
+      faults.add(endpoint, fault);
+      inspector?.stateChanged();
+    },
+    clearFaults: () => {
+      faults.clear();
+      inspector?.stateChanged();
+    },
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     close() {
       closing ??= (async () => {
         lifecycle.close();
+        inspector?.close();
         await Promise.all([imds, authority, mtls, resource, sources, serviceFabric].map((s) => s.close()));
         await arcTokenFolder.close();
         // libuv releases closed server handles at the end of this loop turn: resolve after it, so
@@ -269,6 +296,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return closing;
     },
   };
+}
+
+// The page is served only on loopback: a wildcard or other listen address still shows it at 127.0.0.1.
+function inspectorOrigin(host: string, port: number): string {
+  if (host === "::1") return `https://[::1]:${port}`;
+  return host === "localhost" || host.startsWith("127.")
+    ? `https://${host}:${port}`
+    : `https://127.0.0.1:${port}`;
 }
 
 function validate(options: EmulatorOptions) {

@@ -2,7 +2,8 @@ import { x5tS256 } from "@certbound/core";
 import { type Exchange, toRecord } from "./exchange";
 import type { EmulatorStats, EndpointName, RecordedRequest } from "./types";
 
-const ENDPOINTS: readonly EndpointName[] = [
+/** Every endpoint name, in the order stats list them. */
+export const ENDPOINTS: readonly EndpointName[] = [
   "token",
   "mtlsToken",
   "openidConfiguration",

@@ -76,6 +76,12 @@ export interface EmulatorOptions {
    * start many emulators may share one. @default a new RSA 2048 key per emulator
    */
   signingKey?: KeyObject;
+  /**
+   * Serve the inspector, a web page at `{authorityHost}/_inspector` that shows each flow live
+   * (requests, decoded tokens next to certificates, the first failing step) and can inject faults
+   * and register clients. Loopback only. @default false (the `certbound-emulator` CLI turns it on)
+   */
+  inspector?: boolean;
 }
 
 /**
@@ -173,6 +179,8 @@ export interface Emulator {
   readonly systemAssignedIdentity: ManagedIdentityInfo;
   /** Folder where the Azure Arc endpoint writes its challenge key files (see `arcTokenFolder` option). */
   readonly arcTokenFolder: string;
+  /** `https://127.0.0.1:PORT/_inspector` when {@link EmulatorOptions.inspector} is on; else `undefined`. */
+  readonly inspectorUrl: string | undefined;
 
   /** Registers (or adds a certificate to) a confidential client application. */
   registerConfidentialClient(o: ConfidentialClientRegistration): void;
