@@ -44,7 +44,7 @@ export async function runVanillaCert(settings: VanillaCertSettings): Promise<{
   await using caller = new ResourceCaller({ transport });
   const response = await caller.call(first, resourceUrl); // mutual TLS with the same certificate
   // #endregion readme-vanilla-cert
-  app.close();
+  await app.close();
   await transport.close();
   return { first, second, resourceAnswer: response.body };
 }

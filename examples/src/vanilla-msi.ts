@@ -36,7 +36,7 @@ export async function msiQuickStart(
   await using caller = new ResourceCaller({ transport });
   const response = await caller.call(result, url); // mutual TLS with result.bindingCertificate
   // #endregion readme-msi-quick
-  app.close();
+  await app.close();
   await transport.close();
   return { result, response };
 }
@@ -70,7 +70,7 @@ export class VanillaMsiMtlsPop {
   }
 
   async close(): Promise<void> {
-    this.#app.close();
+    await this.#app.close();
     await this.#transport.close();
   }
 }

@@ -48,7 +48,13 @@ export class MtlsPopTokenAcquirer {
     options: MtlsPopAcquireOptions = {},
   ): Promise<TokenResult> {
     const scopes = typeof scopeOrScopes === "string" ? [scopeOrScopes] : scopeOrScopes;
-    const result = await this.#credential.getToken(scopes, { ...options, mtlsProofOfPossession: true });
+    const result = await this.#credential.getToken(scopes, {
+      mtlsProofOfPossession: true,
+      claims: options.claims,
+      forceRefresh: options.forceRefresh,
+      correlationId: options.correlationId,
+      signal: options.signal,
+    });
     verifyMtlsPopResult(result);
     return result;
   }
