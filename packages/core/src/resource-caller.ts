@@ -172,7 +172,15 @@ export class ResourceCaller {
         correlationId: init.correlationId,
         signal: init.signal,
       });
-      return pop ? verifyMtlsPopResult(result) : result;
+      if (pop) return verifyMtlsPopResult(result);
+      // A credential of one's own may answer anything: never send "Bearer undefined".
+      if (typeof result?.accessToken !== "string" || result.accessToken === "") {
+        throw new CertboundError(
+          "invalid_token_response",
+          "The credential's getToken() returned no access token. Check the credential: it must resolve to a TokenResult.",
+        );
+      }
+      return result;
     };
     const first = await acquire(init.claims, false);
     const sent = await this.#send(first, url, init);

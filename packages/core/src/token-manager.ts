@@ -82,7 +82,9 @@ const STORE_FAILURE_LOG_INTERVAL_MS = 60_000;
 export interface TokenManagerOptions<C = undefined> {
   /**
    * Performs one network acquisition: a {@link CredentialSource}, or any {@link Credential} (its
-   * `getToken` is called on a miss, so its own cache may answer).
+   * `getToken` is called on a miss, so its own cache may answer). A PoP token is stored under the
+   * thumbprint of its binding certificate: pass that `x5tS256` in PoP requests to be served from
+   * this manager's cache (without it, each PoP request reaches the credential).
    */
   source: CredentialSource<C> | Credential;
   /**

@@ -117,6 +117,17 @@ describe("ResourceCaller.call(credential, ...) before any I/O", () => {
     expect(transport.sent).toBe(0);
   });
 
+  it("refuses a Bearer answer without an access token instead of sending `Bearer undefined`", async () => {
+    const broken: Credential = { getToken: async () => ({}) as TokenResult };
+    await expect(
+      new ResourceCaller({ transport }).call(broken, "https://r/", {
+        scopes: ["s"],
+        mtlsProofOfPossession: false,
+      }),
+    ).rejects.toMatchObject({ code: "invalid_token_response" });
+    expect(transport.sent).toBe(0);
+  });
+
   it("runs the PoP checklist on the credential's answer: a Bearer answer to a PoP call is refused", async () => {
     const { credential } = countingCredential("Bearer");
     await expect(
