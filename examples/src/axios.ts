@@ -37,7 +37,7 @@ export async function runAxiosFlow(
   const result = await app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
   const response = await new ResourceCaller({ transport }).call(result, resourceUrl);
   // #endregion readme-axios
-  app.close();
+  await app.close();
   await transport.close();
   return { result, response };
 }

@@ -177,7 +177,7 @@ async function main(): Promise<number> {
     });
     const msiAcquirer = new MtlsPopTokenAcquirer(msi);
     await runFlow(msiReport, emu, caller, recorder, () => msiAcquirer.acquireToken(scope));
-    msi.close();
+    await msi.close();
     failures += msiReport.failures;
 
     // Confidential client: the app's own certificate authenticates it in the TLS handshake.
@@ -203,7 +203,7 @@ async function main(): Promise<number> {
       "binding certificate is the app's own certificate",
       (await ccaAcquirer.acquireToken(scope)).bindingCertificate?.x5tS256 === appCert.x5tS256,
     );
-    cca.close();
+    await cca.close();
     failures += certReport.failures;
   } catch (error) {
     failures++;

@@ -47,7 +47,7 @@ export async function runVanillaCert(settings: VanillaCertSettings): Promise<{
     return { first, second, resourceAnswer: response.body };
   } finally {
     await caller.close();
-    app.close();
+    await app.close();
     await transport.close();
   }
   // #endregion readme-vanilla-cert

@@ -39,7 +39,7 @@ export async function msiQuickStart(
     return { result, response };
   } finally {
     await caller.close(); // closes only a transport the caller created
-    app.close();
+    await app.close();
     await transport.close();
   }
   // #endregion readme-msi-quick
@@ -74,7 +74,7 @@ export class VanillaMsiMtlsPop {
   }
 
   async close(): Promise<void> {
-    this.#app.close();
+    await this.#app.close();
     await this.#transport.close();
   }
 }

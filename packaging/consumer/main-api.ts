@@ -61,8 +61,8 @@ export async function consumer(): Promise<number> {
     withCertificate: false,
   });
 
-  msi.close();
-  cca.close();
+  await msi.close();
+  await cca.close();
   await undici.close();
   await axios.close();
   await emu.close();

@@ -38,6 +38,8 @@ export {
   throwIfAborted,
 } from "./clock";
 export { assertCorrelationId, MAX_CORRELATION_ID_LENGTH } from "./correlation-id";
+export type { Credential, GetTokenOptions } from "./credential";
+export { isCredential } from "./credential";
 export type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
 export { durationOption, durationTooLong } from "./duration-option";
 export type { CertboundErrorCode, CertboundErrorOptions, ServiceErrorDetails } from "./errors";
@@ -49,15 +51,15 @@ export { createLog, silentLogger } from "./logger";
 export { LruMap } from "./lru-map";
 export type { MemoryCacheStore, MemoryCacheStoreOptions } from "./memory-cache-store";
 export { createMemoryCacheStore } from "./memory-cache-store";
-export type { ConfidentialClientLike, ManagedIdentityClientLike } from "./mtls-pop-token-acquirer";
+export type { MtlsPopAcquireOptions } from "./mtls-pop-token-acquirer";
 export { MtlsPopTokenAcquirer, verifyMtlsPopResult } from "./mtls-pop-token-acquirer";
 export type { ParseErrorOptions } from "./parse-error-response";
 export { parseErrorResponse } from "./parse-error-response";
 export { parseJsonBody, stringField } from "./parse-json-body";
 export type { ParsedTokenResponse, ParseTokenResponseOptions } from "./parse-token-response";
 export { parseTokenResponse } from "./parse-token-response";
-export type { ResourceCallerOptions, ResourceCallInit } from "./resource-caller";
-export { parseBearerChallenge, ResourceCaller } from "./resource-caller";
+export type { CredentialCallInit, ResourceCallerOptions, ResourceCallInit } from "./resource-caller";
+export { decodeClaimsChallenge, parseBearerChallenge, ResourceCaller } from "./resource-caller";
 export type { BindingCertificate, TokenMetadata, TokenResult, TokenSource, TokenType } from "./result";
 export { MTLS_POP_TOKEN_TYPE } from "./result";
 export { parseRetryAfter } from "./retry-after";

@@ -1,31 +1,29 @@
+import { type Credential, type GetTokenOptions, isCredential } from "./credential";
 import { CertboundError, invalidOptions } from "./errors";
 import { tokenBindingThumbprint } from "./jwt";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
 
-/** A confidential client: `@certbound/credential-cert`'s `createConfidentialClient`. */
-export interface ConfidentialClientLike {
-  acquireTokenForClient(request: {
-    scopes: readonly string[];
-    mtlsProofOfPossession?: boolean;
-    signal?: AbortSignal | undefined;
-  }): Promise<TokenResult>;
-}
-
-/** A managed identity client: `@certbound/credential-msi`'s `createManagedIdentityClient`. */
-export interface ManagedIdentityClientLike {
-  acquireToken(request: {
-    resource: string;
-    mtlsProofOfPossession?: boolean;
-    signal?: AbortSignal | undefined;
-  }): Promise<TokenResult>;
-}
+/**
+ * Options of {@link MtlsPopTokenAcquirer.acquireToken}: those of {@link Credential.getToken} but
+ * `mtlsProofOfPossession`, which is always on.
+ *
+ * @public
+ * @example
+ * ```ts
+ * const options: MtlsPopAcquireOptions = { claims: challengeClaims, signal };
+ * const result = await acquirer.acquireToken("https://vault.azure.net/.default", options);
+ * ```
+ */
+export type MtlsPopAcquireOptions = Omit<GetTokenOptions, "mtlsProofOfPossession">;
 
 /**
- * Acquires mTLS PoP tokens from either kind of application and checks the vanilla flow's
- * checklist on every result: the token type is `mtls_pop`, the binding certificate is present with
- * its private key, and (for a JWT) `cnf.x5t#S256` equals the binding certificate's thumbprint.
- * A failed check is a `pop_validation_failed` error, never a silent Bearer fallback.
+ * Acquires mTLS PoP tokens from any {@link Credential} (a confidential client, a managed identity
+ * client, or your own) and checks the vanilla flow's checklist on every result: the token type is
+ * `mtls_pop`, the binding certificate is present with its private key, and (for a JWT)
+ * `cnf.x5t#S256` equals the binding certificate's thumbprint. A failed check is a
+ * `pop_validation_failed` error, never a silent Bearer fallback.
  *
+ * @public
  * @example
  * ```ts
  * const acquirer = new MtlsPopTokenAcquirer(createManagedIdentityClient({ transport }));
@@ -33,43 +31,30 @@ export interface ManagedIdentityClientLike {
  * ```
  */
 export class MtlsPopTokenAcquirer {
-  readonly #app: ConfidentialClientLike | ManagedIdentityClientLike;
+  readonly #credential: Credential;
 
-  constructor(app: ConfidentialClientLike | ManagedIdentityClientLike) {
-    if (!app || (!("acquireTokenForClient" in app) && !("acquireToken" in app))) {
+  constructor(credential: Credential) {
+    if (!isCredential(credential)) {
       throw invalidOptions(
         "@certbound/core",
-        "MtlsPopTokenAcquirer wraps a confidential client (acquireTokenForClient) or a managed identity client (acquireToken).",
+        "MtlsPopTokenAcquirer wraps a credential: an object with `getToken(scopes, options)`, such as createConfidentialClient() or createManagedIdentityClient().",
       );
     }
-    this.#app = app;
+    this.#credential = credential;
   }
 
   async acquireToken(
     scopeOrScopes: string | readonly string[],
-    options: { signal?: AbortSignal } = {},
+    options: MtlsPopAcquireOptions = {},
   ): Promise<TokenResult> {
     const scopes = typeof scopeOrScopes === "string" ? [scopeOrScopes] : scopeOrScopes;
-    let result: TokenResult;
-    if ("acquireTokenForClient" in this.#app) {
-      result = await this.#app.acquireTokenForClient({
-        scopes,
-        mtlsProofOfPossession: true,
-        signal: options.signal,
-      });
-    } else {
-      if (scopes.length !== 1) {
-        throw invalidOptions(
-          "@certbound/core",
-          "A managed identity takes exactly one resource (scope) per request.",
-        );
-      }
-      result = await this.#app.acquireToken({
-        resource: scopes[0] as string,
-        mtlsProofOfPossession: true,
-        signal: options.signal,
-      });
-    }
+    const result = await this.#credential.getToken(scopes, {
+      mtlsProofOfPossession: true,
+      claims: options.claims,
+      forceRefresh: options.forceRefresh,
+      correlationId: options.correlationId,
+      signal: options.signal,
+    });
     verifyMtlsPopResult(result);
     return result;
   }
@@ -79,16 +64,17 @@ export class MtlsPopTokenAcquirer {
  * Checks the vanilla flow's checklist on a result; throws `pop_validation_failed` naming the
  * failed item. Returns the result for chaining.
  *
+ * @public
  * @example
  * ```ts
  * const checked = verifyMtlsPopResult(await app.acquireTokenForClient({ scopes, mtlsProofOfPossession: true }));
  * ```
  */
 export function verifyMtlsPopResult(result: TokenResult): TokenResult {
-  if (result.tokenType !== MTLS_POP_TOKEN_TYPE) {
+  if (result?.tokenType !== MTLS_POP_TOKEN_TYPE) {
     throw new CertboundError(
       "pop_validation_failed",
-      `Expected an ${MTLS_POP_TOKEN_TYPE} token but got ${String(result.tokenType)}. Request it with mtlsProofOfPossession: true.`,
+      `Expected an ${MTLS_POP_TOKEN_TYPE} token but got ${String(result?.tokenType)}. Request it with mtlsProofOfPossession: true.`,
     );
   }
   const binding = result.bindingCertificate;

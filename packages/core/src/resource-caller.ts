@@ -1,13 +1,23 @@
 import { type AuthorizationScheme, createAuthorizationHeader } from "./authorization-header";
 import { throwIfAborted } from "./clock";
+import { type Credential, isCredential } from "./credential";
 import { durationOption } from "./duration-option";
 import { CertboundError, invalidOptions, ServiceError } from "./errors";
 import { tokenBindingThumbprint } from "./jwt";
+import { verifyMtlsPopResult } from "./mtls-pop-token-acquirer";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
 import { redactSecrets, sanitiseServerText } from "./server-text";
 import type { ClientTlsIdentity, HttpResponse, HttpTransport } from "./transport";
 
-/** Options of {@link ResourceCaller}. */
+/**
+ * Options of {@link ResourceCaller}.
+ *
+ * @public
+ * @example
+ * ```ts
+ * const options: ResourceCallerOptions = { transport: () => createUndiciTransport(), timeoutMs: 10_000 };
+ * ```
+ */
 export interface ResourceCallerOptions {
   /**
    * The transport to send with. Pass an instance you own (it is left open on `close()`), or a
@@ -22,7 +32,15 @@ export interface ResourceCallerOptions {
   timeoutMs?: number | undefined;
 }
 
-/** One resource call. */
+/**
+ * One resource call.
+ *
+ * @public
+ * @example
+ * ```ts
+ * const init: ResourceCallInit = { method: "POST", headers: { "content-type": "application/json" }, body: "{}" };
+ * ```
+ */
 export interface ResourceCallInit {
   /** @default "GET" */
   method?: "GET" | "POST" | undefined;
@@ -37,15 +55,54 @@ export interface ResourceCallInit {
 }
 
 /**
+ * One resource call made with a {@link Credential}: the caller acquires the token itself, and
+ * re-acquires it once when the resource asks (see {@link ResourceCaller.call}).
+ *
+ * @public
+ * @example
+ * ```ts
+ * const init: CredentialCallInit = { scopes: ["https://vault.azure.net/.default"], signal };
+ * const response = await caller.call(credential, "https://myvault.vault.azure.net/secrets/s1?api-version=7.5", init);
+ * ```
+ */
+export interface CredentialCallInit extends ResourceCallInit {
+  /** The scopes of the token to acquire, e.g. `["https://vault.azure.net/.default"]`. */
+  scopes: readonly string[];
+  /**
+   * Acquire an mTLS PoP token (checked like `MtlsPopTokenAcquirer` does) and present its binding
+   * certificate. On by default: a resource reached through this caller is called over mutual TLS,
+   * and only a PoP token comes with the certificate to present. `false` acquires a Bearer token.
+   * @default true
+   */
+  mtlsProofOfPossession?: boolean | undefined;
+  /** A claims challenge (JSON) to acquire the first token with. */
+  claims?: string | undefined;
+  /** The `client-request-id` of the acquisitions. @default a new UUID each */
+  correlationId?: string | undefined;
+}
+
+// What a 401 asks of the next attempt: a token satisfying these claims, or just a new token.
+interface Reacquire {
+  readonly claims: string | undefined;
+}
+
+/**
  * Calls a protected resource with a token: over mutual TLS with `result.bindingCertificate` and the
  * token in the `Authorization` header. A PoP token without its certificate is refused before any
  * I/O; a 401 `invalid_token` answer becomes an error that names the likely cause.
  *
+ * Given a {@link Credential} instead of a result, it acquires the token (PoP by default), and when
+ * the resource answers 401 with a claims challenge (`WWW-Authenticate: Bearer ..., claims="<base64>"`,
+ * as in Continuous Access Evaluation) or `error="invalid_token"`, it acquires a new token once
+ * (cache bypassed, the challenge's claims passed on) and retries once.
+ *
+ * @public
  * @example
  * ```ts
  * await using caller = new ResourceCaller({ transport: createUndiciTransport() });
  * const response = await caller.call(result, "https://vault.example/secrets/s1");
- * console.log(response.status, response.body);
+ * const again = await caller.call(credential, "https://vault.example/secrets/s1", { scopes: ["https://vault.azure.net/.default"] });
+ * console.log(response.status, again.body);
  * ```
  */
 export class ResourceCaller {
@@ -70,10 +127,93 @@ export class ResourceCaller {
     this.#options = options;
   }
 
-  /** Sends the request; resolves with the response for every status but a 401 `invalid_token`. */
-  async call(result: TokenResult, url: string, init: ResourceCallInit = {}): Promise<HttpResponse> {
+  /**
+   * Sends the request with `result`'s token; resolves with the response for every status but a 401
+   * `invalid_token`.
+   */
+  call(result: TokenResult, url: string, init?: ResourceCallInit): Promise<HttpResponse>;
+  /**
+   * Acquires a token from `credential` (PoP unless `mtlsProofOfPossession: false`) and sends the
+   * request with it. A 401 with a claims challenge or `invalid_token` gets one new token (cache
+   * bypassed, claims passed on) and one retry; a second such 401 is an error
+   * (`resource_unauthorized`, or `binding_certificate_mismatch`).
+   */
+  call(credential: Credential, url: string, init: CredentialCallInit): Promise<HttpResponse>;
+  async call(
+    tokenOrCredential: TokenResult | Credential,
+    url: string,
+    init: ResourceCallInit | CredentialCallInit = {},
+  ): Promise<HttpResponse> {
     throwIfAborted(init.signal);
     assertHttpsUrl(url);
+    if (isCredential(tokenOrCredential)) {
+      return this.#callWithCredential(tokenOrCredential, url, init as CredentialCallInit);
+    }
+    const { response, presented } = await this.#send(tokenOrCredential, url, init);
+    if (response.status === 401) {
+      const challenge = parseBearerChallenge(response.headers["www-authenticate"]);
+      if (challenge.error === "invalid_token")
+        throw explainRejection(tokenOrCredential, presented, challenge);
+    }
+    return response;
+  }
+
+  async #callWithCredential(
+    credential: Credential,
+    url: string,
+    init: CredentialCallInit,
+  ): Promise<HttpResponse> {
+    const { scopes, pop } = checkCredentialCall(init);
+    const acquire = async (claims: string | undefined, forceRefresh: boolean): Promise<TokenResult> => {
+      const result = await credential.getToken(scopes, {
+        mtlsProofOfPossession: pop,
+        claims,
+        forceRefresh: forceRefresh || undefined,
+        correlationId: init.correlationId,
+        signal: init.signal,
+      });
+      if (pop) return verifyMtlsPopResult(result);
+      // A credential of one's own may answer anything: never send "Bearer undefined".
+      if (typeof result?.accessToken !== "string" || result.accessToken === "") {
+        throw new CertboundError(
+          "invalid_token_response",
+          "The credential's getToken() returned no access token. Check the credential: it must resolve to a TokenResult.",
+        );
+      }
+      return result;
+    };
+    const first = await acquire(init.claims, false);
+    const sent = await this.#send(first, url, init);
+    const reacquire = reacquireFor(sent.response, first, sent.presented, init);
+    if (reacquire === undefined) return sent.response;
+    // Once: a resource that refuses every token must not turn one call into a loop of acquisitions.
+    const second = await acquire(reacquire.claims ?? init.claims, true);
+    const retried = await this.#send(second, url, init);
+    if (retried.response.status !== 401) return retried.response;
+    const challenge = parseBearerChallenge(retried.response.headers["www-authenticate"]);
+    if (challenge.error === "invalid_token") {
+      throw explainRejection(
+        second,
+        retried.presented,
+        challenge,
+        " It refused a second, newly acquired token too.",
+      );
+    }
+    if (challenge.claims !== undefined) {
+      throw new ServiceError(
+        "resource_unauthorized",
+        "The resource answered a new token, acquired with the claims it asked for, with another claims challenge. Check the app's Conditional Access policies and the resource's claims requirements.",
+        { status: 401, errorCode: sanitiseServerText(challenge.error, 128) },
+      );
+    }
+    return retried.response;
+  }
+
+  async #send(
+    result: TokenResult,
+    url: string,
+    init: ResourceCallInit,
+  ): Promise<{ response: HttpResponse; presented: ClientTlsIdentity | undefined }> {
     const binding = result.bindingCertificate;
     if (result.tokenType === MTLS_POP_TOKEN_TYPE && !binding) {
       throw new CertboundError(
@@ -94,11 +234,7 @@ export class ResourceCaller {
       timeoutMs: this.#timeoutMs,
       proxy: "environment",
     });
-    if (response.status === 401) {
-      const challenge = parseBearerChallenge(response.headers["www-authenticate"]);
-      if (challenge.error === "invalid_token") throw explainRejection(result, clientIdentity, challenge);
-    }
-    return response;
+    return { response, presented: clientIdentity };
   }
 
   /** Closes the transport if this caller created it. */
@@ -106,8 +242,90 @@ export class ResourceCaller {
     if (this.#owned) await this.#transport.close?.();
   }
 
+  /** Same as {@link ResourceCaller.close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+function checkCredentialCall(init: CredentialCallInit): { scopes: readonly string[]; pop: boolean } {
+  const { scopes } = init;
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length === 0 ||
+    !scopes.every((s) => typeof s === "string" && s !== "")
+  ) {
+    throw invalidOptions(
+      "@certbound/core",
+      'ResourceCaller.call(credential, url, init) needs `init.scopes`, the scopes of the token to acquire, e.g. { scopes: ["https://vault.azure.net/.default"] }.',
+    );
+  }
+  const pop = init.mtlsProofOfPossession ?? true;
+  if (typeof pop !== "boolean") {
+    throw invalidOptions("@certbound/core", "`mtlsProofOfPossession` must be true or false.");
+  }
+  return { scopes, pop };
+}
+
+/**
+ * Whether a response asks for a new token, and with which claims. Follows MSAL.NET's
+ * WwwAuthenticateParameters (claims decoded from base64 when they are base64, else taken as sent).
+ */
+function reacquireFor(
+  response: HttpResponse,
+  result: TokenResult,
+  presented: ClientTlsIdentity | undefined,
+  init: ResourceCallInit,
+): Reacquire | undefined {
+  if (response.status !== 401) return undefined;
+  const challenge = parseBearerChallenge(response.headers["www-authenticate"]);
+  if (challenge.claims !== undefined) {
+    const claims = decodeClaimsChallenge(challenge.claims);
+    if (claims === undefined) {
+      throw new ServiceError(
+        "resource_unauthorized",
+        "The resource answered 401 with a claims challenge that is not a JSON object (nor base64 of one), so no token can satisfy it. Check the resource's WWW-Authenticate header.",
+        { status: 401, errorCode: sanitiseServerText(challenge.error, 128) },
+      );
+    }
+    return { claims };
+  }
+  if (challenge.error !== "invalid_token") return undefined;
+  // Another certificate than the token's was presented on purpose: a new token would not help.
+  if (init.clientIdentity !== undefined && init.clientIdentity !== result.bindingCertificate) {
+    throw explainRejection(result, presented, challenge);
+  }
+  return { claims: undefined };
+}
+
+// Claims challenges are small JSON documents; anything longer is not worth sending to Entra.
+const MAX_CLAIMS_LENGTH = 16 * 1024;
+
+/**
+ * Decodes the `claims` parameter of a `WWW-Authenticate` challenge into the JSON text to pass as
+ * `claims` to a credential. Like MSAL.NET's `WwwAuthenticateParameters`, a value that is base64 is
+ * decoded (Continuous Access Evaluation sends base64) and any other is taken as sent. Returns
+ * `undefined` unless the result is a JSON object.
+ *
+ * @public
+ * @example
+ * ```ts
+ * const { claims } = parseBearerChallenge(response.headers["www-authenticate"]);
+ * const json = claims === undefined ? undefined : decodeClaimsChallenge(claims);
+ * if (json) result = await credential.getToken(scopes, { claims: json, forceRefresh: true });
+ * ```
+ */
+export function decodeClaimsChallenge(value: string): string | undefined {
+  if (typeof value !== "string" || value === "" || value.length > MAX_CLAIMS_LENGTH) return undefined;
+  const text =
+    value.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(value)
+      ? Buffer.from(value, "base64").toString("utf8")
+      : value;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? text : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -160,6 +378,7 @@ function explainRejection(
   result: TokenResult,
   presented: ClientTlsIdentity | undefined,
   challenge: Record<string, string>,
+  attempts = "",
 ): ServiceError {
   // The resource's own words, made safe: it may echo the token it was shown (redacted here),
   // or send control characters to forge log lines.
@@ -171,7 +390,7 @@ function explainRejection(
     errorCode: "invalid_token",
     errorDescription: description || undefined,
   };
-  const said = description ? ` Resource said: ${description}` : "";
+  const said = `${attempts}${description ? ` Resource said: ${description}` : ""}`;
   if (presented === undefined) {
     return new ServiceError(
       "resource_unauthorized",

@@ -11,6 +11,7 @@ import {
   throwIfAborted,
 } from "./clock";
 import { nextCorrelationId } from "./correlation-id";
+import { type Credential, credentialSource, isCredential } from "./credential";
 import type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
 import { CertboundError, invalidOptions } from "./errors";
 import { createLog, type Logger } from "./logger";
@@ -79,8 +80,13 @@ const STORE_FAILURE_LOG_INTERVAL_MS = 60_000;
 
 /** Options of {@link createTokenManager}. */
 export interface TokenManagerOptions<C = undefined> {
-  /** Performs one network acquisition. */
-  source: CredentialSource<C>;
+  /**
+   * Performs one network acquisition: a {@link CredentialSource}, or any {@link Credential} (its
+   * `getToken` is called on a miss, so its own cache may answer). A PoP token is stored under the
+   * thumbprint of its binding certificate: pass that `x5tS256` in PoP requests to be served from
+   * this manager's cache (without it, each PoP request reaches the credential).
+   */
+  source: CredentialSource<C> | Credential;
   /**
    * Where tokens are kept. A store whose `get`/`set`/`delete` throws or rejects is logged (once per
    * burst) and bypassed: the token then comes from the source.
@@ -161,13 +167,15 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   const acquire =
     typeof source === "function"
       ? source
-      : typeof source?.acquire === "function"
-        ? (req: SourceRequest<C>) => source.acquire(req)
-        : undefined;
+      : isCredential(source)
+        ? credentialSource<C>(source)
+        : typeof source?.acquire === "function"
+          ? (req: SourceRequest<C>) => source.acquire(req)
+          : undefined;
   if (!acquire) {
     throw invalidOptions(
       "@certbound/core",
-      "`source` must be a function or an object with an `acquire` method.",
+      "`source` must be a function, an object with an `acquire` method, or a credential (an object with `getToken`).",
     );
   }
   const cache = options.cache ?? createMemoryCacheStore();

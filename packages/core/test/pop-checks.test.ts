@@ -1,4 +1,5 @@
 import {
+  type Credential,
   createAuthorizationHeader,
   createCertificateAuthority,
   MtlsPopTokenAcquirer,
@@ -43,31 +44,48 @@ describe("the vanilla flow's checklist", () => {
     );
   });
 
-  it("MtlsPopTokenAcquirer always asks for PoP and checks the result, for both kinds of app", async () => {
+  it("MtlsPopTokenAcquirer asks any credential for PoP through getToken and checks the result", async () => {
     const asked: unknown[] = [];
-    const cca = {
-      acquireTokenForClient: async (r: unknown) => {
-        asked.push(r);
+    const good: Credential = {
+      getToken: async (scopes, options) => {
+        asked.push({ scopes, ...options });
         return pop();
       },
     };
-    const msi = {
-      acquireToken: async (r: unknown) => {
-        asked.push(r);
+    const downgrading: Credential = {
+      getToken: async (scopes, options) => {
+        asked.push({ scopes, ...options });
         return pop({ tokenType: "Bearer" });
       },
     };
-    await new MtlsPopTokenAcquirer(cca).acquireToken("https://r/.default");
-    await expect(new MtlsPopTokenAcquirer(msi).acquireToken("https://r/.default")).rejects.toMatchObject({
+    const signal = new AbortController().signal;
+    await new MtlsPopTokenAcquirer(good).acquireToken("https://r/.default", { signal, claims: "{}" });
+    await expect(
+      new MtlsPopTokenAcquirer(downgrading).acquireToken(["https://r/.default"]),
+    ).rejects.toMatchObject({
       code: "pop_validation_failed",
     });
     expect(asked).toEqual([
-      { scopes: ["https://r/.default"], mtlsProofOfPossession: true, signal: undefined },
-      { resource: "https://r/.default", mtlsProofOfPossession: true, signal: undefined },
+      { scopes: ["https://r/.default"], mtlsProofOfPossession: true, signal, claims: "{}" },
+      { scopes: ["https://r/.default"], mtlsProofOfPossession: true },
     ]);
-    expect(() => new MtlsPopTokenAcquirer({} as never)).toThrow(
-      expect.objectContaining({ code: "invalid_options" }),
-    );
+  });
+
+  it("MtlsPopTokenAcquirer takes credentials only: no more guessing from MSAL-shaped method names", () => {
+    // The clients' MSAL-shaped methods alone no longer make a credential: `getToken` is the contract.
+    const msalShaped = { acquireTokenForClient: async () => pop() };
+    for (const notACredential of [{}, null, msalShaped, { getToken: "not a function" }]) {
+      expect(() => new MtlsPopTokenAcquirer(notACredential as never)).toThrow(
+        expect.objectContaining({ code: "invalid_options" }),
+      );
+    }
+  });
+
+  it("a credential answering nothing fails the checklist, not with a TypeError", async () => {
+    const empty = { getToken: async () => undefined as unknown as TokenResult };
+    await expect(new MtlsPopTokenAcquirer(empty).acquireToken("https://r/.default")).rejects.toMatchObject({
+      code: "pop_validation_failed",
+    });
   });
 });
 

@@ -3,8 +3,10 @@ import {
   AcquisitionBudget,
   buildTokenRequest,
   CertboundError,
+  type Credential,
   createLog,
   createTokenManager,
+  type GetTokenOptions,
   MTLS_POP_TOKEN_TYPE,
   parseTokenResponse,
   type SourceRequest,
@@ -24,15 +26,41 @@ import { bearerTokenEndpoint, mtlsTokenEndpoint, overriddenTokenEndpoint } from 
 import { validateOptions } from "./validate-options";
 import { createRequestValidator } from "./validate-request";
 
-/** A confidential client application authenticating with an X.509 certificate. */
-export interface ConfidentialClient {
+/**
+ * A confidential client application authenticating with an X.509 certificate. It is a
+ * {@link Credential} (`getToken`), so `MtlsPopTokenAcquirer`, `ResourceCaller` and the adapters
+ * take it as it is.
+ *
+ * @public
+ * @example
+ * ```ts
+ * const app: ConfidentialClient = createConfidentialClient({ clientId, authority, certificate, transport });
+ * try {
+ *   const result = await app.acquireTokenForClient({ scopes: ["https://vault.azure.net/.default"], mtlsProofOfPossession: true });
+ * } finally {
+ *   await app.close();
+ * }
+ * ```
+ */
+export interface ConfidentialClient extends Credential {
   /**
    * An app token (client credentials): mTLS PoP bound to the certificate with
    * `mtlsProofOfPossession: true`, Bearer otherwise. Served from the cache while it is valid.
+   * The MSAL-shaped entry point.
    */
   acquireTokenForClient(request: AcquireTokenForClientRequest): Promise<TokenResult>;
-  /** Aborts acquisitions in flight. The transport is yours: close it yourself. */
-  close(): void;
+  /**
+   * The {@link Credential} method: the same as
+   * `acquireTokenForClient({ ...options, scopes })`, at the same cost on a cache hit.
+   */
+  getToken(scopes: readonly string[], options?: GetTokenOptions): Promise<TokenResult>;
+  /**
+   * Aborts acquisitions in flight; later calls fail with `aborted`. Idempotent. The transport is
+   * yours: close it yourself.
+   */
+  close(): Promise<void>;
+  /** Same as {@link ConfidentialClient.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -243,38 +271,57 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
       now,
     });
 
-  return {
-    // Not `async`: a cache hit hands back the token manager's promise itself instead of wrapping it
-    // in another one (each wrapper costs turns of the microtask queue). Errors still reject.
-    acquireTokenForClient(request) {
-      try {
-        if (closed) {
-          throw new CertboundError("aborted", `${PACKAGE}: this client was closed; create a new one.`);
-        }
-        const scopes = validateRequest(request);
-        if (request.mtlsProofOfPossession !== true) return acquire(request, scopes, undefined, undefined);
-        // Refuse clouds without an mTLS endpoint before touching the certificate or the network.
-        if (!mtlsEndpointChecked) {
-          mtlsTokenEndpoint({ authority });
-          mtlsEndpointChecked = true;
-        }
-        // A fixed certificate is checked right here, against the same clock reading the token
-        // manager then uses for the token's expiry; a provider is asked on every call.
-        if (resolver.currentSync) {
-          const now = clock.now();
-          return acquire(request, scopes, resolver.currentSync(now), now);
-        }
-        return resolver
-          .current(clock.now(), true)
-          .then((certificate) => acquire(request, scopes, certificate, undefined));
-      } catch (error) {
-        return Promise.reject(error);
+  // Not `async`: a cache hit hands back the token manager's promise itself instead of wrapping it
+  // in another one (each wrapper costs turns of the microtask queue). Errors still reject.
+  const acquireTokenForClient = (request: AcquireTokenForClientRequest): Promise<TokenResult> => {
+    try {
+      if (closed) {
+        throw new CertboundError("aborted", `${PACKAGE}: this client was closed; create a new one.`);
       }
-    },
-    close() {
-      closed = true;
-      lifetime.abort();
-      manager.close();
-    },
+      const scopes = validateRequest(request);
+      if (request.mtlsProofOfPossession !== true) return acquire(request, scopes, undefined, undefined);
+      // Refuse clouds without an mTLS endpoint before touching the certificate or the network.
+      if (!mtlsEndpointChecked) {
+        mtlsTokenEndpoint({ authority });
+        mtlsEndpointChecked = true;
+      }
+      // A fixed certificate is checked right here, against the same clock reading the token
+      // manager then uses for the token's expiry; a provider is asked on every call.
+      if (resolver.currentSync) {
+        const now = clock.now();
+        return acquire(request, scopes, resolver.currentSync(now), now);
+      }
+      return resolver
+        .current(clock.now(), true)
+        .then((certificate) => acquire(request, scopes, certificate, undefined));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  const close = async (): Promise<void> => {
+    closed = true;
+    lifetime.abort();
+    manager.close();
+  };
+
+  return {
+    acquireTokenForClient,
+    // The Credential method: one request object, then the same path (validation included). Fields
+    // copied by name: an object spread costs about a microsecond, five times a whole cache hit.
+    getToken: (scopes, options) =>
+      acquireTokenForClient(
+        options === undefined
+          ? { scopes }
+          : {
+              scopes,
+              mtlsProofOfPossession: options.mtlsProofOfPossession,
+              forceRefresh: options.forceRefresh,
+              claims: options.claims,
+              correlationId: options.correlationId,
+              signal: options.signal,
+            },
+      ),
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -570,3 +570,62 @@ describe("close()", () => {
     expect(transport.requests).toHaveLength(0);
   });
 });
+
+describe("close() is async and the client is AsyncDisposable", () => {
+  it("close() returns a promise, is idempotent, and Symbol.asyncDispose does the same", async () => {
+    const { app, transport } = client();
+    await expect(app.close()).resolves.toBeUndefined();
+    await expect(app.close()).resolves.toBeUndefined();
+    const disposed = client().app;
+    await disposed[Symbol.asyncDispose]();
+    expect((await codeOf(disposed.getToken([SCOPE]))).code).toBe("aborted");
+    expect(transport.requests).toHaveLength(0);
+  });
+
+  it("`await using` closes the client when the block ends", async () => {
+    let escaped: ReturnType<typeof client>["app"] | undefined;
+    {
+      await using app = client().app;
+      escaped = app;
+      expect((await app.getToken([SCOPE], { mtlsProofOfPossession: true })).tokenType).toBe("mtls_pop");
+    }
+    expect((await codeOf(escaped.getToken([SCOPE]))).code).toBe("aborted");
+  });
+});
+
+describe("getToken (the Credential method)", () => {
+  it("is acquireTokenForClient: same cache, same token, options passed through", async () => {
+    const { app, transport } = client();
+    const viaMsalShape = await app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true });
+    const viaCredential = await app.getToken([SCOPE], { mtlsProofOfPossession: true });
+    expect(viaCredential.accessToken).toBe(viaMsalShape.accessToken);
+    expect(viaCredential.metadata.tokenSource).toBe("cache");
+    expect(transport.requests).toHaveLength(1);
+
+    const forced = await app.getToken([SCOPE], {
+      mtlsProofOfPossession: true,
+      forceRefresh: true,
+      claims: '{"access_token":{"xms_cc":{"values":["cp1"]}}}',
+      correlationId: "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+    });
+    expect(forced.metadata.tokenSource).toBe("identity_provider");
+    expect(forced.accessToken).not.toBe(viaMsalShape.accessToken);
+    expect(form(transport.requests[1])).toMatchObject({
+      token_type: "mtls_pop",
+      claims: '{"access_token":{"xms_cc":{"values":["cp1"]}}}',
+    });
+    expect(transport.requests[1]?.headers["client-request-id"]).toBe("3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+  });
+
+  it("asks for Bearer unless told otherwise, and validates like acquireTokenForClient", async () => {
+    const { app, transport } = client({
+      certificate: { certificatePem: rsaCert.certificatePem, privateKey: rsaCert.privateKey },
+    });
+    expect((await app.getToken([SCOPE])).tokenType).toBe("Bearer");
+    expect(form(transport.requests[0]).client_assertion_type).toBeDefined();
+    expect((await codeOf(app.getToken([]))).code).toBe("invalid_options");
+    expect((await codeOf(app.getToken([SCOPE], { mtlsProofOfPossession: "yes" as never }))).code).toBe(
+      "invalid_options",
+    );
+  });
+});

@@ -3,8 +3,10 @@ import {
   type AcquiredToken,
   assertCorrelationId,
   CertboundError,
+  type Credential,
   createLog,
   createTokenManager,
+  type GetTokenOptions,
   imdsRetryPolicy,
   invalidOptions,
   LruMap,
@@ -78,21 +80,31 @@ export interface ManagedIdentitySourceInfo {
 }
 
 /**
- * A managed-identity client; build it with {@link createManagedIdentityClient}.
+ * A managed-identity client; build it with {@link createManagedIdentityClient}. It is a
+ * {@link Credential} (`getToken`), so `MtlsPopTokenAcquirer`, `ResourceCaller` and the adapters
+ * take it as it is.
  *
+ * @public
  * @example
  * ```ts
  * const msi: ManagedIdentityClient = createManagedIdentityClient({ transport, clientId: "<user-assigned client id>" });
  * try {
  *   const { accessToken } = await msi.acquireToken({ resource: "https://storage.azure.com" });
+ *   const same = await msi.getToken(["https://storage.azure.com/.default"]); // the Credential method
  * } finally {
- *   msi.close();
+ *   await msi.close();
  * }
  * ```
  */
-export interface ManagedIdentityClient {
-  /** A token for `resource`, from the cache when a usable one is there. */
+export interface ManagedIdentityClient extends Credential {
+  /** A token for `resource`, from the cache when a usable one is there. The MSAL-shaped entry point. */
   acquireToken(request: ManagedIdentityTokenRequest): Promise<TokenResult>;
+  /**
+   * The {@link Credential} method: exactly one scope, mapped to its resource the way MSAL's managed
+   * identity does (`/.default` stripped), then the same as `acquireToken({ ...options, resource })`,
+   * at the same cost on a cache hit. More or fewer than one scope fail with `invalid_options`.
+   */
+  getToken(scopes: readonly string[], options?: GetTokenOptions): Promise<TokenResult>;
   /**
    * Which source this environment uses and whether it can issue mTLS PoP tokens. For IMDS this
    * sends one getplatformmetadata probe (a 404 means IMDS v1 only; it is not retried).
@@ -101,10 +113,12 @@ export interface ManagedIdentityClient {
     signal?: AbortSignal | undefined;
   }): Promise<ManagedIdentitySourceInfo>;
   /**
-   * Aborts acquisitions in flight and forgets cached certificates and in-memory keys. The
-   * transport is yours: close it yourself.
+   * Aborts acquisitions in flight and forgets cached certificates and in-memory keys; later calls
+   * fail with `aborted`. Idempotent. The transport is yours: close it yourself.
    */
-  close(): void;
+  close(): Promise<void>;
+  /** Same as {@link ManagedIdentityClient.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 // The capability probe: a v1-only VM answers 404 for good, so that status is not worth 7 s of retries.
@@ -245,57 +259,91 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
     }
   };
 
-  return {
-    // Not `async`: a cache hit hands back the token manager's promise itself instead of wrapping it
-    // in another one. Every error, validation included, still comes back as a rejection.
-    acquireToken(request) {
-      try {
-        ensureOpen();
-        checkRequest(request);
-        const scopes = scopesFor(request.resource);
-        if (request.mtlsProofOfPossession === true) {
-          if (source.name !== "imds") {
-            throw new CertboundError(
-              "mtls_pop_not_supported_for_environment",
-              `mTLS PoP tokens come only from IMDS v2 on Azure VMs and scale sets; this environment uses ${SOURCE_LABEL[source.name]}. Request a Bearer token here (leave \`mtlsProofOfPossession\` off).`,
-            );
-          }
-          // One clock reading for the certificate's remaining validity and the token's expiry.
-          const now = clock.now();
-          const current = certificates.peek(certKey, now);
-          return manager.acquireToken({
-            clientId: cacheClientId,
-            authority: popCacheAuthority,
-            scopes: scopes.pop,
-            tokenType: MTLS_POP_TOKEN_TYPE,
-            x5tS256: current?.binding.x5tS256,
-            forceRefresh: request.forceRefresh,
-            claims: request.claims,
-            correlationId: request.correlationId,
-            signal: request.signal,
-            now,
-          });
+  // Not `async`: a cache hit hands back the token manager's promise itself instead of wrapping it
+  // in another one. Every error, validation included, still comes back as a rejection.
+  const acquireToken = (request: ManagedIdentityTokenRequest): Promise<TokenResult> => {
+    try {
+      ensureOpen();
+      checkRequest(request);
+      const scopes = scopesFor(request.resource);
+      if (request.mtlsProofOfPossession === true) {
+        if (source.name !== "imds") {
+          throw new CertboundError(
+            "mtls_pop_not_supported_for_environment",
+            `mTLS PoP tokens come only from IMDS v2 on Azure VMs and scale sets; this environment uses ${SOURCE_LABEL[source.name]}. Request a Bearer token here (leave \`mtlsProofOfPossession\` off).`,
+          );
         }
-        // Fails before any network call when the source cannot serve this identity.
-        if (!identitySupported) {
-          identityParameter(source, identity);
-          identitySupported = true;
-        }
+        // One clock reading for the certificate's remaining validity and the token's expiry.
+        const now = clock.now();
+        const current = certificates.peek(certKey, now);
         return manager.acquireToken({
           clientId: cacheClientId,
-          authority: cacheAuthority,
-          scopes: scopes.bearer,
-          tokenType: "Bearer",
+          authority: popCacheAuthority,
+          scopes: scopes.pop,
+          tokenType: MTLS_POP_TOKEN_TYPE,
+          x5tS256: current?.binding.x5tS256,
           forceRefresh: request.forceRefresh,
           claims: request.claims,
           correlationId: request.correlationId,
           signal: request.signal,
+          now,
         });
-      } catch (error) {
-        return Promise.reject(error);
       }
-    },
+      // Fails before any network call when the source cannot serve this identity.
+      if (!identitySupported) {
+        identityParameter(source, identity);
+        identitySupported = true;
+      }
+      return manager.acquireToken({
+        clientId: cacheClientId,
+        authority: cacheAuthority,
+        scopes: scopes.bearer,
+        tokenType: "Bearer",
+        forceRefresh: request.forceRefresh,
+        claims: request.claims,
+        correlationId: request.correlationId,
+        signal: request.signal,
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    manager.close();
+    certificates.clear();
+    ownKeys.clear();
+  };
 
+  return {
+    acquireToken,
+    // The Credential method: MSAL maps a managed identity's scope to its resource by stripping
+    // `/.default`, which `acquireToken` already does to a scope passed as `resource`.
+    getToken: (scopes, options) => {
+      if (!Array.isArray(scopes) || scopes.length !== 1) {
+        return Promise.reject(
+          invalidOptions(
+            PACKAGE,
+            'A managed identity issues a token for exactly one resource: pass one scope, e.g. ["https://vault.azure.net/.default"].',
+          ),
+        );
+      }
+      const resource = scopes[0] as string;
+      // Fields copied by name: an object spread costs about a microsecond, five times a cache hit.
+      return acquireToken(
+        options === undefined
+          ? { resource }
+          : {
+              resource,
+              mtlsProofOfPossession: options.mtlsProofOfPossession,
+              forceRefresh: options.forceRefresh,
+              claims: options.claims,
+              correlationId: options.correlationId,
+              signal: options.signal,
+            },
+      );
+    },
     async getManagedIdentitySource(probe = {}) {
       ensureOpen();
       if (source.name !== "imds") return { source: source.name, mtlsProofOfPossession: false };
@@ -316,13 +364,8 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
       return { source: "imds", mtlsProofOfPossession: true };
     },
 
-    close() {
-      if (closed) return;
-      closed = true;
-      manager.close();
-      certificates.clear();
-      ownKeys.clear();
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 

@@ -39,6 +39,8 @@ export interface AxiosTransport extends HttpTransport {
   send(request: HttpRequest): Promise<HttpResponse>;
   /** Ends requests in flight and closes every pooled connection. Idempotent. */
   close(): Promise<void>;
+  /** Same as {@link AxiosTransport.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -75,6 +77,12 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
   // Plain http: carries no identity, so one agent per route is enough.
   const plainAgents = new Map<string, RouteHttpAgent>();
   let closed = false;
+  const close = async (): Promise<void> => {
+    closed = true;
+    for (const agent of agents.drain()) agent.destroy();
+    for (const agent of plainAgents.values()) agent.destroy();
+    plainAgents.clear();
+  };
 
   function httpsAgentFor(
     request: HttpRequest,
@@ -181,12 +189,8 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
       }
     },
 
-    async close() {
-      closed = true;
-      for (const agent of agents.drain()) agent.destroy();
-      for (const agent of plainAgents.values()) agent.destroy();
-      plainAgents.clear();
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 

@@ -70,6 +70,8 @@ export interface UndiciTransport extends HttpTransport {
   dispatcherFor(identity?: ClientTlsIdentity | undefined, options?: DispatcherForOptions): Dispatcher;
   /** Ends requests in flight and closes every pooled connection. Idempotent. */
   close(): Promise<void>;
+  /** Same as {@link UndiciTransport.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -107,6 +109,10 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     pool.close().catch(() => {});
   });
   let closed = false;
+  const close = async (): Promise<void> => {
+    closed = true;
+    await Promise.all(pools.drain().map((pool) => pool.destroy()));
+  };
 
   function poolFor(
     identity: ClientTlsIdentity | undefined,
@@ -205,9 +211,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
       );
     },
 
-    async close() {
-      closed = true;
-      await Promise.all(pools.drain().map((pool) => pool.destroy()));
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

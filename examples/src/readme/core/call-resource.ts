@@ -10,13 +10,15 @@ declare const signal: AbortSignal;
 // #region readme-core-call-resource
 import { MtlsPopTokenAcquirer, ResourceCaller } from "@certbound/core";
 
-const acquirer = new MtlsPopTokenAcquirer(app); // a confidential client or a managed identity client
+const acquirer = new MtlsPopTokenAcquirer(app); // any credential
 const result = await acquirer.acquireToken("https://vault.azure.net/.default", { signal });
 
 const caller = new ResourceCaller({ transport });
 try {
-  const response = await caller.call(result, "https://myvault.vault.azure.net/secrets/s1?api-version=7.5");
-  console.log(response.status, response.body);
+  const url = "https://myvault.vault.azure.net/secrets/s1?api-version=7.5";
+  const response = await caller.call(result, url); // with a result you acquired
+  const again = await caller.call(app, url, { scopes: ["https://vault.azure.net/.default"] }); // or a credential
+  console.log(response.status, again.status);
 } finally {
   await caller.close(); // closes only a transport the caller created, not yours
 }
