@@ -11,8 +11,17 @@ export interface ParseErrorOptions {
   correlationId?: string | undefined;
   /** Code of the resulting error. @default "service_error" */
   code?: CertboundErrorCode;
-  /** A fix-it sentence for a given server `error`, appended to the message. */
-  hint?: ((errorCode: string | undefined, status: number) => string | undefined) | undefined;
+  /**
+   * A fix-it sentence for a given server `error` (and its AADSTS numbers, `error_codes`, which
+   * tell cases apart that share one `error`), appended to the message.
+   */
+  hint?:
+    | ((
+        errorCode: string | undefined,
+        status: number,
+        errorCodes?: readonly number[] | undefined,
+      ) => string | undefined)
+    | undefined;
 }
 
 /**
@@ -43,7 +52,7 @@ export function parseErrorResponse(response: HttpResponse, options: ParseErrorOp
     ? json.error_codes.filter((c): c is number => typeof c === "number")
     : undefined;
   const correlationId = stringField(json, "correlation_id") ?? options.correlationId;
-  const hint = options.hint?.(errorCode, response.status);
+  const hint = options.hint?.(errorCode, response.status, errorCodes);
   const summary = errorCode
     ? `${errorCode}${errorDescription ? `: ${firstLine(errorDescription)}` : ""}`
     : "no error details";

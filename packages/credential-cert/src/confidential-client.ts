@@ -187,8 +187,12 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
       now: clock.now(),
       correlationId: request.correlationId,
       what: WHAT,
-      hint: (errorCode) =>
-        tokenErrorHint(errorCode, { pop, sendX5c: o.sendX5c, thumbprintSha1: certificate.thumbprintSha1 }),
+      hint: (errorCode, _status, errorCodes) =>
+        tokenErrorHint(
+          errorCode,
+          { pop, sendX5c: o.sendX5c, thumbprintSha1: certificate.thumbprintSha1 },
+          errorCodes,
+        ),
     });
     return {
       accessToken: parsed.accessToken,

@@ -251,6 +251,19 @@ describe.each([
     client.close();
   });
 
+  it("AADSTS700016 for a client id the tenant does not know: the hint leads with wrong tenant / deleted app", async () => {
+    const cert = ca.issue({ commonName: "unknown-app", keyType: "rsa" });
+    for (const mtlsProofOfPossession of [true, false]) {
+      const client = app({ certificate: pem(cert) }); // registered nowhere
+      const error = await client.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession }).catch((e) => e);
+      expect(error).toMatchObject({ name: "ServiceError", errorCodes: [700016] });
+      expect(error.message).toMatch(
+        /\)\. This client id does not exist in this tenant \(wrong tenant, or the app was deleted\)/,
+      );
+      client.close();
+    }
+  });
+
   it("retries a 500 once after exactly 1000 ms on the injected clock", async () => {
     const cert = ca.issue({ commonName: "retry-app" });
     const client = app({ certificate: pem(cert) }, [cert]);

@@ -558,6 +558,31 @@ describe("service errors", () => {
     expect(error.errorCode).toBe("unauthorized_client");
     expect(error.message).toMatch(/grant it the application permission/);
   });
+
+  it("AADSTS700016 (application not found) leads with a wrong tenant or a deleted app, not app roles", async () => {
+    // Entra's answer for a client id the tenant does not know: `unauthorized_client` with 700016.
+    const entra700016: Handler = () => ({
+      status: 400,
+      headers: { "content-type": "application/json; charset=utf-8" },
+      body: JSON.stringify({
+        error: "unauthorized_client",
+        error_description: `AADSTS700016: Application with identifier 'app-id-1' was not found in the directory 'Contoso'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.\r\nTrace ID: 0b8f\r\nCorrelation ID: corr-16\r\nTimestamp: 2026-12-01 05:00:00Z`,
+        error_codes: [700016],
+        timestamp: "2026-12-01 05:00:00Z",
+        trace_id: "0b8f",
+        correlation_id: "corr-16",
+        error_uri: "https://login.microsoftonline.com/error?code=700016",
+      }),
+    });
+    const { app } = client({ transport: scripted(entra700016) });
+    const error = await app
+      .acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true })
+      .catch((e) => e);
+    expect(error).toMatchObject({ errorCode: "unauthorized_client", errorCodes: [700016], status: 400 });
+    const hint = error.message.slice(error.message.indexOf("wrong tenant.). ") + "wrong tenant.). ".length);
+    expect(hint).toMatch(/^This client id does not exist in this tenant \(wrong tenant, or the app was deleted\)/);
+    expect(hint).not.toMatch(/app role|permission|consent/);
+  });
 });
 
 describe("close()", () => {
