@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { type AuthorizationScheme, createAuthorizationHeader } from "./authorization-header";
 import { throwIfAborted } from "./clock";
 import { CertboundError, invalidOptions, ServiceError } from "./errors";
@@ -50,6 +51,8 @@ export class ResourceCaller {
   readonly #transport: HttpTransport;
   readonly #owned: boolean;
   readonly #options: ResourceCallerOptions;
+  // Fires on close(): ends calls in flight with an error that says the caller was closed.
+  readonly #lifetime = new AbortController();
 
   constructor(options: ResourceCallerOptions) {
     if (
@@ -64,10 +67,13 @@ export class ResourceCaller {
     this.#owned = typeof options.transport === "function";
     this.#transport = typeof options.transport === "function" ? options.transport() : options.transport;
     this.#options = options;
+    // Every call in flight listens on this one signal; dozens at once are normal, not a leak.
+    setMaxListeners(0, this.#lifetime.signal);
   }
 
   /** Sends the request; resolves with the response for every status but a 401 `invalid_token`. */
   async call(result: TokenResult, url: string, init: ResourceCallInit = {}): Promise<HttpResponse> {
+    throwIfAborted(this.#lifetime.signal);
     throwIfAborted(init.signal);
     const binding = result.bindingCertificate;
     if (result.tokenType === MTLS_POP_TOKEN_TYPE && !binding) {
@@ -77,20 +83,26 @@ export class ResourceCaller {
       );
     }
     const clientIdentity = init.clientIdentity ?? binding;
-    const response = await this.#transport.send({
-      method: init.method ?? "GET",
-      url,
-      headers: {
-        ...lowerCaseKeys(init.headers),
-        authorization: createAuthorizationHeader(result, this.#options.scheme),
-      },
-      body: init.body,
-      clientIdentity,
-      ca: this.#options.ca,
-      signal: init.signal,
-      timeoutMs: this.#options.timeoutMs ?? 30_000,
-      proxy: "environment",
-    });
+    const signal = linkSignals(this.#lifetime.signal, init.signal);
+    let response: HttpResponse;
+    try {
+      response = await this.#transport.send({
+        method: init.method ?? "GET",
+        url,
+        headers: {
+          ...lowerCaseKeys(init.headers),
+          authorization: createAuthorizationHeader(result, this.#options.scheme),
+        },
+        body: init.body,
+        clientIdentity,
+        ca: this.#options.ca,
+        signal: signal.signal,
+        timeoutMs: this.#options.timeoutMs ?? 30_000,
+        proxy: "environment",
+      });
+    } finally {
+      signal.dispose();
+    }
     if (response.status === 401) {
       const challenge = parseBearerChallenge(response.headers["www-authenticate"]);
       if (challenge.error === "invalid_token") throw explainRejection(result, clientIdentity, challenge);
@@ -98,8 +110,20 @@ export class ResourceCaller {
     return response;
   }
 
-  /** Closes the transport if this caller created it. */
+  /**
+   * Ends this caller's calls in flight (they fail with `aborted`, saying the caller was closed),
+   * refuses later calls, and closes the transport if this caller created it (a transport passed in
+   * stays open for its owner). Idempotent.
+   */
   async close(): Promise<void> {
+    if (!this.#lifetime.signal.aborted) {
+      this.#lifetime.abort(
+        new CertboundError(
+          "aborted",
+          "@certbound/core: the ResourceCaller was closed (close() was called), which ended this call; create a new one.",
+        ),
+      );
+    }
     if (this.#owned) await this.#transport.close?.();
   }
 
@@ -107,6 +131,29 @@ export class ResourceCaller {
     await this.close();
   }
 }
+
+// The caller's lifetime and the call's own signal, as one signal for the transport; `dispose`
+// removes the listeners so a long-lived caller does not collect one per finished call.
+function linkSignals(
+  lifetime: AbortSignal,
+  own: AbortSignal | undefined,
+): { signal: AbortSignal; dispose: () => void } {
+  if (own === undefined) return { signal: lifetime, dispose: noop };
+  const both = new AbortController();
+  const fromLifetime = () => both.abort(lifetime.reason);
+  const fromOwn = () => both.abort(own.reason);
+  lifetime.addEventListener("abort", fromLifetime, { once: true });
+  own.addEventListener("abort", fromOwn, { once: true });
+  return {
+    signal: both.signal,
+    dispose() {
+      lifetime.removeEventListener("abort", fromLifetime);
+      own.removeEventListener("abort", fromOwn);
+    },
+  };
+}
+
+const noop = () => {};
 
 function lowerCaseKeys(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};

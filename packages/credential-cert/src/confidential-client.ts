@@ -36,6 +36,7 @@ export interface ConfidentialClient {
 
 const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const WHAT = "Entra ID's token endpoint";
+const CLOSED = `${PACKAGE}: the client was closed (close() was called), which ended this call; create a new client.`;
 
 /**
  * Creates a confidential client that gets app tokens with a certificate, like MSAL's
@@ -235,9 +236,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
     // in another one (each wrapper costs turns of the microtask queue). Errors still reject.
     acquireTokenForClient(request) {
       try {
-        if (closed) {
-          throw new CertboundError("aborted", `${PACKAGE}: this client was closed; create a new one.`);
-        }
+        if (closed) throw new CertboundError("aborted", CLOSED);
         const scopes = validateRequest(request);
         if (request.mtlsProofOfPossession !== true) return acquire(request, scopes, undefined, undefined);
         // Refuse clouds without an mTLS endpoint before touching the certificate or the network.
@@ -260,8 +259,10 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
     },
     close() {
       closed = true;
-      lifetime.abort();
-      manager.close();
+      // Calls in flight fail with `aborted` saying the client was closed, not that "its
+      // AbortSignal" fired: their callers passed none.
+      lifetime.abort(new CertboundError("aborted", CLOSED));
+      manager.close(CLOSED);
     },
   };
 }

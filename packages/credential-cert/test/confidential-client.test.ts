@@ -580,7 +580,9 @@ describe("service errors", () => {
       .catch((e) => e);
     expect(error).toMatchObject({ errorCode: "unauthorized_client", errorCodes: [700016], status: 400 });
     const hint = error.message.slice(error.message.indexOf("wrong tenant.). ") + "wrong tenant.). ".length);
-    expect(hint).toMatch(/^This client id does not exist in this tenant \(wrong tenant, or the app was deleted\)/);
+    expect(hint).toMatch(
+      /^This client id does not exist in this tenant \(wrong tenant, or the app was deleted\)/,
+    );
     expect(hint).not.toMatch(/app role|permission|consent/);
   });
 });

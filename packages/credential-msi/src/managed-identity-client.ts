@@ -107,6 +107,8 @@ export interface ManagedIdentityClient {
 }
 
 // The capability probe: a v1-only VM answers 404 for good, so that status is not worth 7 s of retries.
+const CLOSED = `${PACKAGE}: the client was closed (close() was called), which ended this call; create a new client.`;
+
 const probePolicy: RetryPolicy = {
   name: "imds_probe",
   delayBeforeRetry: (retry, outcome, now) =>
@@ -230,7 +232,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
 
   const ensureOpen = () => {
     if (closed) {
-      throw new CertboundError("aborted", `${PACKAGE}: the client was closed; create a new one.`);
+      throw new CertboundError("aborted", CLOSED);
     }
   };
 
@@ -302,7 +304,9 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
     close() {
       if (closed) return;
       closed = true;
-      manager.close();
+      // Calls in flight fail with `aborted` saying the client was closed, not that "its
+      // AbortSignal" fired: their callers passed none.
+      manager.close(CLOSED);
       certificates.clear();
       ownKeys.clear();
     },

@@ -140,13 +140,16 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
           body: Buffer.isBuffer(response.data) ? response.data.toString("utf8") : String(response.data ?? ""),
         };
       } catch (error) {
+        // A request ended by close() says so (a destroyed agent reports only "socket hang up").
         throw (
           attempt.failure(endpoint) ??
-          mapError(error, {
-            endpoint,
-            withCertificate: request.clientIdentity !== undefined,
-            maxResponseBytes,
-          })
+          (closed
+            ? transportClosed(PACKAGE)
+            : mapError(error, {
+                endpoint,
+                withCertificate: request.clientIdentity !== undefined,
+                maxResponseBytes,
+              }))
         );
       } finally {
         attempt.dispose();
