@@ -63,4 +63,5 @@ export type { TokenRequestOptions } from "./token-request";
 export { buildTokenRequest, encodeForm } from "./token-request";
 export type { ClientTlsIdentity, HttpRequest, HttpResponse, HttpTransport, ProxyPolicy } from "./transport";
 export { DEFAULT_MAX_RESPONSE_BYTES } from "./transport";
+export { assertKnownKeys, closestKnownKey, unknownOptionError } from "./unknown-keys";
 export { CLIENT_SKU, CLIENT_VERSION } from "./version";

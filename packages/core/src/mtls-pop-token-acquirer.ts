@@ -1,6 +1,7 @@
 import { CertboundError, invalidOptions } from "./errors";
 import { tokenBindingThumbprint } from "./jwt";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
+import { assertKnownKeys } from "./unknown-keys";
 
 /** A confidential client: `@certbound/credential-cert`'s `createConfidentialClient`. */
 export interface ConfidentialClientLike {
@@ -49,6 +50,7 @@ export class MtlsPopTokenAcquirer {
     scopeOrScopes: string | readonly string[],
     options: { signal?: AbortSignal } = {},
   ): Promise<TokenResult> {
+    assertKnownKeys("@certbound/core", options, ["signal"], "MtlsPopTokenAcquirer.acquireToken options");
     const scopes = typeof scopeOrScopes === "string" ? [scopeOrScopes] : scopeOrScopes;
     let result: TokenResult;
     if ("acquireTokenForClient" in this.#app) {

@@ -5,6 +5,7 @@ import { CertboundError, invalidOptions, ServiceError } from "./errors";
 import { tokenBindingThumbprint } from "./jwt";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
 import type { ClientTlsIdentity, HttpResponse, HttpTransport } from "./transport";
+import { assertKnownKeys, unknownOptionError } from "./unknown-keys";
 
 /** Options of {@link ResourceCaller}. */
 export interface ResourceCallerOptions {
@@ -35,6 +36,21 @@ export interface ResourceCallInit {
   clientIdentity?: ClientTlsIdentity | undefined;
 }
 
+// The keys of ResourceCallerOptions and ResourceCallInit (`satisfies`: none missing, none extra).
+const OPTION_KEYS = Object.keys({
+  transport: true,
+  ca: true,
+  scheme: true,
+  timeoutMs: true,
+} satisfies Record<keyof ResourceCallerOptions, true>);
+const CALL_KEYS = Object.keys({
+  method: true,
+  headers: true,
+  body: true,
+  signal: true,
+  clientIdentity: true,
+} satisfies Record<keyof ResourceCallInit, true>);
+
 /**
  * Calls a protected resource with a token: over mutual TLS with `result.bindingCertificate` and the
  * token in the `Authorization` header. A PoP token without its certificate is refused before any
@@ -64,6 +80,7 @@ export class ResourceCaller {
         "ResourceCaller needs `transport`: install @certbound/http-undici or @certbound/http-axios and pass its transport.",
       );
     }
+    assertKnownKeys("@certbound/core", options, OPTION_KEYS, "ResourceCaller options");
     this.#owned = typeof options.transport === "function";
     this.#transport = typeof options.transport === "function" ? options.transport() : options.transport;
     this.#options = options;
@@ -74,6 +91,19 @@ export class ResourceCaller {
   /** Sends the request; resolves with the response for every status but a 401 `invalid_token`. */
   async call(result: TokenResult, url: string, init: ResourceCallInit = {}): Promise<HttpResponse> {
     throwIfAborted(this.#lifetime.signal);
+    // A misspelt key (`header`, `clientIdentitiy`) would otherwise be ignored without a word.
+    for (const key in init) {
+      switch (key) {
+        case "method":
+        case "headers":
+        case "body":
+        case "signal":
+        case "clientIdentity":
+          continue;
+        default:
+          throw unknownOptionError("@certbound/core", key, CALL_KEYS, "the ResourceCaller.call init");
+      }
+    }
     throwIfAborted(init.signal);
     const binding = result.bindingCertificate;
     if (result.tokenType === MTLS_POP_TOKEN_TYPE && !binding) {

@@ -166,6 +166,62 @@ describe("options are validated eagerly", () => {
   });
 });
 
+describe("misspelt options are refused, not ignored", () => {
+  it("a misspelt request key fails on every call with the closest known key, and nothing is sent", async () => {
+    const { app, transport } = client({ transport: scripted(popOrBearer) });
+    for (const [request, message] of [
+      // Ignored, this would have made a Bearer request.
+      [
+        { scopes: [SCOPE], mtlsProofOfPossesion: true },
+        "@certbound/credential-cert: Unknown option `mtlsProofOfPossesion` in the acquireTokenForClient request; did you mean `mtlsProofOfPossession`?",
+      ],
+      [{ scopes: [SCOPE], mtlsProofOfPossession: true, forcerefresh: true }, "did you mean `forceRefresh`?"],
+      [{ scope: [SCOPE] }, "did you mean `scopes`?"],
+    ] as const) {
+      for (let call = 0; call < 2; call++) {
+        expect(await codeOf(app.acquireTokenForClient(request as never))).toEqual({
+          code: "invalid_options",
+          message: expect.stringContaining(message),
+        });
+      }
+    }
+    expect(transport.requests).toHaveLength(0);
+    // The same request spelt right goes out, and the next one is a cache hit.
+    await app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true });
+    await app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true, forceRefresh: false });
+    expect(transport.requests).toHaveLength(1);
+  });
+
+  it.each([
+    [{ mtlsAuthorityHots: "https://127.0.0.1:8443" }, "did you mean `mtlsAuthorityHost`?"],
+    [{ azureregion: "westus3" }, "did you mean `azureRegion`?"],
+    [{ client_id: "x" }, "did you mean `clientId`?"],
+    [{ tokenEndpoint: "x" }, "known options: `clientId`, `authority`"],
+  ])("client option %j fails naming the closest known key", async (extra, message) => {
+    expect(await codeOf(() => client(extra as never))).toEqual({
+      code: "invalid_options",
+      message: expect.stringContaining(message),
+    });
+  });
+
+  it("a certificate's `keyPem` (what a test CA hands out) points to `privateKeyPem`, also from a provider", async () => {
+    const issued = { certificatePem: rsaCert.certificatePem, keyPem: rsaCert.keyPem };
+    const message =
+      "@certbound/credential-cert: Unknown option `keyPem` in `certificate`; did you mean `privateKeyPem`?";
+    expect(await codeOf(() => client({ certificate: issued as never }))).toEqual({
+      code: "invalid_options",
+      message,
+    });
+    const { app } = client({ certificate: () => issued as never });
+    expect(await codeOf(app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true }))).toEqual(
+      {
+        code: "invalid_options",
+        message,
+      },
+    );
+  });
+});
+
 describe("mTLS PoP requests", () => {
   it("go to the global mtlsauth host with exactly the PoP form, the certificate as TLS identity and no assertion", async () => {
     const { app, transport } = client({ ca: "CA-PEM" });

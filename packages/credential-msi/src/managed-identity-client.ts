@@ -13,6 +13,7 @@ import {
   systemClock,
   ThrottleGuard,
   type TokenResult,
+  unknownOptionError,
 } from "@certbound/core";
 import { acquireBearerToken, identityParameter, SOURCE_LABEL } from "./bearer-sources";
 import { BindingCertificateCache } from "./binding-certificate-cache";
@@ -313,10 +314,37 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   };
 }
 
+// The keys of ManagedIdentityTokenRequest, for the message (`satisfies`: none missing, none
+// extra); keep the switch in checkRequest in step.
+const REQUEST_KEYS = Object.keys({
+  resource: true,
+  mtlsProofOfPossession: true,
+  forceRefresh: true,
+  claims: true,
+  correlationId: true,
+  signal: true,
+} satisfies Record<keyof ManagedIdentityTokenRequest, true>);
+
 function checkRequest(request: ManagedIdentityTokenRequest): void {
   const fail = (message: string) => invalidOptions(PACKAGE, message);
   if (typeof request !== "object" || request === null) {
     throw fail('`acquireToken` takes an object, e.g. `{ resource: "https://vault.azure.net" }`.');
+  }
+  // A misspelt key (`mtlsProofOfPossesion: true`) would otherwise turn a PoP request into a
+  // Bearer one without a word. This runs on every cache hit: `for...in` over a literal walks V8's
+  // cached key list and the switch compares interned strings, so nothing is allocated.
+  for (const key in request) {
+    switch (key) {
+      case "resource":
+      case "mtlsProofOfPossession":
+      case "forceRefresh":
+      case "claims":
+      case "correlationId":
+      case "signal":
+        continue;
+      default:
+        throw unknownOptionError(PACKAGE, key, REQUEST_KEYS, "the acquireToken request");
+    }
   }
   // Spelled out rather than looped over a list of names: this runs on every cache hit.
   if (request.mtlsProofOfPossession !== undefined && typeof request.mtlsProofOfPossession !== "boolean") {

@@ -1,6 +1,7 @@
-import { invalidOptions } from "@certbound/core";
+import { assertKnownKeys, invalidOptions } from "@certbound/core";
 import {
   assertIntegerOption,
+  COMMON_TRANSPORT_OPTION_KEYS,
   type CommonTransportOptions,
   validateTransportOptions,
 } from "@certbound/core/transport-kit";
@@ -37,9 +38,21 @@ export interface UndiciTransportOptions extends CommonTransportOptions {
   bodyTimeoutMs?: number | undefined;
 }
 
+// Every key of UndiciTransportOptions: the common ones plus this transport's (`satisfies`: none missing, none extra).
+const KNOWN_KEYS = [
+  ...COMMON_TRANSPORT_OPTION_KEYS,
+  ...Object.keys({
+    dispatcher: true,
+    agentOptions: true,
+    headersTimeoutMs: true,
+    bodyTimeoutMs: true,
+  } satisfies Record<Exclude<keyof UndiciTransportOptions, keyof CommonTransportOptions>, true>),
+];
+
 /** Checks options eagerly so mistakes fail at construction with a message naming the option. */
 export function validateOptions(options: UndiciTransportOptions): void {
   validateTransportOptions(options, { packageName: PACKAGE, factoryName: "createUndiciTransport" });
+  assertKnownKeys(PACKAGE, options, KNOWN_KEYS, "createUndiciTransport options");
   assertIntegerOption(PACKAGE, "headersTimeoutMs", options.headersTimeoutMs, 0);
   assertIntegerOption(PACKAGE, "bodyTimeoutMs", options.bodyTimeoutMs, 0);
   if (options.dispatcher !== undefined && typeof options.dispatcher?.dispatch !== "function") {

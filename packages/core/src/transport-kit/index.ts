@@ -61,6 +61,7 @@ export { responseTooLarge, transportClosed, unusableTlsMaterial } from "./transp
 export type { CommonTransportOptions, OptionNames, ResolvedTransportOptions } from "./transport-options";
 export {
   assertIntegerOption,
+  COMMON_TRANSPORT_OPTION_KEYS,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_IDENTITIES,
   resolveTransportOptions,
