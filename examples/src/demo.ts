@@ -188,7 +188,7 @@ async function main(): Promise<number> {
     const cca = createConfidentialClient({
       clientId,
       authority,
-      certificate: { certificatePem: appCert.certificatePem, privateKeyPem: appCert.keyPem },
+      certificate: { certificatePem: appCert.certificatePem, privateKeyPem: appCert.privateKeyPem },
       azureRegion: "westus3",
       mtlsAuthorityHost: emu.mtlsAuthorityHost,
       transport,

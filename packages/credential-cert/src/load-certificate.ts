@@ -34,6 +34,11 @@ const CERTIFICATE_INPUT_KEYS = Object.keys({
   maxKdfIterations: true,
 } satisfies Record<AllKeys<CertificateInput>, true>);
 
+// With a KeyObject, core's BindingCertificate and IssuedCertificate (a token result's
+// `bindingCertificate`, a test CA's certificate) are accepted whole: their other fields describe
+// the same certificate and key, and `privateKey` is the one used.
+const WITH_KEY_OBJECT_KEYS = [...CERTIFICATE_INPUT_KEYS, "certificate", "x5tS256", "notAfter", "keyPem"];
+
 type AllKeys<T> = T extends unknown ? keyof T : never;
 
 const KEY_BLOCK =
@@ -65,7 +70,14 @@ export function loadCertificate(input: CertificateInput, now?: number): LoadedCe
   }
   // `keyPem` (what a test CA hands out) or `privateKeyPEM` would otherwise be ignored, and the
   // error would be a missing key instead of the misspelt name.
-  assertKnownKeys(PACKAGE, input, CERTIFICATE_INPUT_KEYS, "`certificate`");
+  assertKnownKeys(
+    PACKAGE,
+    input,
+    (input as { privateKey?: unknown }).privateKey instanceof KeyObject
+      ? WITH_KEY_OBJECT_KEYS
+      : CERTIFICATE_INPUT_KEYS,
+    "`certificate`",
+  );
   const loaded =
     "pfx" in input && input.pfx !== undefined
       ? fromPfx(input.pfx, input.passphrase, input.maxKdfIterations)

@@ -219,6 +219,16 @@ describe("misspelt options are refused, not ignored", () => {
         message,
       },
     );
+    // Named like the option, an issued certificate's key goes straight in.
+    const named = client({
+      certificate: { certificatePem: rsaCert.certificatePem, privateKeyPem: rsaCert.privateKeyPem },
+      transport: scripted(popOrBearer),
+    });
+    expect((await named.app.acquireTokenForClient({ scopes: [SCOPE] })).tokenType).toBe("Bearer");
+    // A whole IssuedCertificate / BindingCertificate (with its KeyObject) is accepted as it is.
+    const whole = client({ certificate: rsaCert, transport: scripted(popOrBearer) });
+    const pop = await whole.app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true });
+    expect(pop.bindingCertificate?.x5tS256).toBe(rsaCert.x5tS256);
   });
 });
 
