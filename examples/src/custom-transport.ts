@@ -140,9 +140,12 @@ export function createNodeHttpsTransport(options: NodeHttpsTransportOptions = {}
         });
         return { status: response.statusCode ?? 0, headers, body };
       } catch (error) {
+        // A request ended by close() says so (a destroyed agent reports only "socket hang up").
         throw (
           attempt.failure(endpoint) ??
-          mapTransportError(error, { endpoint, withCertificate: request.clientIdentity !== undefined })
+          (closed
+            ? transportClosed(PACKAGE)
+            : mapTransportError(error, { endpoint, withCertificate: request.clientIdentity !== undefined }))
         );
       } finally {
         attempt.dispose();

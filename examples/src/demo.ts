@@ -192,7 +192,7 @@ async function main(): Promise<number> {
     const cca = createConfidentialClient({
       clientId,
       authority,
-      certificate: { certificatePem: appCert.certificatePem, privateKeyPem: appCert.keyPem },
+      certificate: { certificatePem: appCert.certificatePem, privateKeyPem: appCert.privateKeyPem },
       azureRegion: "westus3",
       mtlsAuthorityHost: emu.mtlsAuthorityHost,
       transport,

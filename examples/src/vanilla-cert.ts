@@ -65,7 +65,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       clientId,
       tenantId: emu.tenantId,
       certificatePem: appCert.certificatePem,
-      privateKeyPem: appCert.keyPem,
+      privateKeyPem: appCert.privateKeyPem,
       scope: `${emu.resourceUrl}/.default`,
       resourceUrl: `${emu.resourceUrl}/data`,
       mtlsAuthorityHost: emu.mtlsAuthorityHost,

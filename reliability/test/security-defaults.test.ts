@@ -83,10 +83,6 @@ type Factory = (lookup: ReturnType<typeof createLoopbackLookup>) => HttpTranspor
 const TLS_VARIANTS: ReadonlyArray<readonly [string, Factory]> = [
   ["undici, defaults", (lookup) => createUndiciTransport({ lookup })],
   [
-    "undici, rejectUnauthorized: false",
-    (lookup) => createUndiciTransport({ lookup, rejectUnauthorized: false } as never),
-  ],
-  [
     "undici, agentOptions with rejectUnauthorized: false and a connect override",
     (lookup) =>
       createUndiciTransport({
@@ -103,10 +99,6 @@ const TLS_VARIANTS: ReadonlyArray<readonly [string, Factory]> = [
       createUndiciTransport({ lookup, agentOptions: { connect: { servername: "localhost" } } } as never),
   ],
   ["axios, defaults", (lookup) => createAxiosTransport({ lookup })],
-  [
-    "axios, rejectUnauthorized: false",
-    (lookup) => createAxiosTransport({ lookup, rejectUnauthorized: false } as never),
-  ],
   [
     "axios, agentOptions with rejectUnauthorized: false",
     (lookup) => createAxiosTransport({ lookup, agentOptions: { rejectUnauthorized: false } } as never),
@@ -146,6 +138,15 @@ function swallowTlsRejectWarning(): () => void {
 }
 
 describe("TLS verification cannot be switched off", () => {
+  // `rejectUnauthorized` is not an option of either transport: it is refused outright (no
+  // transport is built), rather than accepted and ignored.
+  it.each([
+    ["undici", () => createUndiciTransport({ rejectUnauthorized: false } as never)],
+    ["axios", () => createAxiosTransport({ rejectUnauthorized: false } as never)],
+  ])("%s: a top-level rejectUnauthorized: false is refused at construction", async (_name, make) => {
+    expect(await codeOf((async () => make())())).toBe("invalid_options");
+  });
+
   it.each(TLS_VARIANTS)("%s: an untrusted server and a wrong host name are refused", async (_name, make) => {
     const lookup = createLoopbackLookup();
     const transport = make(lookup);
@@ -216,13 +217,28 @@ describe("TLS verification cannot be switched off", () => {
         transport,
         env: {},
         clock: world.clock,
-        rejectUnauthorized: false,
-      } as never);
+      });
       expect(
         await codeOf(
           app.acquireTokenForClient({ scopes: [`${emu.resourceUrl}/.default`], mtlsProofOfPossession: true }),
         ),
       ).toBe("tls_handshake_failed");
+      // Not an option of the client: refused outright rather than accepted and ignored.
+      expect(
+        await codeOf(
+          (async () =>
+            createConfidentialClient({
+              clientId: world.app.clientId,
+              authority: `${emu.authorityHost}/${emu.tenantId}`,
+              certificate: {
+                certificatePem: world.app.certificate.certificatePem,
+                privateKey: world.app.certificate.privateKey,
+              },
+              transport,
+              rejectUnauthorized: false,
+            } as never))(),
+        ),
+      ).toBe("invalid_options");
       expect(
         await codeOf(
           (async () =>

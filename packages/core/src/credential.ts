@@ -1,5 +1,6 @@
 import type { AcquiredToken, SourceRequest } from "./credential-source";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
+import { unknownOptionError } from "./unknown-keys";
 
 /**
  * Options of one {@link Credential.getToken} call.
@@ -112,4 +113,42 @@ export function credentialSource<C>(
       tokenEndpoint: result.metadata?.tokenEndpoint,
     };
   };
+}
+
+// Every key of GetTokenOptions (`satisfies`: none missing, none extra), for the error message.
+const GET_TOKEN_KEYS = Object.keys({
+  mtlsProofOfPossession: true,
+  claims: true,
+  forceRefresh: true,
+  correlationId: true,
+  signal: true,
+} satisfies Record<keyof GetTokenOptions, true>);
+
+/**
+ * Throws `invalid_options` naming the closest known key when `options` has a key
+ * {@link GetTokenOptions} does not: a misspelt `mtlsProofOfPossesion` must not turn a PoP request
+ * into a Bearer one. Allocates nothing when every key is known (it sits on the cache-hit path).
+ *
+ * @public
+ * @example
+ * ```ts
+ * getToken(scopes, options) {
+ *   if (options !== undefined) assertGetTokenOptions("@my-scope/my-credential", options);
+ *   return myAcquire(scopes, options);
+ * }
+ * ```
+ */
+export function assertGetTokenOptions(packageName: string, options: GetTokenOptions): void {
+  for (const key in options) {
+    switch (key) {
+      case "mtlsProofOfPossession":
+      case "claims":
+      case "forceRefresh":
+      case "correlationId":
+      case "signal":
+        continue;
+      default:
+        throw unknownOptionError(packageName, key, GET_TOKEN_KEYS, "the getToken options");
+    }
+  }
 }

@@ -39,7 +39,7 @@ export {
 } from "./clock";
 export { assertCorrelationId, MAX_CORRELATION_ID_LENGTH } from "./correlation-id";
 export type { Credential, GetTokenOptions } from "./credential";
-export { isCredential } from "./credential";
+export { assertGetTokenOptions, isCredential } from "./credential";
 export type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
 export { durationOption, durationTooLong } from "./duration-option";
 export type { CertboundErrorCode, CertboundErrorOptions, ServiceErrorDetails } from "./errors";
@@ -93,4 +93,5 @@ export type { TokenRequestOptions } from "./token-request";
 export { buildTokenRequest, encodeForm } from "./token-request";
 export type { ClientTlsIdentity, HttpRequest, HttpResponse, HttpTransport, ProxyPolicy } from "./transport";
 export { DEFAULT_MAX_RESPONSE_BYTES } from "./transport";
+export { assertKnownKeys, closestKnownKey, unknownOptionError } from "./unknown-keys";
 export { CLIENT_SKU, CLIENT_VERSION } from "./version";

@@ -2,6 +2,7 @@ import { type Credential, type GetTokenOptions, isCredential } from "./credentia
 import { CertboundError, invalidOptions } from "./errors";
 import { tokenBindingThumbprint } from "./jwt";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
+import { assertKnownKeys } from "./unknown-keys";
 
 /**
  * Options of {@link MtlsPopTokenAcquirer.acquireToken}: those of {@link Credential.getToken} but
@@ -15,6 +16,14 @@ import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
  * ```
  */
 export type MtlsPopAcquireOptions = Omit<GetTokenOptions, "mtlsProofOfPossession">;
+
+// Every key of MtlsPopAcquireOptions (`satisfies`: none missing, none extra).
+const ACQUIRE_KEYS = Object.keys({
+  claims: true,
+  forceRefresh: true,
+  correlationId: true,
+  signal: true,
+} satisfies Record<keyof MtlsPopAcquireOptions, true>);
 
 /**
  * Acquires mTLS PoP tokens from any {@link Credential} (a confidential client, a managed identity
@@ -47,6 +56,7 @@ export class MtlsPopTokenAcquirer {
     scopeOrScopes: string | readonly string[],
     options: MtlsPopAcquireOptions = {},
   ): Promise<TokenResult> {
+    assertKnownKeys("@certbound/core", options, ACQUIRE_KEYS, "MtlsPopTokenAcquirer.acquireToken options");
     const scopes = typeof scopeOrScopes === "string" ? [scopeOrScopes] : scopeOrScopes;
     const result = await this.#credential.getToken(scopes, {
       mtlsProofOfPossession: true,

@@ -18,8 +18,17 @@ export interface ParseErrorOptions {
   correlationId?: string | undefined;
   /** Code of the resulting error. @default "service_error" */
   code?: CertboundErrorCode;
-  /** A fix-it sentence for a given server `error`, appended to the message. */
-  hint?: ((errorCode: string | undefined, status: number) => string | undefined) | undefined;
+  /**
+   * A fix-it sentence for a given server `error` (and its AADSTS numbers, `error_codes`, which
+   * tell cases apart that share one `error`), appended to the message.
+   */
+  hint?:
+    | ((
+        errorCode: string | undefined,
+        status: number,
+        errorCodes?: readonly number[] | undefined,
+      ) => string | undefined)
+    | undefined;
   /**
    * The request that got this answer: the secrets it carried (its `Authorization`, secret headers,
    * `client_assertion`) are redacted from every server field, so a server echoing them shows nothing.
@@ -67,7 +76,7 @@ export function parseErrorResponse(response: HttpResponse, options: ParseErrorOp
     ? json.error_codes.filter((c): c is number => typeof c === "number").slice(0, 32)
     : undefined;
   const correlationId = text(json, "correlation_id", SERVER_TEXT_LIMITS.id) ?? options.correlationId;
-  const hint = options.hint?.(errorCode, response.status);
+  const hint = options.hint?.(errorCode, response.status, errorCodes);
   const summary = errorCode
     ? `${errorCode}${errorDescription ? `: ${firstLine(stringField(...descriptionField) ?? "", secrets)}` : ""}`
     : "no error details";

@@ -24,7 +24,13 @@ export interface ParseTokenResponseOptions {
   /** For messages. @default "the token endpoint" */
   what?: string;
   /** Fix-it sentences for error answers, see `parseErrorResponse`. */
-  hint?: ((errorCode: string | undefined, status: number) => string | undefined) | undefined;
+  hint?:
+    | ((
+        errorCode: string | undefined,
+        status: number,
+        errorCodes?: readonly number[] | undefined,
+      ) => string | undefined)
+    | undefined;
   /** The request that got this answer: its secrets are redacted from errors, see `parseErrorResponse`. */
   sent?: Pick<HttpRequest, "headers" | "body"> | undefined;
 }

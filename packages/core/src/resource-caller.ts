@@ -1,5 +1,6 @@
+import { setMaxListeners } from "node:events";
 import { type AuthorizationScheme, createAuthorizationHeader } from "./authorization-header";
-import { throwIfAborted } from "./clock";
+import { onAbort, throwIfAborted } from "./clock";
 import { type Credential, isCredential } from "./credential";
 import { durationOption } from "./duration-option";
 import { CertboundError, invalidOptions, ServiceError } from "./errors";
@@ -8,6 +9,7 @@ import { verifyMtlsPopResult } from "./mtls-pop-token-acquirer";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
 import { redactSecrets, sanitiseServerText } from "./server-text";
 import type { ClientTlsIdentity, HttpResponse, HttpTransport } from "./transport";
+import { assertKnownKeys, unknownOptionError } from "./unknown-keys";
 
 /**
  * Options of {@link ResourceCaller}.
@@ -53,6 +55,30 @@ export interface ResourceCallInit {
    */
   clientIdentity?: ClientTlsIdentity | undefined;
 }
+
+// The keys of ResourceCallerOptions and ResourceCallInit (`satisfies`: none missing, none extra).
+const OPTION_KEYS = Object.keys({
+  transport: true,
+  ca: true,
+  scheme: true,
+  timeoutMs: true,
+} satisfies Record<keyof ResourceCallerOptions, true>);
+const CALL_KEYS = Object.keys({
+  method: true,
+  headers: true,
+  body: true,
+  signal: true,
+  clientIdentity: true,
+} satisfies Record<keyof ResourceCallInit, true>);
+const CREDENTIAL_CALL_KEYS = [
+  ...CALL_KEYS,
+  ...Object.keys({
+    scopes: true,
+    mtlsProofOfPossession: true,
+    claims: true,
+    correlationId: true,
+  } satisfies Record<Exclude<keyof CredentialCallInit, keyof ResourceCallInit>, true>),
+];
 
 /**
  * One resource call made with a {@link Credential}: the caller acquires the token itself, and
@@ -110,6 +136,8 @@ export class ResourceCaller {
   readonly #owned: boolean;
   readonly #options: ResourceCallerOptions;
   readonly #timeoutMs: number;
+  // Fires on close(): ends calls in flight with an error that says the caller was closed.
+  readonly #lifetime = new AbortController();
 
   constructor(options: ResourceCallerOptions) {
     if (
@@ -122,9 +150,12 @@ export class ResourceCaller {
       );
     }
     this.#timeoutMs = durationOption("@certbound/core", "timeoutMs", options.timeoutMs, 30_000);
+    assertKnownKeys("@certbound/core", options, OPTION_KEYS, "ResourceCaller options");
     this.#owned = typeof options.transport === "function";
     this.#transport = typeof options.transport === "function" ? options.transport() : options.transport;
     this.#options = options;
+    // Every call in flight listens on this one signal; dozens at once are normal, not a leak.
+    setMaxListeners(0, this.#lifetime.signal);
   }
 
   /**
@@ -144,6 +175,32 @@ export class ResourceCaller {
     url: string,
     init: ResourceCallInit | CredentialCallInit = {},
   ): Promise<HttpResponse> {
+    throwIfAborted(this.#lifetime.signal);
+    const withCredential = isCredential(tokenOrCredential);
+    // A misspelt key (`header`, `clientIdentitiy`) would otherwise be ignored without a word.
+    for (const key in init) {
+      switch (key) {
+        case "method":
+        case "headers":
+        case "body":
+        case "signal":
+        case "clientIdentity":
+          continue;
+        case "scopes":
+        case "mtlsProofOfPossession":
+        case "claims":
+        case "correlationId":
+          if (withCredential) continue;
+          throw unknownOptionError("@certbound/core", key, CALL_KEYS, "the ResourceCaller.call init");
+        default:
+          throw unknownOptionError(
+            "@certbound/core",
+            key,
+            withCredential ? CREDENTIAL_CALL_KEYS : CALL_KEYS,
+            "the ResourceCaller.call init",
+          );
+      }
+    }
     throwIfAborted(init.signal);
     assertHttpsUrl(url);
     if (isCredential(tokenOrCredential)) {
@@ -222,23 +279,42 @@ export class ResourceCaller {
       );
     }
     const clientIdentity = init.clientIdentity ?? binding;
-    const authorization = createAuthorizationHeader(result, this.#options.scheme);
-    const response = await this.#transport.send({
-      method: init.method ?? "GET",
-      url,
-      headers: { ...lowerCaseKeys(init.headers), authorization },
-      body: init.body,
-      clientIdentity,
-      ca: this.#options.ca,
-      signal: init.signal,
-      timeoutMs: this.#timeoutMs,
-      proxy: "environment",
-    });
-    return { response, presented: clientIdentity };
+    const signal = linkSignals(this.#lifetime.signal, init.signal);
+    try {
+      const response = await this.#transport.send({
+        method: init.method ?? "GET",
+        url,
+        headers: {
+          ...lowerCaseKeys(init.headers),
+          authorization: createAuthorizationHeader(result, this.#options.scheme),
+        },
+        body: init.body,
+        clientIdentity,
+        ca: this.#options.ca,
+        signal: signal.signal,
+        timeoutMs: this.#timeoutMs,
+        proxy: "environment",
+      });
+      return { response, presented: clientIdentity };
+    } finally {
+      signal.dispose();
+    }
   }
 
-  /** Closes the transport if this caller created it. */
+  /**
+   * Ends this caller's calls in flight (they fail with `aborted`, saying the caller was closed),
+   * refuses later calls, and closes the transport if this caller created it (a transport passed in
+   * stays open for its owner). Idempotent.
+   */
   async close(): Promise<void> {
+    if (!this.#lifetime.signal.aborted) {
+      this.#lifetime.abort(
+        new CertboundError(
+          "aborted",
+          "@certbound/core: the ResourceCaller was closed (close() was called), which ended this call; create a new one.",
+        ),
+      );
+    }
     if (this.#owned) await this.#transport.close?.();
   }
 
@@ -350,6 +426,29 @@ function assertHttpsUrl(url: string): void {
     `ResourceCaller.call() needs an https:// URL, got "${shown ?? ""}". A token sent over plain HTTP travels in clear, and an mTLS PoP token's certificate cannot be presented: use the resource's https:// address.`,
   );
 }
+
+// The caller's lifetime and the call's own signal, as one signal for the transport; `dispose`
+// removes the listeners so a long-lived caller does not collect one per finished call.
+function linkSignals(
+  lifetime: AbortSignal,
+  own: AbortSignal | undefined,
+): { signal: AbortSignal; dispose: () => void } {
+  if (own === undefined) return { signal: lifetime, dispose: noop };
+  const both = new AbortController();
+  if (own.aborted) both.abort(own.reason);
+  // onAbort shares one listener per signal: many calls on one signal print no MaxListeners warning.
+  const offLifetime = onAbort(lifetime, () => both.abort(lifetime.reason));
+  const offOwn = onAbort(own, () => both.abort(own.reason));
+  return {
+    signal: both.signal,
+    dispose() {
+      offLifetime();
+      offOwn();
+    },
+  };
+}
+
+const noop = () => {};
 
 function lowerCaseKeys(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};

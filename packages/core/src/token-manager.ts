@@ -148,8 +148,12 @@ export interface TokenManager<C = undefined> {
   acquireToken(request: TokenManagerRequest<C>): Promise<TokenResult>;
   /** Removes the cached token for these parts, e.g. after the resource rejected it. */
   evict(parts: CacheKeyParts): Promise<void>;
-  /** Aborts acquisitions in flight and background refreshes. */
-  close(): void;
+  /**
+   * Aborts acquisitions in flight and background refreshes. Their callers get an `aborted` error
+   * with `message` (by default, that the token manager was closed), not the message of a caller's
+   * own AbortSignal: they passed none.
+   */
+  close(message?: string): void;
 }
 
 /**
@@ -445,8 +449,13 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
         storeFailed("delete", error);
       }
     },
-    close() {
-      lifetime.abort();
+    close(message) {
+      lifetime.abort(
+        new CertboundError(
+          "aborted",
+          message ?? "The token manager was closed while this call was in flight; create a new one.",
+        ),
+      );
       refreshes.abort();
     },
   };

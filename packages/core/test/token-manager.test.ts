@@ -1,5 +1,6 @@
 import {
   type AcquiredToken,
+  abortedError,
   type BindingCertificate,
   createCertificateAuthority,
   createMemoryCacheStore,
@@ -329,6 +330,27 @@ describe("token manager", () => {
     expect(s.calls[0]?.signal.aborted).toBe(true);
     s.release();
     await pending;
+  });
+
+  it("close() ends a wait in flight with `aborted` saying it was closed, not a caller's AbortSignal", async () => {
+    const clock = createTestClock();
+    // A source whose request never answers: it ends the way every certbound wait does when the
+    // manager's signal fires (abortedError of that signal).
+    const source = (request: { signal: AbortSignal }) =>
+      new Promise<never>((_resolve, reject) => {
+        request.signal.addEventListener("abort", () => reject(abortedError(request.signal)));
+      });
+    for (const [message, expected] of [
+      [undefined, "The token manager was closed while this call was in flight; create a new one."],
+      ["@my/app: the client was closed.", "@my/app: the client was closed."],
+    ] as const) {
+      const manager = createTokenManager({ source, clock });
+      const pending = manager.acquireToken(base).catch((e: unknown) => e);
+      await Promise.resolve();
+      await Promise.resolve();
+      manager.close(message);
+      expect(await pending).toMatchObject({ name: "CertboundError", code: "aborted", message: expected });
+    }
   });
 
   it("validates its options", () => {

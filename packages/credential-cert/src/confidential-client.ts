@@ -1,6 +1,7 @@
 import {
   type AcquiredToken,
   AcquisitionBudget,
+  assertGetTokenOptions,
   buildTokenRequest,
   CertboundError,
   type Credential,
@@ -65,6 +66,7 @@ export interface ConfidentialClient extends Credential {
 
 const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const WHAT = "Entra ID's token endpoint";
+const CLOSED = `${PACKAGE}: the client was closed (close() was called), which ended this call; create a new client.`;
 
 /**
  * Creates a confidential client that gets app tokens with a certificate, like MSAL's
@@ -223,8 +225,12 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
       what: WHAT,
       // A hostile endpoint may echo the client assertion it was sent: the error path redacts it.
       sent: tokenRequest,
-      hint: (errorCode) =>
-        tokenErrorHint(errorCode, { pop, sendX5c: o.sendX5c, thumbprintSha1: certificate.thumbprintSha1 }),
+      hint: (errorCode, _status, errorCodes) =>
+        tokenErrorHint(
+          errorCode,
+          { pop, sendX5c: o.sendX5c, thumbprintSha1: certificate.thumbprintSha1 },
+          errorCodes,
+        ),
     });
     return {
       accessToken: parsed.accessToken,
@@ -276,7 +282,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   const acquireTokenForClient = (request: AcquireTokenForClientRequest): Promise<TokenResult> => {
     try {
       if (closed) {
-        throw new CertboundError("aborted", `${PACKAGE}: this client was closed; create a new one.`);
+        throw new CertboundError("aborted", CLOSED);
       }
       const scopes = validateRequest(request);
       if (request.mtlsProofOfPossession !== true) return acquire(request, scopes, undefined, undefined);
@@ -300,27 +306,32 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   };
   const close = async (): Promise<void> => {
     closed = true;
-    lifetime.abort();
-    manager.close();
+    // Calls in flight fail with `aborted` saying the client was closed, not that "its
+    // AbortSignal" fired: their callers passed none.
+    lifetime.abort(new CertboundError("aborted", CLOSED));
+    manager.close(CLOSED);
   };
 
   return {
     acquireTokenForClient,
     // The Credential method: one request object, then the same path (validation included). Fields
     // copied by name: an object spread costs about a microsecond, five times a whole cache hit.
-    getToken: (scopes, options) =>
-      acquireTokenForClient(
-        options === undefined
-          ? { scopes }
-          : {
-              scopes,
-              mtlsProofOfPossession: options.mtlsProofOfPossession,
-              forceRefresh: options.forceRefresh,
-              claims: options.claims,
-              correlationId: options.correlationId,
-              signal: options.signal,
-            },
-      ),
+    getToken: (scopes, options) => {
+      if (options === undefined) return acquireTokenForClient({ scopes });
+      try {
+        assertGetTokenOptions(PACKAGE, options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return acquireTokenForClient({
+        scopes,
+        mtlsProofOfPossession: options.mtlsProofOfPossession,
+        forceRefresh: options.forceRefresh,
+        claims: options.claims,
+        correlationId: options.correlationId,
+        signal: options.signal,
+      });
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

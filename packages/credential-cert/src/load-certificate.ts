@@ -1,5 +1,6 @@
 import { createHash, KeyObject, type X509Certificate } from "node:crypto";
 import {
+  assertKnownKeys,
   type BindingCertificate,
   CertboundError,
   certificateNotBefore,
@@ -21,6 +22,24 @@ export interface LoadedCertificate {
   /** SHA-1 thumbprint in upper-case hex, as the Entra portal shows it. */
   readonly thumbprintSha1: string;
 }
+
+// Every key of the certificate input forms (PEM, PFX, PEM + KeyObject); `satisfies` fails to
+// compile when a form gains a key that is missing here.
+const CERTIFICATE_INPUT_KEYS = Object.keys({
+  certificatePem: true,
+  privateKeyPem: true,
+  privateKey: true,
+  passphrase: true,
+  pfx: true,
+  maxKdfIterations: true,
+} satisfies Record<AllKeys<CertificateInput>, true>);
+
+// With a KeyObject, core's BindingCertificate and IssuedCertificate (a token result's
+// `bindingCertificate`, a test CA's certificate) are accepted whole: their other fields describe
+// the same certificate and key, and `privateKey` is the one used.
+const WITH_KEY_OBJECT_KEYS = [...CERTIFICATE_INPUT_KEYS, "certificate", "x5tS256", "notAfter", "keyPem"];
+
+type AllKeys<T> = T extends unknown ? keyof T : never;
 
 const KEY_BLOCK =
   /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
@@ -49,6 +68,16 @@ export function loadCertificate(input: CertificateInput, now?: number): LoadedCe
       `${PACKAGE}: \`certificate\` must be { certificatePem, privateKeyPem, passphrase? }, { pfx, passphrase? }, { certificatePem, privateKey } or a function returning one of them.`,
     );
   }
+  // `keyPem` (what a test CA hands out) or `privateKeyPEM` would otherwise be ignored, and the
+  // error would be a missing key instead of the misspelt name.
+  assertKnownKeys(
+    PACKAGE,
+    input,
+    (input as { privateKey?: unknown }).privateKey instanceof KeyObject
+      ? WITH_KEY_OBJECT_KEYS
+      : CERTIFICATE_INPUT_KEYS,
+    "`certificate`",
+  );
   const loaded =
     "pfx" in input && input.pfx !== undefined
       ? fromPfx(input.pfx, input.passphrase, input.maxKdfIterations)

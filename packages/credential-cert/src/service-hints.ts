@@ -6,6 +6,9 @@ export interface HintContext {
   readonly thumbprintSha1: string;
 }
 
+// AADSTS700016: "Application with identifier '...' was not found in the directory '...'".
+const APPLICATION_NOT_FOUND = 700016;
+
 /**
  * A fix-it sentence for an error answer of Entra's token endpoint, appended to the ServiceError
  * message (the seed's troubleshooting table, in our words).
@@ -15,7 +18,16 @@ export interface HintContext {
  * parseTokenResponse(response, { expectedTokenType, now, hint: (code) => tokenErrorHint(code, context) });
  * ```
  */
-export function tokenErrorHint(errorCode: string | undefined, context: HintContext): string | undefined {
+export function tokenErrorHint(
+  errorCode: string | undefined,
+  context: HintContext,
+  errorCodes?: readonly number[] | undefined,
+): string | undefined {
+  // AADSTS700016 comes as `unauthorized_client` (or `invalid_client`), but permissions are not the
+  // problem: the directory has no such app, so say that first.
+  if (errorCodes?.includes(APPLICATION_NOT_FOUND)) {
+    return "This client id does not exist in this tenant (wrong tenant, or the app was deleted): check `clientId` against the app registration's Application (client) ID and the tenant in `authority` against its Directory (tenant) ID.";
+  }
   switch (errorCode) {
     case "invalid_client":
       return `The certificate (thumbprint ${context.thumbprintSha1}) was not accepted for this app. Register it on the app registration (Certificates & secrets), or, for a certificate from a trusted CA used with subject name / issuer authentication (SNI), enable that on the app and pass \`sendX5c: true\`${context.sendX5c ? " (already on)" : ""}. Also check \`clientId\` and the tenant in \`authority\`.`;

@@ -26,7 +26,10 @@ const PUBLIC_CLOUD_HOSTS = new Set([...PUBLIC_MTLS_ALIASES, "sts.windows.net"]);
 const PUBLIC_MTLS_HOST = "mtlsauth.microsoft.com";
 const PUBLIC_REGIONAL_HOST = "login.microsoft.com";
 
-// Legacy sovereign-cloud hosts that have no mTLS endpoint, and the host that has one.
+// Legacy sovereign-cloud hosts that have no mTLS endpoint, and the host that has one. The same host
+// is the preferred network of their regional (Bearer) endpoints: MSAL.NET sends
+// `login.usgovcloudapi.net` with a region to `{region}.login.microsoftonline.us`
+// (ClientCredentialWithRegionTests.PublicAndSovereignCloud_UsesPreferredNetwork_AndNoDiscovery_Async).
 const MTLS_UNSUPPORTED: Readonly<Record<string, string>> = {
   "login.usgovcloudapi.net": "login.microsoftonline.us",
   "login.chinacloudapi.cn": "login.partner.microsoftonline.cn",
@@ -84,8 +87,10 @@ export function mtlsTokenEndpoint(input: TokenEndpointInput): string {
 
 /**
  * The regular (Bearer) token endpoint of an authority: the authority's own host, or with a valid
- * region the regional host (`{region}.login.microsoft.com` for every public-cloud alias,
- * `{region}.{host}` elsewhere).
+ * region the regional host of the cloud's preferred network: `{region}.login.microsoft.com` for
+ * every public-cloud alias, `{region}.login.microsoftonline.us` for `login.usgovcloudapi.net`,
+ * `{region}.login.partner.microsoftonline.cn` for `login.chinacloudapi.cn`, and `{region}.{host}`
+ * elsewhere (as MSAL.NET does).
  *
  * @example
  * ```ts
@@ -98,9 +103,10 @@ export function bearerTokenEndpoint(input: TokenEndpointInput): string {
   const { hostname, tenant } = authority;
   const region = usableRegion(input.region, hostname);
   if (!region) return `${authority.origin}/${tenant}/${TOKEN_PATH}`;
-  const regional = PUBLIC_CLOUD_HOSTS.has(hostname)
-    ? `${region}.${PUBLIC_REGIONAL_HOST}`
-    : `${region}.${hostname}`;
+  const preferred = PUBLIC_CLOUD_HOSTS.has(hostname)
+    ? PUBLIC_REGIONAL_HOST
+    : (MTLS_UNSUPPORTED[hostname] ?? hostname);
+  const regional = `${region}.${preferred}`;
   return `https://${withPort(regional, authority)}/${tenant}/${TOKEN_PATH}`;
 }
 

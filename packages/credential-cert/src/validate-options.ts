@@ -1,4 +1,5 @@
 import {
+  assertKnownKeys,
   type CacheStore,
   type Clock,
   DEFAULT_ACQUISITION_TIMEOUT_MS,
@@ -37,6 +38,27 @@ export interface ResolvedOptions {
   readonly acquisitionTimeoutMs: number;
 }
 
+// Every key of ConfidentialClientOptions (`satisfies` fails to compile when one is missing here).
+const CLIENT_OPTION_KEYS = Object.keys({
+  clientId: true,
+  authority: true,
+  certificate: true,
+  transport: true,
+  sendX5c: true,
+  assertionAlgorithm: true,
+  azureRegion: true,
+  authorityHost: true,
+  mtlsAuthorityHost: true,
+  ca: true,
+  imdsEndpoint: true,
+  env: true,
+  cache: true,
+  logger: true,
+  clock: true,
+  timeoutMs: true,
+  acquisitionTimeoutMs: true,
+} satisfies Record<keyof ConfidentialClientOptions, true>);
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null;
 const hasMethods = (value: unknown, ...names: string[]) =>
@@ -60,6 +82,8 @@ export function validateOptions(options: ConfidentialClientOptions): ResolvedOpt
     );
   }
   const o = options as unknown as Record<string, unknown>;
+  // A misspelt option would otherwise be ignored without a word (`mtlsAuthorityHots` -> Entra).
+  assertKnownKeys(PACKAGE, o, CLIENT_OPTION_KEYS, "createConfidentialClient options");
   if (typeof o.clientId !== "string" || o.clientId.trim() === "") {
     throw invalidOptions(PACKAGE, "`clientId` must be the application (client) id of your app registration.");
   }

@@ -1,4 +1,4 @@
-import { assertCorrelationId, invalidOptions } from "@certbound/core";
+import { assertCorrelationId, invalidOptions, unknownOptionError } from "@certbound/core";
 import type { AcquireTokenForClientRequest } from "./options";
 import { PACKAGE } from "./package-name";
 
@@ -68,6 +68,22 @@ export function createRequestValidator(): RequestValidator {
         'acquireTokenForClient takes { scopes: ["<resource>/.default"], mtlsProofOfPossession? }.',
       );
     }
+    // A misspelt key (`mtlsProofOfPossesion: true`) would otherwise turn a PoP request into a
+    // Bearer one without a word. This runs on every cache hit: `for...in` over a literal walks
+    // V8's cached key list and the switch compares interned strings, so nothing is allocated.
+    for (const key in request) {
+      switch (key) {
+        case "scopes":
+        case "mtlsProofOfPossession":
+        case "forceRefresh":
+        case "claims":
+        case "correlationId":
+        case "signal":
+          continue;
+        default:
+          throw unknownOptionError(PACKAGE, key, REQUEST_KEYS, "the acquireTokenForClient request");
+      }
+    }
     const scopes = scopesOf(request.scopes);
     if (request.mtlsProofOfPossession !== undefined && typeof request.mtlsProofOfPossession !== "boolean") {
       throw invalidOptions(PACKAGE, "`mtlsProofOfPossession` must be true or false.");
@@ -82,6 +98,17 @@ export function createRequestValidator(): RequestValidator {
 }
 
 const NOTHING = {};
+
+// The keys of AcquireTokenForClientRequest, for the message (`satisfies`: none missing, none extra);
+// keep the switch above in step.
+const REQUEST_KEYS = Object.keys({
+  scopes: true,
+  mtlsProofOfPossession: true,
+  forceRefresh: true,
+  claims: true,
+  correlationId: true,
+  signal: true,
+} satisfies Record<keyof AcquireTokenForClientRequest, true>);
 
 // The copy was made from a validated array; while the array still holds the same strings (same
 // length, `===` per element) it is still valid and the copy still equals it.

@@ -2,7 +2,12 @@
 // on 127.0.0.1, with both transports. Time is the injected test clock (the emulator shares it).
 
 import { createHash, randomUUID } from "node:crypto";
-import { createCertificateAuthority, type HttpTransport, type IssuedCertificate } from "@certbound/core";
+import {
+  createCertificateAuthority,
+  type HttpTransport,
+  type IssuedCertificate,
+  ResourceCaller,
+} from "@certbound/core";
 import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { createAxiosTransport } from "@certbound/http-axios";
@@ -249,6 +254,91 @@ describe.each([
     expect(error.message).toMatch(/sendX5c: true/);
     expect(typeof error.correlationId).toBe("string");
     client.close();
+  });
+
+  it("AADSTS700016 for a client id the tenant does not know: the hint leads with wrong tenant / deleted app", async () => {
+    const cert = ca.issue({ commonName: "unknown-app", keyType: "rsa" });
+    for (const mtlsProofOfPossession of [true, false]) {
+      const client = app({ certificate: pem(cert) }); // registered nowhere
+      const error = await client
+        .acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession })
+        .catch((e) => e);
+      expect(error).toMatchObject({ name: "ServiceError", errorCodes: [700016] });
+      expect(error.message).toMatch(
+        /\)\. This client id does not exist in this tenant \(wrong tenant, or the app was deleted\)/,
+      );
+      client.close();
+    }
+  });
+
+  // The request has reached the emulator (which holds it, injected `hang`): the call is in flight.
+  const arrived = async (endpoint: "token" | "mtlsToken" | "resource") => {
+    for (let turns = 0; emu.stats().requests[endpoint] === 0; turns++) {
+      if (turns > 100_000) throw new Error(`no ${endpoint} request arrived`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+
+  it.each([
+    ["mTLS PoP", true, "mtlsToken"],
+    ["Bearer", false, "token"],
+  ] as const)(
+    "close() during a %s acquisition in flight: aborted, saying the client was closed",
+    async (_flow, pop, endpoint) => {
+      const cert = ca.issue({ commonName: "closing-app", keyType: "rsa" });
+      const client = app({ certificate: pem(cert) }, [cert]);
+      emu.injectFault(endpoint, { hang: true });
+      const pending = client
+        .acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: pop })
+        .catch((e) => e);
+      await arrived(endpoint);
+      client.close();
+      const error = await pending;
+      expect(error).toMatchObject({ name: "CertboundError", code: "aborted" });
+      expect(error.message).toMatch(/the client was closed \(close\(\) was called\)/);
+      expect(error.message).not.toMatch(/AbortSignal/);
+      // Later calls say the same.
+      const later = await client
+        .acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: pop })
+        .catch((e) => e);
+      expect(later).toMatchObject({ code: "aborted", message: error.message });
+    },
+  );
+
+  it("ResourceCaller.close() during a call in flight: aborted, saying the caller was closed; the caller's own signal keeps its message", async () => {
+    const cert = ca.issue({ commonName: "resource-caller-app" });
+    const client = app({ certificate: pem(cert) }, [cert]);
+    const token = await client.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
+    client.close();
+    emu.injectFault("resource", { hang: true });
+    // A transport passed in stays open for its owner; the caller's calls end all the same.
+    const caller = new ResourceCaller({ transport, ca: emu.caCertificatePem });
+    const pending = caller.call(token, `${emu.resourceUrl}/data`).catch((e) => e);
+    await arrived("resource");
+    await caller.close();
+    const error = await pending;
+    expect(error).toMatchObject({ name: "CertboundError", code: "aborted" });
+    expect(error.message).toMatch(/the ResourceCaller was closed \(close\(\) was called\)/);
+    expect(error.message).not.toMatch(/AbortSignal/);
+    await expect(caller.call(token, `${emu.resourceUrl}/data`)).rejects.toMatchObject({
+      code: "aborted",
+      message: error.message,
+    });
+    // With a signal of its own, a call still ends with that signal's message when it fires.
+    emu.resetStats();
+    const own = new ResourceCaller({ transport, ca: emu.caCertificatePem });
+    const controller = new AbortController();
+    const mine = own.call(token, `${emu.resourceUrl}/data`, { signal: controller.signal }).catch((e) => e);
+    await arrived("resource");
+    controller.abort();
+    expect(await mine).toMatchObject({
+      code: "aborted",
+      message: "The operation was aborted by its AbortSignal.",
+    });
+    await own.close();
+    emu.clearFaults();
+    // The transport is still usable by its owner.
+    expect((await callResource(token.accessToken, cert)).status).toBe(200);
   });
 
   it("retries a 500 once after exactly 1000 ms on the injected clock", async () => {

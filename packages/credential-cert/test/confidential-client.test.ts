@@ -166,6 +166,72 @@ describe("options are validated eagerly", () => {
   });
 });
 
+describe("misspelt options are refused, not ignored", () => {
+  it("a misspelt request key fails on every call with the closest known key, and nothing is sent", async () => {
+    const { app, transport } = client({ transport: scripted(popOrBearer) });
+    for (const [request, message] of [
+      // Ignored, this would have made a Bearer request.
+      [
+        { scopes: [SCOPE], mtlsProofOfPossesion: true },
+        "@certbound/credential-cert: Unknown option `mtlsProofOfPossesion` in the acquireTokenForClient request; did you mean `mtlsProofOfPossession`?",
+      ],
+      [{ scopes: [SCOPE], mtlsProofOfPossession: true, forcerefresh: true }, "did you mean `forceRefresh`?"],
+      [{ scope: [SCOPE] }, "did you mean `scopes`?"],
+    ] as const) {
+      for (let call = 0; call < 2; call++) {
+        expect(await codeOf(app.acquireTokenForClient(request as never))).toEqual({
+          code: "invalid_options",
+          message: expect.stringContaining(message),
+        });
+      }
+    }
+    expect(transport.requests).toHaveLength(0);
+    // The same request spelt right goes out, and the next one is a cache hit.
+    await app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true });
+    await app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true, forceRefresh: false });
+    expect(transport.requests).toHaveLength(1);
+  });
+
+  it.each([
+    [{ mtlsAuthorityHots: "https://127.0.0.1:8443" }, "did you mean `mtlsAuthorityHost`?"],
+    [{ azureregion: "westus3" }, "did you mean `azureRegion`?"],
+    [{ client_id: "x" }, "did you mean `clientId`?"],
+    [{ tokenEndpoint: "x" }, "known options: `clientId`, `authority`"],
+  ])("client option %j fails naming the closest known key", async (extra, message) => {
+    expect(await codeOf(() => client(extra as never))).toEqual({
+      code: "invalid_options",
+      message: expect.stringContaining(message),
+    });
+  });
+
+  it("a certificate's `keyPem` (what a test CA hands out) points to `privateKeyPem`, also from a provider", async () => {
+    const issued = { certificatePem: rsaCert.certificatePem, keyPem: rsaCert.keyPem };
+    const message =
+      "@certbound/credential-cert: Unknown option `keyPem` in `certificate`; did you mean `privateKeyPem`?";
+    expect(await codeOf(() => client({ certificate: issued as never }))).toEqual({
+      code: "invalid_options",
+      message,
+    });
+    const { app } = client({ certificate: () => issued as never });
+    expect(await codeOf(app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true }))).toEqual(
+      {
+        code: "invalid_options",
+        message,
+      },
+    );
+    // Named like the option, an issued certificate's key goes straight in.
+    const named = client({
+      certificate: { certificatePem: rsaCert.certificatePem, privateKeyPem: rsaCert.privateKeyPem },
+      transport: scripted(popOrBearer),
+    });
+    expect((await named.app.acquireTokenForClient({ scopes: [SCOPE] })).tokenType).toBe("Bearer");
+    // A whole IssuedCertificate / BindingCertificate (with its KeyObject) is accepted as it is.
+    const whole = client({ certificate: rsaCert, transport: scripted(popOrBearer) });
+    const pop = await whole.app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true });
+    expect(pop.bindingCertificate?.x5tS256).toBe(rsaCert.x5tS256);
+  });
+});
+
 describe("mTLS PoP requests", () => {
   it("go to the global mtlsauth host with exactly the PoP form, the certificate as TLS identity and no assertion", async () => {
     const { app, transport } = client({ ca: "CA-PEM" });
@@ -558,6 +624,33 @@ describe("service errors", () => {
     expect(error.errorCode).toBe("unauthorized_client");
     expect(error.message).toMatch(/grant it the application permission/);
   });
+
+  it("AADSTS700016 (application not found) leads with a wrong tenant or a deleted app, not app roles", async () => {
+    // Entra's answer for a client id the tenant does not know: `unauthorized_client` with 700016.
+    const entra700016: Handler = () => ({
+      status: 400,
+      headers: { "content-type": "application/json; charset=utf-8" },
+      body: JSON.stringify({
+        error: "unauthorized_client",
+        error_description: `AADSTS700016: Application with identifier 'app-id-1' was not found in the directory 'Contoso'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.\r\nTrace ID: 0b8f\r\nCorrelation ID: corr-16\r\nTimestamp: 2026-12-01 05:00:00Z`,
+        error_codes: [700016],
+        timestamp: "2026-12-01 05:00:00Z",
+        trace_id: "0b8f",
+        correlation_id: "corr-16",
+        error_uri: "https://login.microsoftonline.com/error?code=700016",
+      }),
+    });
+    const { app } = client({ transport: scripted(entra700016) });
+    const error = await app
+      .acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true })
+      .catch((e) => e);
+    expect(error).toMatchObject({ errorCode: "unauthorized_client", errorCodes: [700016], status: 400 });
+    const hint = error.message.slice(error.message.indexOf("wrong tenant.). ") + "wrong tenant.). ".length);
+    expect(hint).toMatch(
+      /^This client id does not exist in this tenant \(wrong tenant, or the app was deleted\)/,
+    );
+    expect(hint).not.toMatch(/app role|permission|consent/);
+  });
 });
 
 describe("close()", () => {
@@ -615,6 +708,14 @@ describe("getToken (the Credential method)", () => {
       claims: '{"access_token":{"xms_cc":{"values":["cp1"]}}}',
     });
     expect(transport.requests[1]?.headers["client-request-id"]).toBe("3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+  });
+
+  it("refuses a misspelt getToken option instead of sending a Bearer request", async () => {
+    const { app, transport } = client();
+    const error = await codeOf(app.getToken([SCOPE], { mtlsProofOfPossesion: true } as never));
+    expect(error.code).toBe("invalid_options");
+    expect(error.message).toMatch(/did you mean `mtlsProofOfPossession`\?/);
+    expect(transport.requests).toHaveLength(0);
   });
 
   it("asks for Bearer unless told otherwise, and validates like acquireTokenForClient", async () => {

@@ -99,6 +99,35 @@ describe("mtlsTokenEndpoint: the mTLS host mapping of protocol.md section 2", ()
   });
 });
 
+describe("bearerTokenEndpoint with a region: the preferred network of each cloud", () => {
+  // Follows MSAL.NET tests/Microsoft.Identity.Test.Unit/PublicApiTests/ClientCredentialWithRegionTests.cs
+  // PublicAndSovereignCloud_UsesPreferredNetwork_AndNoDiscovery_Async (its rows, region eastus).
+  it.each([
+    ["login.partner.microsoftonline.cn", "login.partner.microsoftonline.cn"],
+    ["login.chinacloudapi.cn", "login.partner.microsoftonline.cn"],
+    ["login.microsoftonline.us", "login.microsoftonline.us"],
+    ["login.usgovcloudapi.net", "login.microsoftonline.us"],
+    ["login-us.microsoftonline.com", "login-us.microsoftonline.com"],
+    ["login.sovcloud-identity.fr", "login.sovcloud-identity.fr"],
+    ["login.sovcloud-identity.de", "login.sovcloud-identity.de"],
+    ["login.sovcloud-identity.sg", "login.sovcloud-identity.sg"],
+    ["login.windows.net", "login.microsoft.com"],
+    ["login.microsoft.com", "login.microsoft.com"],
+    ["sts.windows.net", "login.microsoft.com"],
+    ["login.microsoftonline.com", "login.microsoft.com"],
+  ])("%s -> eastus.%s", (input, expected) => {
+    expect(bearerTokenEndpoint({ authority: `https://${input}/${T}`, region: "eastus" })).toBe(
+      `https://eastus.${expected}/${T}/oauth2/v2.0/token`,
+    );
+  });
+
+  it("keeps the legacy host without a region", () => {
+    expect(bearerTokenEndpoint({ authority: `https://login.usgovcloudapi.net/${T}` })).toBe(
+      `https://login.usgovcloudapi.net/${T}/oauth2/v2.0/token`,
+    );
+  });
+});
+
 describe("bearerTokenEndpoint", () => {
   it.each([
     ["login.microsoftonline.com", undefined, `https://login.microsoftonline.com/${T}/oauth2/v2.0/token`],

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   type AcquiredToken,
   assertCorrelationId,
+  assertGetTokenOptions,
   CertboundError,
   type Credential,
   createLog,
@@ -16,6 +17,7 @@ import {
   systemClock,
   ThrottleGuard,
   type TokenResult,
+  unknownOptionError,
 } from "@certbound/core";
 import { acquireBearerToken, identityParameter, SOURCE_LABEL } from "./bearer-sources";
 import { BindingCertificateCache } from "./binding-certificate-cache";
@@ -122,6 +124,8 @@ export interface ManagedIdentityClient extends Credential {
 }
 
 // The capability probe: a v1-only VM answers 404 for good, so that status is not worth 7 s of retries.
+const CLOSED = `${PACKAGE}: the client was closed (close() was called), which ended this call; create a new client.`;
+
 const probePolicy: RetryPolicy = {
   name: "imds_probe",
   delayBeforeRetry: (retry, outcome, now) =>
@@ -255,7 +259,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
 
   const ensureOpen = () => {
     if (closed) {
-      throw new CertboundError("aborted", `${PACKAGE}: the client was closed; create a new one.`);
+      throw new CertboundError("aborted", CLOSED);
     }
   };
 
@@ -311,7 +315,9 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    manager.close();
+    // Calls in flight fail with `aborted` saying the client was closed, not that "its
+    // AbortSignal" fired: their callers passed none.
+    manager.close(CLOSED);
     certificates.clear();
     ownKeys.clear();
   };
@@ -330,6 +336,13 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
         );
       }
       const resource = scopes[0] as string;
+      if (options !== undefined) {
+        try {
+          assertGetTokenOptions(PACKAGE, options);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
       // Fields copied by name: an object spread costs about a microsecond, five times a cache hit.
       return acquireToken(
         options === undefined
@@ -369,10 +382,37 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   };
 }
 
+// The keys of ManagedIdentityTokenRequest, for the message (`satisfies`: none missing, none
+// extra); keep the switch in checkRequest in step.
+const REQUEST_KEYS = Object.keys({
+  resource: true,
+  mtlsProofOfPossession: true,
+  forceRefresh: true,
+  claims: true,
+  correlationId: true,
+  signal: true,
+} satisfies Record<keyof ManagedIdentityTokenRequest, true>);
+
 function checkRequest(request: ManagedIdentityTokenRequest): void {
   const fail = (message: string) => invalidOptions(PACKAGE, message);
   if (typeof request !== "object" || request === null) {
     throw fail('`acquireToken` takes an object, e.g. `{ resource: "https://vault.azure.net" }`.');
+  }
+  // A misspelt key (`mtlsProofOfPossesion: true`) would otherwise turn a PoP request into a
+  // Bearer one without a word. This runs on every cache hit: `for...in` over a literal walks V8's
+  // cached key list and the switch compares interned strings, so nothing is allocated.
+  for (const key in request) {
+    switch (key) {
+      case "resource":
+      case "mtlsProofOfPossession":
+      case "forceRefresh":
+      case "claims":
+      case "correlationId":
+      case "signal":
+        continue;
+      default:
+        throw unknownOptionError(PACKAGE, key, REQUEST_KEYS, "the acquireToken request");
+    }
   }
   // Spelled out rather than looped over a list of names: this runs on every cache hit.
   if (request.mtlsProofOfPossession !== undefined && typeof request.mtlsProofOfPossession !== "boolean") {

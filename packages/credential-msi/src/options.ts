@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import {
+  assertKnownKeys,
   type CacheStore,
   type Clock,
   DEFAULT_ACQUISITION_TIMEOUT_MS,
@@ -140,25 +141,26 @@ export interface ResolvedOptions {
   readonly acquisitionTimeoutMs: number;
 }
 
-const KNOWN = new Set([
-  "transport",
-  "clientId",
-  "objectId",
-  "resourceId",
-  "imdsEndpoint",
-  "keyProvider",
-  "attestationProvider",
-  "mtlsAuthorityHost",
-  "ca",
-  "cache",
-  "logger",
-  "clock",
-  "env",
-  "arcTokenFolder",
-  "fileExists",
-  "timeoutMs",
-  "acquisitionTimeoutMs",
-]);
+// Every key of ManagedIdentityClientOptions (`satisfies` fails to compile when one is missing).
+const KNOWN = Object.keys({
+  transport: true,
+  clientId: true,
+  objectId: true,
+  resourceId: true,
+  imdsEndpoint: true,
+  keyProvider: true,
+  attestationProvider: true,
+  mtlsAuthorityHost: true,
+  ca: true,
+  cache: true,
+  logger: true,
+  clock: true,
+  env: true,
+  arcTokenFolder: true,
+  fileExists: true,
+  timeoutMs: true,
+  acquisitionTimeoutMs: true,
+} satisfies Record<keyof ManagedIdentityClientOptions, true>);
 
 const fail = (message: string) => invalidOptions(PACKAGE, message);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
@@ -176,9 +178,7 @@ export function resolveOptions(options: ManagedIdentityClientOptions): ResolvedO
     );
   }
   // A misspelt id (`client_id`, `clientID`) would otherwise silently select the system identity.
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw fail(`unknown option \`${key}\`. Known options: ${[...KNOWN].join(", ")}.`);
-  }
+  assertKnownKeys(PACKAGE, options, KNOWN, "createManagedIdentityClient options");
   if (!hasMethods(options.transport, "send")) {
     throw fail(
       "`transport` is required: install @certbound/http-undici and pass `createUndiciTransport()`, or install @certbound/http-axios and pass `createAxiosTransport()`.",

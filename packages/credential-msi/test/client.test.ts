@@ -415,12 +415,40 @@ describe("logging", () => {
 describe("options and lifecycle", () => {
   const transport = fakeTransport(() => json(500, {}));
 
+  it("refuses a misspelt request key on every call, before any request (PoP never becomes Bearer)", async () => {
+    const sent: unknown[] = [];
+    const msi = createManagedIdentityClient({
+      transport: fakeTransport((request) => {
+        sent.push(request);
+        return json(500, {});
+      }),
+      env: {},
+    });
+    for (const [request, message] of [
+      [
+        { resource: "https://vault.azure.net", mtlsProofOfPossesion: true },
+        "Unknown option `mtlsProofOfPossesion` in the acquireToken request; did you mean `mtlsProofOfPossession`?",
+      ],
+      [{ resource: "https://vault.azure.net", forcerefresh: true }, "did you mean `forceRefresh`?"],
+      [{ resorce: "https://vault.azure.net" }, "did you mean `resource`?"],
+    ] as const) {
+      await expect(msi.acquireToken(request as never)).rejects.toMatchObject({
+        code: "invalid_options",
+        message: expect.stringContaining(message),
+      });
+    }
+    expect(sent).toHaveLength(0);
+    msi.close();
+  });
+
   it("validates eagerly with messages that say how to fix it", () => {
     const build = (options: unknown) => () =>
       createManagedIdentityClient(options as ManagedIdentityClientOptions);
     expect(build({})).toThrow(/@certbound\/http-undici.*@certbound\/http-axios/);
     expect(build({ transport, clientId: "a", objectId: "b" })).toThrow(/at most one/);
-    expect(build({ transport, client_id: "a" })).toThrow(/unknown option `client_id`/);
+    expect(build({ transport, client_id: "a" })).toThrow(
+      /Unknown option `client_id` in createManagedIdentityClient options; did you mean `clientId`\?/,
+    );
     expect(build({ transport, clientId: " " })).toThrow(/`clientId`/);
     expect(build({ transport, imdsEndpoint: "169.254.169.254" })).toThrow(/imdsEndpoint/);
     expect(build({ transport, env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: "nope" } })).toThrow(

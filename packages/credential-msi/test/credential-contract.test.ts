@@ -62,6 +62,15 @@ describe("getToken (the Credential method)", () => {
     expect(imds.transport.requests).toHaveLength(0);
   });
 
+  it("refuses a misspelt getToken option before any request", async () => {
+    const imds = fakeImds();
+    const { msi } = testClient(imds.transport);
+    await expect(
+      msi.getToken(["https://vault.azure.net/.default"], { forceRefesh: true } as never),
+    ).rejects.toMatchObject({ code: "invalid_options", message: expect.stringContaining("`forceRefresh`") });
+    expect(imds.transport.requests).toHaveLength(0);
+  });
+
   it("is a Credential: MtlsPopTokenAcquirer takes it as it is", async () => {
     const imds = fakeImds();
     const { msi } = testClient(imds.transport);

@@ -149,6 +149,26 @@ describe.each(transports)("Bearer from every managed-identity source (%s)", (_na
     expect(emu.stats().requests.azureArc + emu.stats().requests.cloudShell).toBe(0);
   });
 
+  it("close() during an acquisition in flight: aborted, saying the client was closed", async () => {
+    const msi = client("appService");
+    emu.injectFault("appService", { hang: true });
+    const pending = msi.acquireToken({ resource: emu.resourceUrl }).catch((e: unknown) => e);
+    // The emulator holds the request (injected `hang`): the call is in flight.
+    for (let turns = 0; emu.stats().requests.appService === 0; turns++) {
+      if (turns > 100_000) throw new Error("no request arrived");
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    msi.close();
+    const error = (await pending) as Error;
+    expect(error).toMatchObject({ name: "CertboundError", code: "aborted" });
+    expect(error.message).toMatch(/the client was closed \(close\(\) was called\)/);
+    expect(error.message).not.toMatch(/AbortSignal/);
+    await expect(msi.acquireToken({ resource: emu.resourceUrl })).rejects.toMatchObject({
+      code: "aborted",
+      message: error.message,
+    });
+  });
+
   it("an error answer becomes a ServiceError; invalid JSON a parse failure", async () => {
     const msi = client("appService");
     emu.injectFault("appService", {

@@ -45,6 +45,27 @@ describe.each(transports)("IMDS v2 PoP against the emulator (%s)", (_name, makeT
       ...extra,
     });
 
+  it.each(["issueCredential", "mtlsToken"] as const)(
+    "close() while %s is in flight: aborted, saying the client was closed",
+    async (endpoint) => {
+      const msi = client();
+      emu.injectFault(endpoint, { hang: true });
+      const pending = msi
+        .acquireToken({ resource: emu.resourceUrl, mtlsProofOfPossession: true })
+        .catch((e: unknown) => e);
+      // The emulator holds the request (injected `hang`): the call is in flight.
+      for (let turns = 0; emu.stats().requests[endpoint] === 0; turns++) {
+        if (turns > 100_000) throw new Error(`no ${endpoint} request arrived`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      msi.close();
+      const error = (await pending) as Error;
+      expect(error).toMatchObject({ name: "CertboundError", code: "aborted" });
+      expect(error.message).toMatch(/the client was closed \(close\(\) was called\)/);
+      expect(error.message).not.toMatch(/AbortSignal/);
+    },
+  );
+
   it("gets an mtls_pop token bound to the IMDS-issued certificate and calls the resource with it (default key provider)", async () => {
     const msi = client({ keyProvider: undefined });
     try {

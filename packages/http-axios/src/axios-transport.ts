@@ -176,13 +176,16 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Axios
         });
         return { status: response.status, headers: decoded.headers, body: decoded.body };
       } catch (error) {
+        // A request ended by close() says so (a destroyed agent reports only "socket hang up").
         throw (
           attempt.failure(endpoint) ??
-          mapError(error, {
-            endpoint,
-            withCertificate: request.clientIdentity !== undefined,
-            maxResponseBytes,
-          })
+          (closed
+            ? transportClosed(PACKAGE)
+            : mapError(error, {
+                endpoint,
+                withCertificate: request.clientIdentity !== undefined,
+                maxResponseBytes,
+              }))
         );
       } finally {
         attempt.dispose();

@@ -1,7 +1,8 @@
 import type { AgentOptions } from "node:https";
-import { invalidOptions } from "@certbound/core";
+import { assertKnownKeys, invalidOptions } from "@certbound/core";
 import {
   assertDurationOption,
+  COMMON_TRANSPORT_OPTION_KEYS,
   type CommonTransportOptions,
   validateTransportOptions,
 } from "@certbound/core/transport-kit";
@@ -43,9 +44,20 @@ export interface AxiosTransportOptions extends CommonTransportOptions {
   idleTimeoutMs?: number | undefined;
 }
 
+// Every key of AxiosTransportOptions: the common ones plus this transport's (`satisfies`: none missing, none extra).
+const KNOWN_KEYS = [
+  ...COMMON_TRANSPORT_OPTION_KEYS,
+  ...Object.keys({
+    axios: true,
+    agentOptions: true,
+    idleTimeoutMs: true,
+  } satisfies Record<Exclude<keyof AxiosTransportOptions, keyof CommonTransportOptions>, true>),
+];
+
 /** Checks options eagerly so mistakes fail at construction with a message naming the option. */
 export function validateOptions(options: AxiosTransportOptions): void {
   validateTransportOptions(options, { packageName: PACKAGE, factoryName: "createAxiosTransport" });
+  assertKnownKeys(PACKAGE, options, KNOWN_KEYS, "createAxiosTransport options");
   assertDurationOption(PACKAGE, "idleTimeoutMs", options.idleTimeoutMs, 0);
   // Socket timers overflow like every Node timer.
   for (const name of ["timeout", "keepAliveMsecs"] as const) {

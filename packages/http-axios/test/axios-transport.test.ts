@@ -25,6 +25,12 @@ describe("createAxiosTransport options", () => {
     [{ ca: ["-----BEGIN CERTIFICATE-----", 7] }, "ca"],
     [{ axios: "axios" }, "axios"],
     [{ proxy: { httpProxy: "socks://proxy:1080" } }, "httpProxy"],
+    // Misspelt keys are refused with the closest known one, not ignored.
+    [
+      { idleTimeout: 5 },
+      "Unknown option `idleTimeout` in createAxiosTransport options; did you mean `idleTimeoutMs`?",
+    ],
+    [{ CA: "-----BEGIN CERTIFICATE-----" }, "did you mean `ca`?"],
   ])("rejects %j naming %s", (options, name) => {
     expect(() => createAxiosTransport(options as never)).toThrow(
       expect.objectContaining({ code: "invalid_options", message: expect.stringContaining(name) }),

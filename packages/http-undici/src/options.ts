@@ -1,6 +1,7 @@
-import { invalidOptions } from "@certbound/core";
+import { assertKnownKeys, invalidOptions } from "@certbound/core";
 import {
   assertDurationOption,
+  COMMON_TRANSPORT_OPTION_KEYS,
   type CommonTransportOptions,
   validateTransportOptions,
 } from "@certbound/core/transport-kit";
@@ -50,9 +51,21 @@ const UNDICI_DURATIONS = [
   "connectTimeout",
 ] as const;
 
+// Every key of UndiciTransportOptions: the common ones plus this transport's (`satisfies`: none missing, none extra).
+const KNOWN_KEYS = [
+  ...COMMON_TRANSPORT_OPTION_KEYS,
+  ...Object.keys({
+    dispatcher: true,
+    agentOptions: true,
+    headersTimeoutMs: true,
+    bodyTimeoutMs: true,
+  } satisfies Record<Exclude<keyof UndiciTransportOptions, keyof CommonTransportOptions>, true>),
+];
+
 /** Checks options eagerly so mistakes fail at construction with a message naming the option. */
 export function validateOptions(options: UndiciTransportOptions): void {
   validateTransportOptions(options, { packageName: PACKAGE, factoryName: "createUndiciTransport" });
+  assertKnownKeys(PACKAGE, options, KNOWN_KEYS, "createUndiciTransport options");
   assertDurationOption(PACKAGE, "headersTimeoutMs", options.headersTimeoutMs, 0);
   assertDurationOption(PACKAGE, "bodyTimeoutMs", options.bodyTimeoutMs, 0);
   // undici's own timers overflow like Node's: its durations passed through are checked the same way.

@@ -194,9 +194,12 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
         await new Promise<void>((resolve) => setImmediate(resolve));
         return { status: response.statusCode, headers: decoded.headers, body: decoded.body };
       } catch (error) {
+        // A request ended by close() says so (undici's "client is destroyed" would not).
         throw (
           attempt.failure(endpoint) ??
-          mapError(error, { endpoint, withCertificate: request.clientIdentity !== undefined, answered })
+          (closed
+            ? transportClosed(PACKAGE)
+            : mapError(error, { endpoint, withCertificate: request.clientIdentity !== undefined, answered }))
         );
       } finally {
         attempt.dispose();

@@ -25,6 +25,16 @@ describe("createUndiciTransport options", () => {
     [{ ca: "not a pem" }, "ca"],
     [{ dispatcher: {} as Dispatcher }, "dispatcher"],
     [{ proxy: { httpsProxy: "ftp://proxy" } }, "httpsProxy"],
+    // Misspelt keys are refused with the closest known one, not ignored.
+    [
+      { maxIdentites: 4 },
+      "Unknown option `maxIdentites` in createUndiciTransport options; did you mean `maxIdentities`?",
+    ],
+    [{ headersTimeout: 5 }, "did you mean `headersTimeoutMs`?"],
+    [
+      { proxy: { https_proxy: "http://proxy:3128" } },
+      "Unknown option `https_proxy` in `proxy`; did you mean `httpsProxy`?",
+    ],
   ])("rejects %j naming %s", (options, name) => {
     expect(() => createUndiciTransport(options as never)).toThrow(
       expect.objectContaining({ code: "invalid_options", message: expect.stringContaining(name) }),

@@ -25,7 +25,12 @@ export type CertificateKeyType = "ec" | "rsa";
 /** A certificate with its key, as tests and the emulator use them. */
 export interface IssuedCertificate extends BindingCertificate {
   readonly certificate: X509Certificate;
-  /** PKCS#8 PEM of the private key (absent when issued for a foreign public key). */
+  /**
+   * PKCS#8 PEM of the private key (empty when issued for a foreign public key). Named like the
+   * option it goes into: `certificate: { certificatePem, privateKeyPem }`.
+   */
+  readonly privateKeyPem: string;
+  /** @deprecated The same text as {@link IssuedCertificate.privateKeyPem}; use that name. */
   readonly keyPem: string;
 }
 
@@ -222,11 +227,15 @@ export function createCertificateAuthority(
         }),
         privateKey,
       );
+      const privateKeyPem = pair.privateKey
+        ? (pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string)
+        : "";
       return {
         certificate: leaf,
         certificatePem: leaf.toString(),
         privateKey: pair.privateKey as KeyObject,
-        keyPem: pair.privateKey ? (pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string) : "",
+        privateKeyPem,
+        keyPem: privateKeyPem,
         x5tS256: x5tS256(leaf.raw),
         notAfter: new Date(leaf.validTo),
       };

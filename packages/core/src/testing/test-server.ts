@@ -111,7 +111,7 @@ export async function startHttpsTestServer(options: HttpsTestServerOptions): Pro
   const clientCa = options.clientCa ?? options.authority.certificatePem;
   const server = createHttpsServer({
     cert: certificate.certificatePem,
-    key: certificate.keyPem,
+    key: certificate.privateKeyPem,
     requestCert: true,
     rejectUnauthorized: options.requireTrustedClientCertificate ?? false,
     ca: typeof clientCa === "string" ? clientCa : [...clientCa],

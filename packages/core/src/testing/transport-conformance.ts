@@ -827,6 +827,18 @@ export function testHttpTransport(
         expect(main.openConnections + plain.openConnections).toBe(0);
       });
 
+      it("close() with a request in flight ends it with network_error saying the transport is closed", async () => {
+        const { transport } = await setup();
+        expect(typeof transport.close, "a pooling transport must offer close()").toBe("function");
+        opened = opened.filter((t) => t !== transport);
+        const pending = transport.send(get(`${main.origin}/hang`, { clientIdentity: identityA }));
+        settle(pending);
+        await main.waitForRequest("/hang");
+        await transport.close?.();
+        const error = await expectFailure(pending, ["network_error"]);
+        expect(error.message).toMatch(/transport is closed/);
+      });
+
       it("a request after close() is network_error, and nothing is sent", async () => {
         const { transport } = await setup();
         expect(typeof transport.close, "a pooling transport must offer close()").toBe("function");

@@ -66,6 +66,7 @@ export type { CommonTransportOptions, OptionNames, ResolvedTransportOptions } fr
 export {
   assertDurationOption,
   assertIntegerOption,
+  COMMON_TRANSPORT_OPTION_KEYS,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_IDENTITIES,
   resolveTransportOptions,

@@ -4,8 +4,16 @@ import { type Clock, MAX_TIMER_MS, systemClock } from "../clock";
 import { durationTooLong } from "../duration-option";
 import { invalidOptions } from "../errors";
 import { DEFAULT_MAX_RESPONSE_BYTES } from "../transport";
+import { assertKnownKeys } from "../unknown-keys";
 import { type ProxyEnvironment, type ProxyRoutes, resolveProxyOption } from "./proxy-route";
 import { caList, secureContextFor } from "./trust";
+
+// The keys of ProxyEnvironment (`satisfies`: none missing, none extra).
+const PROXY_KEYS = Object.keys({
+  httpsProxy: true,
+  httpProxy: true,
+  noProxy: true,
+} satisfies Record<keyof ProxyEnvironment, true>);
 
 /**
  * How long a transport waits, by default, for TCP connect plus TLS handshake (and for a proxy's
@@ -28,6 +36,25 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
  * ```
  */
 export const DEFAULT_MAX_IDENTITIES = 16;
+
+/**
+ * The keys of {@link CommonTransportOptions}: a transport adds its own and refuses anything else
+ * with `assertKnownKeys` from `@certbound/core`, so a misspelt option is not silently ignored.
+ *
+ * @example
+ * ```ts
+ * assertKnownKeys(PACKAGE, options, [...COMMON_TRANSPORT_OPTION_KEYS, "agentOptions"], "createMyTransport options");
+ * ```
+ */
+export const COMMON_TRANSPORT_OPTION_KEYS: readonly string[] = Object.keys({
+  ca: true,
+  connectTimeoutMs: true,
+  maxResponseBytes: true,
+  proxy: true,
+  maxIdentities: true,
+  clock: true,
+  lookup: true,
+} satisfies Record<keyof CommonTransportOptions, true>);
 
 /**
  * The options every certbound transport accepts, whatever HTTP client it wraps. Extend it with
@@ -123,6 +150,9 @@ export function validateTransportOptions(options: CommonTransportOptions, names:
     typeof options.proxy !== "object"
   ) {
     throw invalidOptions(packageName, "`proxy` must be true, false or { httpsProxy, httpProxy, noProxy }.");
+  }
+  if (typeof options.proxy === "object" && options.proxy !== null) {
+    assertKnownKeys(packageName, options.proxy, PROXY_KEYS, "`proxy`");
   }
 }
 
