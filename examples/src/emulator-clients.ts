@@ -52,10 +52,14 @@ export async function runEmulatorClients(): Promise<EmulatorClientsRun> {
 
     // #region readme-emulator-managed-identity
     // IMDS v2 names the mTLS token host itself; only IMDS' address is needed.
-    const msi = createManagedIdentityClient({ transport, imdsEndpoint: emu.imdsEndpoint });
+    const msi = createManagedIdentityClient({
+      transport,
+      imdsEndpoint: emu.imdsEndpoint,
+      mtlsAuthorityHost: emu.mtlsAuthorityHost, // PoP: IMDS here names the emulator's token host
+    });
     const miPop = await msi.acquireToken({ resource: emu.resourceUrl, mtlsProofOfPossession: true });
     const miBearer = await msi.acquireToken({ resource: emu.resourceUrl });
-    msi.close();
+    await msi.close();
     // #endregion readme-emulator-managed-identity
 
     // #region readme-emulator-resource
