@@ -22,6 +22,7 @@ const MODERN = "OpenSSL 3 default (PBES2 AES-256-CBC, HMAC-SHA256)";
 const LEGACY = "legacy (RC2-40 certificates, 3DES key, HMAC-SHA1)";
 const LEGACY_NO_MAC = "no MAC (legacy)";
 const PLAIN = "no encryption, no MAC";
+const RC2_128 = "RC2-128 certificates, 2-key 3DES key (pbeWithSHAAnd2-KeyTripleDES)";
 
 const READ_PFX_CODES = new Set<CertboundErrorCode>([
   "wrong_passphrase",
@@ -107,7 +108,7 @@ describe("readPfx: encodings openssl writes", () => {
     // Spot checks that openssl did what was asked (the names carry the rest).
     expect(variant(LEGACY).bytes.includes(Buffer.from("2a864886f70d010c0106", "hex"))).toBe(true); // RC2-40
     expect(variant(LEGACY).bytes.includes(Buffer.from("2a864886f70d010c0103", "hex"))).toBe(true); // 3-key 3DES
-    const rc2128 = variant("RC2-128 certificates, 2-key 3DES key (pbeWithSHAAnd2-KeyTripleDES)").bytes;
+    const rc2128 = variant(RC2_128).bytes;
     expect(rc2128.includes(Buffer.from("2a864886f70d010c0105", "hex"))).toBe(true);
     expect(rc2128.includes(Buffer.from("2a864886f70d010c0104", "hex"))).toBe(true);
     // No MAC: the PFX SEQUENCE has two elements.
@@ -122,6 +123,16 @@ describe("readPfx: encodings openssl writes", () => {
   it.each(PFX_VARIANT_NAMES)("reads %s", (name) => {
     const { bytes, passphrase } = variant(name);
     expectTheCertificate(bytes, passphrase);
+  });
+
+  it("refuses the encodings node-forge does not read (RC2-128, 2-key 3DES) by name", () => {
+    const { bytes, passphrase } = variant(RC2_128);
+    for (const pass of [passphrase, "not the passphrase"]) {
+      const { code, message } = failure(() => readPfx(bytes, pass));
+      expect(code).toBe("invalid_certificate");
+      expect(message).toMatch(/128-bit RC2 \(pbeWithSHAAnd128BitRC2-CBC\)/);
+      expect(message).toMatch(/openssl pkcs12 -export/);
+    }
   });
 
   it("treats an empty passphrase and none alike", () => {

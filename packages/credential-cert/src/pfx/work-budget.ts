@@ -1,7 +1,7 @@
 // The total key-derivation work one PFX may cost. Work is counted in iterations x derived blocks,
 // the number of times the KDF's inner hash (or HMAC) chain runs: PBKDF2 runs its chain once per
 // block of the key (`ceil(keyLength / prfSize)`), the PKCS#12 KDF once per block of the key and
-// once for the IV. Every password form tried counts again.
+// once for the IV. Charged where node-forge calls them (see metered-forge.ts).
 import { tooMuchWork } from "./errors";
 
 export class PfxWorkBudget {
