@@ -177,6 +177,46 @@ function rebuild(version: Buffer, infos: Buffer[], mac?: Buffer): Buffer {
   return mac ? asn1.sequence(version, outer, mac) : asn1.sequence(version, outer);
 }
 
+/** An EncryptedData ContentInfo of `inner` (PBES2: one PBKDF2-HMAC-SHA256 iteration, AES-256-CBC). */
+function encryptedInfo(inner: Buffer): Buffer {
+  const salt = randomBytes(8);
+  const iv = randomBytes(16);
+  const key = pbkdf2Sync(PASS, salt, 1, 32, "sha256");
+  const cipher = createCipheriv("aes-256-cbc", key, iv);
+  const encrypted = Buffer.concat([cipher.update(inner), cipher.final()]);
+  const algorithm = asn1.sequence(
+    asn1.oid("1.2.840.113549.1.5.13"),
+    asn1.sequence(
+      asn1.sequence(
+        asn1.oid("1.2.840.113549.1.5.12"),
+        asn1.sequence(
+          asn1.octetString(salt),
+          asn1.integer(1),
+          asn1.sequence(asn1.oid("1.2.840.113549.2.9"), asn1.nullValue()),
+        ),
+      ),
+      asn1.sequence(asn1.oid("2.16.840.1.101.3.4.1.42"), asn1.octetString(iv)),
+    ),
+  );
+  return asn1.sequence(
+    ENCRYPTED_DATA,
+    asn1.explicit(
+      0,
+      asn1.sequence(asn1.integer(0), asn1.sequence(DATA, algorithm, asn1.implicit(0, encrypted))),
+    ),
+  );
+}
+
+/** The first SafeBag (the 100,000-iteration shrouded key) of heavyNoMac's unencrypted SafeContents. */
+function heavyKeyBag(): { version: Buffer; keyBag: Buffer } {
+  const { version, infos } = partsOf(heavyNoMac);
+  const plainInfo = infos.find((i) => i.includes(SHROUDED_KEY_BAG)) as Buffer;
+  const [, explicit0] = children(plainInfo, tlvAt(plainInfo, 0)) as [Tlv, Tlv];
+  const octets = children(plainInfo, explicit0)[0] as Tlv;
+  const safeContents = contentOf(plainInfo, octets);
+  return { version, keyBag: bytesOf(safeContents, children(safeContents, tlvAt(safeContents, 0))[0] as Tlv) };
+}
+
 function refusal(fn: () => unknown): { code: CertboundErrorCode; message: string } {
   try {
     fn();
@@ -246,47 +286,29 @@ describe("readPfx: key-derivation work is bounded for the whole file", () => {
   });
 
   it("refuses hidden parts (shrouded keys inside encrypted contents) before decrypting the first", () => {
-    const { version, infos } = partsOf(heavyNoMac);
-    // The unencrypted SafeContents that holds the 100,000-iteration shrouded key bag.
-    const plainInfo = infos.find((i) => i.includes(SHROUDED_KEY_BAG)) as Buffer;
-    const [, explicit0] = children(plainInfo, tlvAt(plainInfo, 0)) as [Tlv, Tlv];
-    const octets = children(plainInfo, explicit0)[0] as Tlv;
-    const safeContents = contentOf(plainInfo, octets);
-    const keyBag = bytesOf(safeContents, children(safeContents, tlvAt(safeContents, 0))[0] as Tlv);
+    const { version, keyBag } = heavyKeyBag();
     // 20 copies of it in a SafeContents encrypted (PBES2, one PBKDF2 iteration) with the passphrase.
-    const inner = asn1.sequence(...Array(20).fill(keyBag));
-    const salt = randomBytes(8);
-    const iv = randomBytes(16);
-    const key = pbkdf2Sync(PASS, salt, 1, 32, "sha256");
-    const cipher = createCipheriv("aes-256-cbc", key, iv);
-    const encrypted = Buffer.concat([cipher.update(inner), cipher.final()]);
-    const algorithm = asn1.sequence(
-      asn1.oid("1.2.840.113549.1.5.13"),
-      asn1.sequence(
-        asn1.sequence(
-          asn1.oid("1.2.840.113549.1.5.12"),
-          asn1.sequence(
-            asn1.octetString(salt),
-            asn1.integer(1),
-            asn1.sequence(asn1.oid("1.2.840.113549.2.9"), asn1.nullValue()),
-          ),
-        ),
-        asn1.sequence(asn1.oid("2.16.840.1.101.3.4.1.42"), asn1.octetString(iv)),
-      ),
-    );
-    const encryptedData = asn1.sequence(
-      ENCRYPTED_DATA,
-      asn1.explicit(
-        0,
-        asn1.sequence(asn1.integer(0), asn1.sequence(DATA, algorithm, asn1.implicit(0, encrypted))),
-      ),
-    );
+    const encryptedData = encryptedInfo(asn1.sequence(...Array(20).fill(keyBag)));
     const crafted = rebuild(version, [encryptedData]);
     const { result, pbkdf2, pkcs12, units } = counted(() => refusal(() => readPfx(crafted, PASS)));
     expect(result.code).toBe("invalid_certificate");
     expect(result.message).toMatch(/at least 2000001 key-derivation iterations/);
     // One PBKDF2 run (the one-iteration outer decryption), none for the 20 keys it revealed.
     expect([pbkdf2, pkcs12, units]).toEqual([1, 0, 1]);
+  });
+
+  it("prices a hidden copy of a visible SafeContents again, before decrypting its first key", () => {
+    // Five 100,000-iteration keys in the clear (500,000, within the budget), then the same
+    // SafeContents byte for byte inside encrypted contents: forge would decrypt its keys again.
+    const { version, keyBag } = heavyKeyBag();
+    const safeContents = asn1.sequence(...Array(5).fill(keyBag));
+    const visible = asn1.sequence(DATA, asn1.explicit(0, asn1.octetString(safeContents)));
+    const crafted = rebuild(version, [visible, encryptedInfo(safeContents)]);
+    const { result, pbkdf2, units } = counted(() => refusal(() => readPfx(crafted, PASS)));
+    expect(result.code).toBe("invalid_certificate");
+    expect(result.message).toMatch(/at least 1000001 key-derivation iterations/);
+    // The five visible keys and the one-iteration outer decryption; none of the copy's keys.
+    expect([pbkdf2, units]).toEqual([6, 500_001]);
   });
 
   it("a file just over the budget is refused through createConfidentialClient, and reads with a raised maxKdfIterations", () => {

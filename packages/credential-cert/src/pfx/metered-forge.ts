@@ -52,7 +52,7 @@ export interface Metered<T> {
 
 /**
  * Calls `run` (which calls forge's PKCS#12 parser) with forge's key derivations charged to `budget`
- * and its parses recorded. `visible` are the SafeContents the pre-scan already priced.
+ * and its parses recorded. `visible` are the SafeContents the pre-scan already priced, once each.
  * @internal
  * @example
  * ```ts
@@ -62,10 +62,14 @@ export interface Metered<T> {
 export function metered<T>(
   forge: ForgeModule,
   budget: PfxWorkBudget,
-  visible: ReadonlySet<string>,
+  visible: readonly string[],
   run: () => T,
 ): Metered<T> {
   const rawByTree = new Map<Asn1, string>();
+  // How many times each visible SafeContents is still to be parsed: a copy of one hidden in
+  // encrypted contents (same bytes) is new work and is priced like any other hidden one.
+  const unpriced = new Map<string, number>();
+  for (const bytes of visible) unpriced.set(bytes, (unpriced.get(bytes) ?? 0) + 1);
   const asn1 = forge.asn1;
   const pbe = (forge.pki as unknown as { pbe: Record<string, unknown> }).pbe;
   const p12 = forge.pkcs12 as unknown as Record<string, unknown>;
@@ -100,7 +104,10 @@ export function metered<T>(
       rawByTree.set(tree, bytes);
       // A SafeContents just decrypted: its shrouded keys were out of sight until now. Refuse them all
       // before forge decrypts the first, if together they would go over the budget.
-      if (!visible.has(bytes)) {
+      const left = unpriced.get(bytes) ?? 0;
+      if (left > 0) {
+        unpriced.set(bytes, left - 1);
+      } else {
         const work = safeContentsWork(asn1, tree);
         if (work) budget.preflight(work);
       }

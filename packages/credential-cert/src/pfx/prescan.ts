@@ -92,8 +92,11 @@ export interface Prescan {
   readonly hasMac: boolean;
   /** Whether anything in the file is encrypted (without a MAC, a wrong passphrase shows there). */
   readonly hasEncryption: boolean;
-  /** The unencrypted SafeContents as forge will parse them: priced here, not again when parsed. */
-  readonly visibleSafeContents: ReadonlySet<string>;
+  /**
+   * The unencrypted SafeContents as forge will parse them, once each: priced here, not again when
+   * forge parses them (a copy of one inside encrypted contents is priced when it appears).
+   */
+  readonly visibleSafeContents: readonly string[];
 }
 
 /** A reader over forge's ASN.1 tree that throws `invalid_certificate` naming the part. */
@@ -284,7 +287,7 @@ export function prescanPfx(asn1: ForgeAsn1, pfx: Asn1): Prescan {
   }
   const infos = r.children(authSafeTree, "the AuthenticatedSafe", 0);
   let hasEncryption = false;
-  const visibleSafeContents = new Set<string>();
+  const visibleSafeContents: string[] = [];
   for (const info of infos) {
     const [infoType, content] = r.children(info, "a ContentInfo", 2);
     const contentType = r.oid(infoType, "a ContentInfo's type");
@@ -301,7 +304,7 @@ export function prescanPfx(asn1: ForgeAsn1, pfx: Asn1): Prescan {
       if (work === undefined) throw invalidPfx("a SafeContents is not a SEQUENCE of bags");
       if (work > 0) hasEncryption = true;
       declared += work;
-      visibleSafeContents.add(bytes);
+      visibleSafeContents.push(bytes);
     } else if (contentType === OID.encryptedData) {
       const [, encryptedContentInfo] = r.children(inner, "an EncryptedData", 2);
       const [, algorithm] = r.children(encryptedContentInfo, "an EncryptedContentInfo", 2);
