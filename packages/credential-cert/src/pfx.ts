@@ -97,6 +97,7 @@ export function checkedMaxKdfIterations(value: unknown): number {
 // node-forge's errors are plain Errors; these are the ones that mean the passphrase did not fit.
 const MAC_FAILED = /MAC could not be verified/;
 const DECRYPT_FAILED = /Failed to decrypt|Unable to decrypt/;
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : "");
 
 function read(forge: typeof Forge, input: Buffer, passphrase: string, budget: PfxWorkBudget): PfxContents {
   let tree: Forge.asn1.Asn1;
@@ -110,14 +111,24 @@ function read(forge: typeof Forge, input: Buffer, passphrase: string, budget: Pf
   // Everything the file asks for where it can be seen, refused before any of it is done.
   budget.preflight(scan.declared);
   const hasPassphrase = passphrase !== "";
-  let parsed: ReturnType<typeof metered<Forge.pkcs12.Pkcs12Pfx>>;
-  try {
-    parsed = metered(forge, budget, scan.visibleSafeContents, () =>
-      forge.pkcs12.pkcs12FromAsn1(tree, true, passphrase),
+  // forge takes `null` for no password at all: zero bytes for the PKCS#12 KDF (PBKDF2 gets "").
+  const parse = (password: string | null) =>
+    metered(forge, budget, scan.visibleSafeContents, () =>
+      forge.pkcs12.pkcs12FromAsn1(tree, true, password as string),
     );
+  let parsed: ReturnType<typeof parse>;
+  try {
+    try {
+      parsed = parse(passphrase);
+    } catch (error) {
+      // An empty passphrase is either the empty string (two zero bytes for the PKCS#12 KDF, what
+      // OpenSSL writes) or no password at all (zero bytes, what Windows writes): OpenSSL tries both.
+      if (hasPassphrase || isCertboundError(error) || !MAC_FAILED.test(messageOf(error))) throw error;
+      parsed = parse(null);
+    }
   } catch (error) {
     if (isCertboundError(error)) throw error;
-    const message = error instanceof Error ? error.message : "";
+    const message = messageOf(error);
     if (MAC_FAILED.test(message)) throw wrongPassphrase(hasPassphrase, "mac");
     if (DECRYPT_FAILED.test(message)) throw wrongPassphrase(hasPassphrase, "decrypt");
     // Without a MAC, a wrong passphrase can decrypt to garbage that happens to end in valid padding;

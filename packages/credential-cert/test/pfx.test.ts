@@ -1,6 +1,7 @@
-import { X509Certificate } from "node:crypto";
+import { createHmac, randomBytes, X509Certificate } from "node:crypto";
 import { asn1, type CertboundErrorCode, isCertboundError, x5tS256 } from "@certbound/core";
 import fc from "fast-check";
+import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPfx } from "../src/index";
 import { makePfxVariants, PFX_VARIANT_NAMES, type PfxVariants, VARIANT_PASSPHRASE } from "./pfx-variants";
@@ -148,6 +149,29 @@ describe("readPfx: encodings openssl writes", () => {
       return;
     }
     expect(failure(() => readPfx(bytes, "not the passphrase")).code).toBe("wrong_passphrase");
+  });
+
+  it("reads a file whose MAC was keyed with no password at all (zero bytes), as Windows writes it", () => {
+    // The unencrypted file with a MAC added, keyed by the PKCS#12 KDF over a zero-length password
+    // (OpenSSL keys it with the empty string's two-byte terminator, and reads both).
+    const { bytes } = variant(PLAIN);
+    const [version, authSafeInfo] = childTlvs(bytes, tlvAt(bytes, 0)) as [Tlv, Tlv];
+    const [, explicit0] = childTlvs(bytes, authSafeInfo) as [Tlv, Tlv];
+    const authSafe = childTlvs(bytes, explicit0)[0] as Tlv;
+    const salt = randomBytes(8);
+    const key = forge.pkcs12.generateKey(null, forge.util.createBuffer(salt.toString("binary")), 3, 2048, 20);
+    const mac = createHmac("sha1", Buffer.from(key.getBytes(), "binary"))
+      .update(bytes.subarray(authSafe.contentStart, authSafe.end))
+      .digest();
+    const sha1 = asn1.sequence(asn1.tlv(0x06, Buffer.from("2b0e03021a", "hex")), asn1.nullValue());
+    const withMac = asn1.sequence(
+      slice(bytes, version),
+      slice(bytes, authSafeInfo),
+      asn1.sequence(asn1.sequence(sha1, asn1.octetString(mac)), asn1.octetString(salt), asn1.integer(2048)),
+    );
+    expectTheCertificate(withMac, undefined);
+    expectTheCertificate(withMac, "");
+    expect(failure(() => readPfx(withMac, "not the passphrase")).code).toBe("wrong_passphrase");
   });
 
   it("says a passphrase is needed when none was given", () => {
