@@ -15,6 +15,7 @@ import forge from "node-forge";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createConfidentialClient, readPfx } from "../src/index";
 import { DEFAULT_MAX_KDF_ITERATIONS } from "../src/pfx/limits";
+import { PfxWorkBudget } from "../src/pfx/work-budget";
 
 const work = vi.hoisted(() => ({ pbkdf2: 0, pbkdf2Iterations: 0 }));
 vi.mock("node:crypto", async (importOriginal) => {
@@ -325,6 +326,17 @@ describe("readPfx: key-derivation work is bounded for the whole file", () => {
     expect(refused.result.message).toMatch(/at least 1050000 key-derivation iterations/);
     expect([refused.pbkdf2, refused.pkcs12]).toEqual([0, 0]);
     expect(() => make({ pfx: justOver, passphrase: PASS, maxKdfIterations: 1_050_000 })()).not.toThrow();
+  });
+
+  it("refuses a count that is not a number or negative instead of letting it through", () => {
+    // A NaN charge would make every later comparison false and so switch the budget off.
+    for (const units of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+      const budget = new PfxWorkBudget(10);
+      expect(refusal(() => budget.charge(units)).code).toBe("invalid_certificate");
+      expect(refusal(() => budget.preflight(Number.NaN)).code).toBe("invalid_certificate");
+      budget.charge(10);
+      expect(refusal(() => budget.charge(1)).code).toBe("invalid_certificate");
+    }
   });
 
   it.each([0, -1, 1.5, Number.NaN, "1000", 2 ** 60])(

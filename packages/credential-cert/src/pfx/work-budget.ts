@@ -19,12 +19,14 @@ export class PfxWorkBudget {
    * what is left: a file that asks for too much fails without spending any of it.
    */
   preflight(declared: number): void {
-    if (this.#spent + declared > this.limit) throw tooMuchWork(this.#spent + declared, this.limit);
+    if (!(this.#spent + declared <= this.limit)) throw tooMuchWork(this.#spent + declared, this.limit);
   }
 
   /** Counts work about to be done; refuses it when it would go over the limit. */
   charge(units: number): void {
-    if (this.#spent + units > this.limit) throw tooMuchWork(this.#spent + units, this.limit);
+    // Written so that a count that is not a number (NaN) is refused instead of passing every check.
+    if (!(units >= 0 && this.#spent + units <= this.limit))
+      throw tooMuchWork(this.#spent + units, this.limit);
     this.#spent += units;
   }
 }
