@@ -119,8 +119,10 @@ export async function measureFootprint(): Promise<Footprint> {
   const names = ["@certbound/core", "@certbound/credential-cert", "@certbound/http-undici"];
   const set = packages.filter((p) => names.includes(p.name));
   if (set.length !== names.length) throw new Error(`missing packages among ${names.join(", ")}`);
-  // The set's third-party runtime dependencies (node-forge), installed like msal-node's; the
-  // peer dependency undici is the app's own choice (msal-node uses Node's built-in fetch instead).
+  // The set's third-party runtime dependencies (none today), installed like msal-node's. Peers are
+  // not counted: undici is the app's own choice (msal-node uses Node's built-in fetch instead), and
+  // node-forge, an optional peer of credential-cert, is needed only to read PFX files: an app with
+  // PEM certificates neither installs nor loads it.
   const thirdParty = new Set<string>();
   for (const n of names) {
     const manifest = readManifest(join(root, "packages", n.replace("@certbound/", "")));

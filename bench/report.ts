@@ -207,7 +207,7 @@ export function buildRows(c: CertboundResult, m: MsalResult, f: Footprint): Row[
     certbound: `${kb(deps.bytes)} installed (${deps.packages.map((p) => p.name).join(", ")})`,
     msalNode: `${kb(f.msalNode.bytes)} installed`,
     ratio: `${fixed((deps.bytes / f.msalNode.bytes) * 100)}%`,
-    note: "undici is a peer dependency (the app's choice) and not counted",
+    note: "undici (the app's choice) and node-forge (only for PFX files) are peer dependencies and not counted",
   });
   return rows;
 }

@@ -1,5 +1,6 @@
 // The confidential-client PoP flow on axios: your own axios instance (interceptors, defaults),
 // a certificate from a PFX file, and the resource call over the same per-certificate agent.
+// Reading a PFX needs node-forge installed next to @certbound/credential-cert (npm install node-forge@1).
 import { type HttpResponse, ResourceCaller, type TokenResult } from "@certbound/core";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createAxiosTransport } from "@certbound/http-axios";

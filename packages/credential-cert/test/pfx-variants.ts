@@ -36,11 +36,6 @@ const RECIPES: Record<string, [string[], string, boolean]> = {
     VARIANT_PASSPHRASE,
     true,
   ],
-  "RC2-128 certificates, 2-key 3DES key (pbeWithSHAAnd2-KeyTripleDES)": [
-    ["-legacy", "-certpbe", "PBE-SHA1-RC2-128", "-keypbe", "PBE-SHA1-2DES"],
-    VARIANT_PASSPHRASE,
-    true,
-  ],
   "one iteration, MAC iteration count left out": [["-noiter", "-nomaciter"], VARIANT_PASSPHRASE, true],
   "no MAC (modern)": [["-nomac"], VARIANT_PASSPHRASE, true],
   "no MAC (legacy)": [["-legacy", "-nomac"], VARIANT_PASSPHRASE, true],
@@ -54,6 +49,18 @@ const RECIPES: Record<string, [string[], string, boolean]> = {
 
 /** Every variant's name (known before the files are made, for `it.each`). */
 export const PFX_VARIANT_NAMES: readonly string[] = Object.keys(RECIPES);
+
+/**
+ * Encodings openssl can still write but node-forge does not read (no exporter has defaulted to them
+ * for two decades): refused up front, with a message naming the scheme. Made with the others.
+ */
+export const UNREAD_RECIPES: Record<string, [string[], string, boolean]> = {
+  "RC2-128 certificates, 2-key 3DES key (pbeWithSHAAnd2-KeyTripleDES)": [
+    ["-legacy", "-certpbe", "PBE-SHA1-RC2-128", "-keypbe", "PBE-SHA1-2DES"],
+    VARIANT_PASSPHRASE,
+    true,
+  ],
+};
 
 export function makePfxVariants(): PfxVariants {
   const dir = mkdtempSync(join(tmpdir(), "certbound-pfx-"));
@@ -74,23 +81,25 @@ export function makePfxVariants(): PfxVariants {
     "/CN=pfx-variants",
   ]);
   const variants: Record<string, PfxVariant> = {};
-  Object.entries(RECIPES).forEach(([name, [options, passphrase, protectedByPassphrase]], i) => {
-    const out = `v${i}.pfx`;
-    run([
-      "pkcs12",
-      "-export",
-      "-in",
-      "cert.pem",
-      "-inkey",
-      "key.pem",
-      "-out",
-      out,
-      "-passout",
-      `pass:${passphrase}`,
-      ...options,
-    ]);
-    variants[name] = { bytes: readFileSync(join(dir, out)), passphrase, protectedByPassphrase };
-  });
+  Object.entries({ ...RECIPES, ...UNREAD_RECIPES }).forEach(
+    ([name, [options, passphrase, protectedByPassphrase]], i) => {
+      const out = `v${i}.pfx`;
+      run([
+        "pkcs12",
+        "-export",
+        "-in",
+        "cert.pem",
+        "-inkey",
+        "key.pem",
+        "-out",
+        out,
+        "-passout",
+        `pass:${passphrase}`,
+        ...options,
+      ]);
+      variants[name] = { bytes: readFileSync(join(dir, out)), passphrase, protectedByPassphrase };
+    },
+  );
   return {
     certPem: readFileSync(join(dir, "cert.pem"), "utf8"),
     variants,

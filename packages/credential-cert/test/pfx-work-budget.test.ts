@@ -1,6 +1,9 @@
 // A PFX's key-derivation work is bounded for the whole file, not only per part (outside review,
 // hardening item 16). Files are made with the openssl CLI at test time and then given many
-// encrypted parts, as an attacker would; the work is counted (calls into node:crypto), never timed.
+// encrypted parts, as an attacker would; the work is counted (calls into the key derivation
+// functions), never timed. node-forge reads the file: its PKCS#12 KDF (the MAC and the legacy
+// schemes) is spied on where forge calls it, and PBKDF2 (PBES2), which certbound hands to
+// node:crypto, where node:crypto is called.
 
 import { execFileSync } from "node:child_process";
 import { createCipheriv, pbkdf2Sync, randomBytes } from "node:crypto";
@@ -8,26 +11,53 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asn1, type CertboundErrorCode, isCertboundError } from "@certbound/core";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import forge from "node-forge";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createConfidentialClient, readPfx } from "../src/index";
 import { DEFAULT_MAX_KDF_ITERATIONS } from "../src/pfx/limits";
+import { PfxWorkBudget } from "../src/pfx/work-budget";
 
-// Counts the calls that do key-derivation work: PBKDF2 (PBES2), and the hashes of the PKCS#12 KDF
-// (MAC and legacy encryption; nothing else in the PFX reader hashes).
-const work = vi.hoisted(() => ({ pbkdf2: 0, hashes: 0 }));
+const work = vi.hoisted(() => ({ pbkdf2: 0, pbkdf2Iterations: 0 }));
 vi.mock("node:crypto", async (importOriginal) => {
   const actual = await importOriginal<typeof import("node:crypto")>();
   return {
     ...actual,
     pbkdf2Sync: (...args: Parameters<typeof actual.pbkdf2Sync>) => {
       work.pbkdf2++;
+      work.pbkdf2Iterations += args[2];
       return actual.pbkdf2Sync(...args);
     },
-    createHash: (...args: Parameters<typeof actual.createHash>) => {
-      work.hashes++;
-      return actual.createHash(...args);
-    },
   };
+});
+
+// forge's PKCS#12 KDF, under both names it is called by: pkcs12.generateKey (the MAC) and
+// pki.pbe.generatePkcs12Key (the legacy encryption schemes).
+const pbe = (forge.pki as unknown as { pbe: { generatePkcs12Key: (...args: never[]) => unknown } }).pbe;
+const macKdf = vi.spyOn(forge.pkcs12, "generateKey");
+const pbeKdf = vi.spyOn(pbe, "generatePkcs12Key");
+const originalPbkdf2 = forge.pkcs5.pbkdf2;
+// iterations x blocks of what forge's PKCS#12 KDF actually ran.
+const pkcs12Units = () =>
+  [...macKdf.mock.calls, ...pbeKdf.mock.calls].reduce((sum, call) => {
+    const [, , , iterations, bytes, md] = call as unknown as [
+      unknown,
+      unknown,
+      unknown,
+      number,
+      number,
+      { digestLength?: number }?,
+    ];
+    return sum + iterations * Math.ceil(bytes / (md?.digestLength ?? 20));
+  }, 0);
+beforeEach(() => {
+  macKdf.mockClear();
+  pbeKdf.mockClear();
+});
+afterEach(() => {
+  // The metered run puts forge's functions back, whatever happened in it.
+  expect(forge.pkcs12.generateKey).toBe(macKdf);
+  expect(pbe.generatePkcs12Key).toBe(pbeKdf);
+  expect(forge.pkcs5.pbkdf2).toBe(originalPbkdf2);
 });
 
 const PASS = "budget passphrase";
@@ -148,6 +178,46 @@ function rebuild(version: Buffer, infos: Buffer[], mac?: Buffer): Buffer {
   return mac ? asn1.sequence(version, outer, mac) : asn1.sequence(version, outer);
 }
 
+/** An EncryptedData ContentInfo of `inner` (PBES2: one PBKDF2-HMAC-SHA256 iteration, AES-256-CBC). */
+function encryptedInfo(inner: Buffer): Buffer {
+  const salt = randomBytes(8);
+  const iv = randomBytes(16);
+  const key = pbkdf2Sync(PASS, salt, 1, 32, "sha256");
+  const cipher = createCipheriv("aes-256-cbc", key, iv);
+  const encrypted = Buffer.concat([cipher.update(inner), cipher.final()]);
+  const algorithm = asn1.sequence(
+    asn1.oid("1.2.840.113549.1.5.13"),
+    asn1.sequence(
+      asn1.sequence(
+        asn1.oid("1.2.840.113549.1.5.12"),
+        asn1.sequence(
+          asn1.octetString(salt),
+          asn1.integer(1),
+          asn1.sequence(asn1.oid("1.2.840.113549.2.9"), asn1.nullValue()),
+        ),
+      ),
+      asn1.sequence(asn1.oid("2.16.840.1.101.3.4.1.42"), asn1.octetString(iv)),
+    ),
+  );
+  return asn1.sequence(
+    ENCRYPTED_DATA,
+    asn1.explicit(
+      0,
+      asn1.sequence(asn1.integer(0), asn1.sequence(DATA, algorithm, asn1.implicit(0, encrypted))),
+    ),
+  );
+}
+
+/** The first SafeBag (the 100,000-iteration shrouded key) of heavyNoMac's unencrypted SafeContents. */
+function heavyKeyBag(): { version: Buffer; keyBag: Buffer } {
+  const { version, infos } = partsOf(heavyNoMac);
+  const plainInfo = infos.find((i) => i.includes(SHROUDED_KEY_BAG)) as Buffer;
+  const [, explicit0] = children(plainInfo, tlvAt(plainInfo, 0)) as [Tlv, Tlv];
+  const octets = children(plainInfo, explicit0)[0] as Tlv;
+  const safeContents = contentOf(plainInfo, octets);
+  return { version, keyBag: bytesOf(safeContents, children(safeContents, tlvAt(safeContents, 0))[0] as Tlv) };
+}
+
 function refusal(fn: () => unknown): { code: CertboundErrorCode; message: string } {
   try {
     fn();
@@ -158,11 +228,15 @@ function refusal(fn: () => unknown): { code: CertboundErrorCode; message: string
   throw new Error("expected a CertboundError");
 }
 
-const counted = <T>(fn: () => T): { result: T; pbkdf2: number; hashes: number } => {
+/** Runs `fn`, counting PBKDF2 runs, PKCS#12 KDF runs, and the work units both did. */
+const counted = <T>(fn: () => T): { result: T; pbkdf2: number; pkcs12: number; units: number } => {
   work.pbkdf2 = 0;
-  work.hashes = 0;
+  work.pbkdf2Iterations = 0;
+  macKdf.mockClear();
+  pbeKdf.mockClear();
   const result = fn();
-  return { result, pbkdf2: work.pbkdf2, hashes: work.hashes };
+  const pkcs12 = macKdf.mock.calls.length + pbeKdf.mock.calls.length;
+  return { result, pbkdf2: work.pbkdf2, pkcs12, units: pkcs12Units() + work.pbkdf2Iterations };
 };
 
 describe("readPfx: key-derivation work is bounded for the whole file", () => {
@@ -176,6 +250,11 @@ describe("readPfx: key-derivation work is bounded for the whole file", () => {
       "invalid_certificate",
     );
     expect(DEFAULT_MAX_KDF_ITERATIONS / 12288).toBeGreaterThan(80);
+    // What ran is what was counted: the legacy file's MAC and its 3DES and RC2 derivations in forge.
+    const legacyRun = counted(() => readPfx(legacy, PASS));
+    expect([legacyRun.pbkdf2, legacyRun.pkcs12, legacyRun.units]).toEqual([0, 5, 12288]);
+    const modernRun = counted(() => readPfx(modern, PASS));
+    expect([modernRun.pbkdf2, modernRun.pkcs12, modernRun.units]).toEqual([2, 1, 6144]);
     // A legitimate file with 100,000 iterations and four certificates reads with the default.
     const { result, pbkdf2 } = counted(() => readPfx(heavy, PASS));
     expect(result.certificates).toHaveLength(4);
@@ -198,57 +277,39 @@ describe("readPfx: key-derivation work is bounded for the whole file", () => {
     expect(result.message).toMatch(/at most 1000000 per file \(`maxKdfIterations`\)/);
     expect(result.message).toMatch(/openssl pkcs12 -export/);
     expect(result.message).not.toContain(PASS);
-    // Raised before the work: no PBKDF2 run, no PKCS#12 KDF hash (the MAC was not even tried).
+    // Raised before the work: no PBKDF2 run, no PKCS#12 KDF run (the MAC was not even tried).
     const again = counted(() => refusal(() => readPfx(crafted, PASS)));
-    expect([again.pbkdf2, again.hashes]).toEqual([0, 0]);
-    // Against the old per-part bound alone, this file costs 41 PBKDF2 runs plus the MAC.
+    expect([again.pbkdf2, again.pkcs12, again.units]).toEqual([0, 0, 0]);
+    // With room for it, node-forge gets the file and does the MAC's 100,000 iterations, which fail.
     const withRoom = counted(() => refusal(() => readPfx(crafted, PASS, { maxKdfIterations: 5_000_000 })));
     expect(withRoom.result.code).toBe("wrong_passphrase");
-    expect(withRoom.hashes).toBeGreaterThanOrEqual(100_000);
+    expect([withRoom.pkcs12, withRoom.units]).toEqual([1, 100_000]);
   });
 
   it("refuses hidden parts (shrouded keys inside encrypted contents) before decrypting the first", () => {
-    const { version, infos } = partsOf(heavyNoMac);
-    // The unencrypted SafeContents that holds the 100,000-iteration shrouded key bag.
-    const plainInfo = infos.find((i) => i.includes(SHROUDED_KEY_BAG)) as Buffer;
-    const [, explicit0] = children(plainInfo, tlvAt(plainInfo, 0)) as [Tlv, Tlv];
-    const octets = children(plainInfo, explicit0)[0] as Tlv;
-    const safeContents = contentOf(plainInfo, octets);
-    const keyBag = bytesOf(safeContents, children(safeContents, tlvAt(safeContents, 0))[0] as Tlv);
+    const { version, keyBag } = heavyKeyBag();
     // 20 copies of it in a SafeContents encrypted (PBES2, one PBKDF2 iteration) with the passphrase.
-    const inner = asn1.sequence(...Array(20).fill(keyBag));
-    const salt = randomBytes(8);
-    const iv = randomBytes(16);
-    const key = pbkdf2Sync(PASS, salt, 1, 32, "sha256");
-    const cipher = createCipheriv("aes-256-cbc", key, iv);
-    const encrypted = Buffer.concat([cipher.update(inner), cipher.final()]);
-    const algorithm = asn1.sequence(
-      asn1.oid("1.2.840.113549.1.5.13"),
-      asn1.sequence(
-        asn1.sequence(
-          asn1.oid("1.2.840.113549.1.5.12"),
-          asn1.sequence(
-            asn1.octetString(salt),
-            asn1.integer(1),
-            asn1.sequence(asn1.oid("1.2.840.113549.2.9"), asn1.nullValue()),
-          ),
-        ),
-        asn1.sequence(asn1.oid("2.16.840.1.101.3.4.1.42"), asn1.octetString(iv)),
-      ),
-    );
-    const encryptedData = asn1.sequence(
-      ENCRYPTED_DATA,
-      asn1.explicit(
-        0,
-        asn1.sequence(asn1.integer(0), asn1.sequence(DATA, algorithm, asn1.implicit(0, encrypted))),
-      ),
-    );
+    const encryptedData = encryptedInfo(asn1.sequence(...Array(20).fill(keyBag)));
     const crafted = rebuild(version, [encryptedData]);
-    const { result, pbkdf2, hashes } = counted(() => refusal(() => readPfx(crafted, PASS)));
+    const { result, pbkdf2, pkcs12, units } = counted(() => refusal(() => readPfx(crafted, PASS)));
     expect(result.code).toBe("invalid_certificate");
     expect(result.message).toMatch(/at least 2000001 key-derivation iterations/);
     // One PBKDF2 run (the one-iteration outer decryption), none for the 20 keys it revealed.
-    expect([pbkdf2, hashes]).toEqual([1, 0]);
+    expect([pbkdf2, pkcs12, units]).toEqual([1, 0, 1]);
+  });
+
+  it("prices a hidden copy of a visible SafeContents again, before decrypting its first key", () => {
+    // Five 100,000-iteration keys in the clear (500,000, within the budget), then the same
+    // SafeContents byte for byte inside encrypted contents: forge would decrypt its keys again.
+    const { version, keyBag } = heavyKeyBag();
+    const safeContents = asn1.sequence(...Array(5).fill(keyBag));
+    const visible = asn1.sequence(DATA, asn1.explicit(0, asn1.octetString(safeContents)));
+    const crafted = rebuild(version, [visible, encryptedInfo(safeContents)]);
+    const { result, pbkdf2, units } = counted(() => refusal(() => readPfx(crafted, PASS)));
+    expect(result.code).toBe("invalid_certificate");
+    expect(result.message).toMatch(/at least 1000001 key-derivation iterations/);
+    // The five visible keys and the one-iteration outer decryption; none of the copy's keys.
+    expect([pbkdf2, units]).toEqual([6, 500_001]);
   });
 
   it("a file just over the budget is refused through createConfidentialClient, and reads with a raised maxKdfIterations", () => {
@@ -263,8 +324,19 @@ describe("readPfx: key-derivation work is bounded for the whole file", () => {
     const refused = counted(() => refusal(make({ pfx: justOver, passphrase: PASS })));
     expect(refused.result.code).toBe("invalid_certificate");
     expect(refused.result.message).toMatch(/at least 1050000 key-derivation iterations/);
-    expect([refused.pbkdf2, refused.hashes]).toEqual([0, 0]);
+    expect([refused.pbkdf2, refused.pkcs12]).toEqual([0, 0]);
     expect(() => make({ pfx: justOver, passphrase: PASS, maxKdfIterations: 1_050_000 })()).not.toThrow();
+  });
+
+  it("refuses a count that is not a number or negative instead of letting it through", () => {
+    // A NaN charge would make every later comparison false and so switch the budget off.
+    for (const units of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+      const budget = new PfxWorkBudget(10);
+      expect(refusal(() => budget.charge(units)).code).toBe("invalid_certificate");
+      expect(refusal(() => budget.preflight(Number.NaN)).code).toBe("invalid_certificate");
+      budget.charge(10);
+      expect(refusal(() => budget.charge(1)).code).toBe("invalid_certificate");
+    }
   });
 
   it.each([0, -1, 1.5, Number.NaN, "1000", 2 ** 60])(

@@ -1,6 +1,7 @@
-import { X509Certificate } from "node:crypto";
+import { createHmac, randomBytes, X509Certificate } from "node:crypto";
 import { asn1, type CertboundErrorCode, isCertboundError, x5tS256 } from "@certbound/core";
 import fc from "fast-check";
+import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPfx } from "../src/index";
 import { makePfxVariants, PFX_VARIANT_NAMES, type PfxVariants, VARIANT_PASSPHRASE } from "./pfx-variants";
@@ -22,6 +23,7 @@ const MODERN = "OpenSSL 3 default (PBES2 AES-256-CBC, HMAC-SHA256)";
 const LEGACY = "legacy (RC2-40 certificates, 3DES key, HMAC-SHA1)";
 const LEGACY_NO_MAC = "no MAC (legacy)";
 const PLAIN = "no encryption, no MAC";
+const RC2_128 = "RC2-128 certificates, 2-key 3DES key (pbeWithSHAAnd2-KeyTripleDES)";
 
 const READ_PFX_CODES = new Set<CertboundErrorCode>([
   "wrong_passphrase",
@@ -107,7 +109,7 @@ describe("readPfx: encodings openssl writes", () => {
     // Spot checks that openssl did what was asked (the names carry the rest).
     expect(variant(LEGACY).bytes.includes(Buffer.from("2a864886f70d010c0106", "hex"))).toBe(true); // RC2-40
     expect(variant(LEGACY).bytes.includes(Buffer.from("2a864886f70d010c0103", "hex"))).toBe(true); // 3-key 3DES
-    const rc2128 = variant("RC2-128 certificates, 2-key 3DES key (pbeWithSHAAnd2-KeyTripleDES)").bytes;
+    const rc2128 = variant(RC2_128).bytes;
     expect(rc2128.includes(Buffer.from("2a864886f70d010c0105", "hex"))).toBe(true);
     expect(rc2128.includes(Buffer.from("2a864886f70d010c0104", "hex"))).toBe(true);
     // No MAC: the PFX SEQUENCE has two elements.
@@ -124,6 +126,16 @@ describe("readPfx: encodings openssl writes", () => {
     expectTheCertificate(bytes, passphrase);
   });
 
+  it("refuses the encodings node-forge does not read (RC2-128, 2-key 3DES) by name", () => {
+    const { bytes, passphrase } = variant(RC2_128);
+    for (const pass of [passphrase, "not the passphrase"]) {
+      const { code, message } = failure(() => readPfx(bytes, pass));
+      expect(code).toBe("invalid_certificate");
+      expect(message).toMatch(/128-bit RC2 \(pbeWithSHAAnd128BitRC2-CBC\)/);
+      expect(message).toMatch(/openssl pkcs12 -export/);
+    }
+  });
+
   it("treats an empty passphrase and none alike", () => {
     expectTheCertificate(variant("empty passphrase (modern)").bytes, undefined);
     expectTheCertificate(variant("empty passphrase (legacy)").bytes, undefined);
@@ -137,6 +149,29 @@ describe("readPfx: encodings openssl writes", () => {
       return;
     }
     expect(failure(() => readPfx(bytes, "not the passphrase")).code).toBe("wrong_passphrase");
+  });
+
+  it("reads a file whose MAC was keyed with no password at all (zero bytes), as Windows writes it", () => {
+    // The unencrypted file with a MAC added, keyed by the PKCS#12 KDF over a zero-length password
+    // (OpenSSL keys it with the empty string's two-byte terminator, and reads both).
+    const { bytes } = variant(PLAIN);
+    const [version, authSafeInfo] = childTlvs(bytes, tlvAt(bytes, 0)) as [Tlv, Tlv];
+    const [, explicit0] = childTlvs(bytes, authSafeInfo) as [Tlv, Tlv];
+    const authSafe = childTlvs(bytes, explicit0)[0] as Tlv;
+    const salt = randomBytes(8);
+    const key = forge.pkcs12.generateKey(null, forge.util.createBuffer(salt.toString("binary")), 3, 2048, 20);
+    const mac = createHmac("sha1", Buffer.from(key.getBytes(), "binary"))
+      .update(bytes.subarray(authSafe.contentStart, authSafe.end))
+      .digest();
+    const sha1 = asn1.sequence(asn1.tlv(0x06, Buffer.from("2b0e03021a", "hex")), asn1.nullValue());
+    const withMac = asn1.sequence(
+      slice(bytes, version),
+      slice(bytes, authSafeInfo),
+      asn1.sequence(asn1.sequence(sha1, asn1.octetString(mac)), asn1.octetString(salt), asn1.integer(2048)),
+    );
+    expectTheCertificate(withMac, undefined);
+    expectTheCertificate(withMac, "");
+    expect(failure(() => readPfx(withMac, "not the passphrase")).code).toBe("wrong_passphrase");
   });
 
   it("says a passphrase is needed when none was given", () => {

@@ -5,13 +5,13 @@ export const MAX_PFX_BYTES = 16 * 1024 * 1024;
 // Per key derivation (the MAC, or one encrypted part).
 export const MAX_ITERATIONS = 1_000_000;
 export const MAX_SALT_BYTES = 1024;
-// SafeContents inside SafeContents (safeContentsBag): no exporter nests them at all.
-export const MAX_BAG_NESTING = 4;
 // Per file: the sum over the MAC and every encrypted part of iterations x derived blocks (see
 // work-budget.ts). The per-derivation bound alone let a file of many encrypted parts ask for hours
 // of work within 16 MiB (6 parts of 1,000,000 iterations took 4 s to read). 1,000,000 is .NET's
-// default total (Pkcs12LoaderLimits.TotalKdfIterationLimit): measured on one core, about 0.2 s of
-// PBKDF2-HMAC-SHA256 and about 1 s of the PKCS#12 KDF built from node:crypto hashes, while the
-// files exporters write need 6,144 (OpenSSL 3 defaults), 12,288 (openssl -legacy) or about 30,000
-// (Java's 10,000 iterations).
+// default total (Pkcs12LoaderLimits.TotalKdfIterationLimit), while the files exporters write need
+// 6,144 (OpenSSL 3 defaults), 12,288 (openssl -legacy) or about 30,000 (Java's 10,000 iterations).
+// What 1,000,000 costs depends on where it runs: PBKDF2 (PBES2) runs in node:crypto, about 0.3 s
+// for HMAC-SHA256; the PKCS#12 KDF (every MAC, the legacy schemes) runs in node-forge's JavaScript
+// hashes, about 1 s for SHA-1 and several for SHA-256 and SHA-512 (a MAC's choice), measured on one
+// core of a busy 2-core machine.
 export const DEFAULT_MAX_KDF_ITERATIONS = 1_000_000;
