@@ -1,0 +1,202 @@
+// `certbound doctor`, the built binary: off Azure (nothing answers), and on an emulated VM.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createCertificateAuthority } from "@certbound/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { certbound, cleanEnv, closedPort, emulatorWithCaFile, mask, tempDir } from "./helpers";
+
+let dir: string;
+beforeAll(() => {
+  dir = tempDir();
+});
+
+describe("certbound doctor off Azure", () => {
+  it("ends in under 5 s with ✗ and a fix for IMDS and the identity provider, exit code 6", async () => {
+    // IMDS and the authority are a closed loopback port: nothing leaves this machine.
+    const port = await closedPort();
+    const args = [
+      "doctor",
+      "--imds-endpoint",
+      `http://127.0.0.1:${port}`,
+      "--authority-host",
+      `https://127.0.0.1:${port}`,
+    ];
+    const json = await certbound([...args, "--json"]);
+    expect(json.code).toBe(6);
+    const report = JSON.parse(json.stdout);
+    expect(report.ok).toBe(false);
+    // Measured by the child itself, and from the outside including Node's start-up.
+    expect(report.elapsedMs).toBeLessThan(5_000);
+    expect(json.elapsedMs).toBeLessThan(5_000);
+    const byName = Object.fromEntries(report.checks.map((c: { name: string }) => [c.name, c]));
+    expect(byName["IMDS v2"]).toMatchObject({ ok: false });
+    expect(byName["IMDS v2"].fix).toContain("Off Azure this is expected");
+    expect(byName.clock).toMatchObject({ ok: false, code: "network_error" });
+    expect(byName.proxies).toMatchObject({ ok: true });
+
+    const human = await certbound(args);
+    expect(human.code).toBe(6);
+    expect(human.elapsedMs).toBeLessThan(5_000);
+    expect(mask(human.stdout).replace(/\((timeout|network_error)\)/, "(<code>)")).toMatchSnapshot();
+  });
+
+  it("names proxies that would catch IMDS without printing their credentials", async () => {
+    const port = await closedPort();
+    const env = cleanEnv({ HTTPS_PROXY: "http://alice:s3cret-pw@proxy.invalid:3128", NO_PROXY: "localhost" });
+    const run = await certbound(
+      [
+        "doctor",
+        "--json",
+        "--imds-endpoint",
+        `http://127.0.0.1:${port}`,
+        "--authority-host",
+        `https://127.0.0.1:${port}`,
+      ],
+      { env },
+    );
+    const proxies = JSON.parse(run.stdout).checks.find((c: { name: string }) => c.name === "proxies");
+    expect(proxies).toMatchObject({ ok: false, fix: expect.stringContaining("NO_PROXY") });
+    expect(proxies.detail).toContain("HTTPS_PROXY=http://proxy.invalid:3128");
+    expect(run.stdout).not.toContain("s3cret-pw");
+    expect(run.stdout).not.toContain("alice");
+
+    const exempt = cleanEnv({
+      HTTPS_PROXY: "http://proxy.invalid:3128",
+      NO_PROXY: "localhost,169.254.0.0/16",
+    });
+    const ok = await certbound(
+      [
+        "doctor",
+        "--json",
+        "--imds-endpoint",
+        `http://127.0.0.1:${port}`,
+        "--authority-host",
+        `https://127.0.0.1:${port}`,
+      ],
+      { env: exempt },
+    );
+    expect(JSON.parse(ok.stdout).checks.find((c: { name: string }) => c.name === "proxies").ok).toBe(true);
+  });
+});
+
+describe("certbound doctor on an emulated VM", () => {
+  it("all ✓ with IMDS v2, a test PoP token, the clock and a certificate's key, chain, thumbprints and mTLS endpoint", async () => {
+    const { emu, caFile } = await emulatorWithCaFile(dir);
+    try {
+      const ca = createCertificateAuthority({ keyType: "rsa" });
+      const leaf = ca.issue({ commonName: "app", keyType: "rsa" });
+      const pem = join(dir, "doctor-app.pem");
+      writeFileSync(pem, `${leaf.certificatePem}${leaf.keyPem}`);
+      const args = [
+        "doctor",
+        "--imds-endpoint",
+        emu.imdsEndpoint,
+        "--mtls-authority-host",
+        emu.mtlsAuthorityHost,
+        "--authority-host",
+        emu.authorityHost,
+        "--ca",
+        caFile,
+        "--resource",
+        emu.resourceUrl,
+        "--certificate",
+        pem,
+        "--tenant",
+        emu.tenantId,
+        "--client-id",
+        "my-app",
+        "--ca",
+        join(dir, "doctor-ca.pem"),
+      ];
+      writeFileSync(join(dir, "doctor-ca.pem"), ca.certificatePem);
+      const run = await certbound(args);
+      expect(run.stderr).toBe("");
+      expect(run.stdout).not.toContain("✗");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(
+        `SHA-1 ${leaf.certificate.fingerprint.replaceAll(":", "")}, x5t#S256 ${leaf.x5tS256}`,
+      );
+      expect(run.stdout).toContain("(a --ca certificate)");
+      expect(mask(run.stdout)).toMatchSnapshot();
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it("✗ when IMDS demands attestation, ✗ on a v1-only VM, ✗ for an expired certificate", async () => {
+    const { emu, caFile } = await emulatorWithCaFile(dir, { requireAttestation: true });
+    const v1 = await emulatorWithCaFile(dir, { imdsV2: false });
+    try {
+      const expired = createCertificateAuthority().issue({
+        commonName: "old",
+        notBefore: new Date(Date.now() - 10 * 86_400_000),
+        notAfter: new Date(Date.now() - 86_400_000),
+      });
+      const pem = join(dir, "expired.pem");
+      writeFileSync(pem, `${expired.certificatePem}${expired.keyPem}`);
+      const common = ["--authority-host", emu.authorityHost, "--ca", caFile, "--json"];
+      const attest = await certbound([
+        "doctor",
+        "--imds-endpoint",
+        emu.imdsEndpoint,
+        "--mtls-authority-host",
+        emu.mtlsAuthorityHost,
+        "--resource",
+        emu.resourceUrl,
+        "--certificate",
+        pem,
+        ...common,
+      ]);
+      expect(attest.code).toBe(6);
+      const checks = JSON.parse(attest.stdout).checks;
+      const find = (name: string) => checks.find((c: { name: string }) => c.name === name);
+      expect(find("attestation")).toMatchObject({ ok: false, code: "managed_identity_attestation_required" });
+      expect(find("validity")).toMatchObject({ ok: false, code: "certificate_expired" });
+
+      // Without --mtls-authority-host, a host not starting with login. has no mTLS endpoint.
+      const old = await certbound([
+        "doctor",
+        "--imds-endpoint",
+        v1.emu.imdsEndpoint,
+        "--certificate",
+        pem,
+        ...common,
+      ]);
+      expect(
+        JSON.parse(old.stdout).checks.find((c: { name: string }) => c.name === "mTLS endpoint"),
+      ).toMatchObject({
+        ok: false,
+        code: "mtls_pop_not_supported_for_environment",
+      });
+      expect(JSON.parse(old.stdout).checks.find((c: { name: string }) => c.name === "IMDS v2")).toMatchObject(
+        {
+          ok: false,
+          code: "mtls_pop_token_not_supported_in_imds_v1",
+        },
+      );
+    } finally {
+      await emu.close();
+      await v1.emu.close();
+    }
+  });
+
+  it("names the App Service source from its variables (names only: IDENTITY_HEADER is a secret)", async () => {
+    const { emu, caFile } = await emulatorWithCaFile(dir);
+    try {
+      const env = cleanEnv(emu.managedIdentityEnvironment("appService"));
+      const run = await certbound(
+        ["doctor", "--json", "--authority-host", emu.authorityHost, "--ca", caFile],
+        { env },
+      );
+      const checks = JSON.parse(run.stdout).checks;
+      expect(checks[0]).toMatchObject({ name: "managed-identity source", ok: true });
+      expect(checks[0].detail).toContain("App Service");
+      expect(checks[1]).toMatchObject({ name: "mTLS PoP", ok: false });
+      expect(run.stdout).not.toContain(env.IDENTITY_HEADER);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
+afterAll(() => undefined);
