@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createCertificateAuthority } from "@certbound/core";
 import type { Emulator } from "@certbound/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { certbound, emulatorWithCaFile, mask, tempDir } from "./helpers";
+import { certbound, cleanEnv, emulatorWithCaFile, mask, tempDir, underPty } from "./helpers";
 
 let dir: string;
 let emu: Emulator;
@@ -156,6 +156,17 @@ describe("certbound call", () => {
     ]);
     expect(run.code).toBe(7);
     expect(run.stdout).toContain("x-evil: a");
+  });
+
+  it("on a terminal, a body's escape sequences are neutralised (no retitled window, no colours)", async () => {
+    const run = await underPty(
+      ["call", `${hostileUrl}/escape`, "--resource", emu.resourceUrl, ...mi(), "--ca", hostileCaFile],
+      cleanEnv({ TERM: "xterm", NO_COLOR: "1" }),
+    );
+    expect(run.code).toBe(7);
+    expect(run.screen).toContain("]0;pwned");
+    expect(run.screen).not.toContain("\u001b]0;pwned");
+    expect(run.screen).not.toContain("\u001b[31mred");
   });
 
   it.each([

@@ -1,5 +1,7 @@
 // `certbound doctor`, the built binary: off Azure (nothing answers), and on an emulated VM.
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createCertificateAuthority } from "@certbound/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -76,6 +78,41 @@ describe("certbound doctor off Azure", () => {
       { env: exempt },
     );
     expect(JSON.parse(ok.stdout).checks.find((c: { name: string }) => c.name === "proxies").ok).toBe(true);
+  });
+});
+
+describe("certbound doctor against an identity provider whose clock is off", () => {
+  it("✗ clock with the skew and a fix when the Date header is 10 minutes ahead", async () => {
+    const ca = createCertificateAuthority();
+    const cert = ca.issue({ commonName: "127.0.0.1", subjectAltNames: ["127.0.0.1"], usage: "server" });
+    const caFile = join(dir, "clock-ca.pem");
+    writeFileSync(caFile, ca.certificatePem);
+    // Node sets Date itself unless the handler does: this one lies by 600 s.
+    const server = createServer({ cert: cert.certificatePem, key: cert.keyPem }, (_req, res) => {
+      res.writeHead(404, { date: new Date(Date.now() + 600_000).toUTCString() });
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = await closedPort();
+      const authority = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const run = await certbound([
+        "doctor",
+        "--json",
+        "--imds-endpoint",
+        `http://127.0.0.1:${port}`,
+        "--authority-host",
+        authority,
+        "--ca",
+        caFile,
+      ]);
+      const clock = JSON.parse(run.stdout).checks.find((c: { name: string }) => c.name === "clock");
+      expect(clock.ok).toBe(false);
+      expect(clock.detail).toMatch(/^(599|600|601) s behind /);
+      expect(clock.fix).toContain("NTP");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -22,8 +22,18 @@ export interface Run {
  * the machine running the tests, so nothing is sent to a non-loopback address.
  */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmpdir(), TZ: "UTC", LANG: "C.UTF-8", ...extra };
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: tmpdir(),
+    TZ: "UTC",
+    LANG: "C.UTF-8",
+    NODE_OPTIONS: `--import=${LOOPBACK_ONLY}`,
+    ...extra,
+  };
 }
+
+/** Preload that refuses every non-loopback connection in the child (see loopback-only.mjs). */
+export const LOOPBACK_ONLY = new URL("./loopback-only.mjs", import.meta.url).href;
 
 /**
  * Runs the built `certbound` as a child process. Asynchronous on purpose: the emulator it talks to
@@ -96,4 +106,30 @@ export function mask(text: string): string {
     .replace(/\d+ ms\b/g, "<n> ms")
     .replace(/"(jti|uti|xms_[a-z_]+|rh|aio)"\s*?:?\s*"[^"]*"/g, '"$1": "<random>"')
     .replace(/^(\s+(?:jti|uti|rh|aio))\s+"[^"]*"$/gm, "$1  <random>");
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
+/**
+ * Runs the binary with stdin, stdout and stderr on a pseudo-terminal (util-linux `script`);
+ * resolves with everything it drew.
+ */
+export function underPty(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; screen: string }> {
+  const command = [process.execPath, BIN, ...args].map(quote).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qec", command, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let screen = "";
+    child.stdout.on("data", (c: Buffer) => {
+      screen += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      screen += c.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, screen }));
+    child.stdin.end();
+  });
 }

@@ -1,9 +1,9 @@
 // Progress and colours: on a terminal (a pseudo-terminal from util-linux `script`), never on a pipe,
 // and no colour with NO_COLOR.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import type { Emulator } from "@certbound/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, certbound, cleanEnv, emulatorWithCaFile, tempDir } from "./helpers";
+import { certbound, cleanEnv, emulatorWithCaFile, tempDir, underPty } from "./helpers";
 
 let emu: Emulator;
 let caFile: string;
@@ -16,29 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await emu?.close();
 });
-
-const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-
-/** Runs the binary with stdin, stdout and stderr on a pseudo-terminal; resolves with what it drew. */
-function underPty(
-  args: readonly string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; screen: string }> {
-  const command = [process.execPath, BIN, ...args].map(quote).join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qec", command, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
-    let screen = "";
-    child.stdout.on("data", (c: Buffer) => {
-      screen += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      screen += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, screen }));
-    child.stdin.end();
-  });
-}
 
 const tokenArgs = () => [
   "token",

@@ -61,3 +61,11 @@ describe("certbound usage", () => {
     expect(run.stderr).toContain("--timeout must be");
   });
 });
+
+describe("the tests' loopback-only guard", () => {
+  it("ends a child that would reach IMDS at 169.254.169.254 (so every other test proves it did not)", async () => {
+    const run = await certbound(["token", "--resource", "https://r.example", "--bearer"]);
+    expect(run.code).toBe(99);
+    expect(run.stderr).toContain("refused a connection to 169.254.169.254");
+  });
+});
