@@ -1,7 +1,7 @@
 // `certbound doctor`, the built binary: off Azure (nothing answers), and on an emulated VM.
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { createCertificateAuthority } from "@certbound/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -40,6 +40,37 @@ describe("certbound doctor off Azure", () => {
     expect(human.code).toBe(6);
     expect(human.elapsedMs).toBeLessThan(5_000);
     expect(mask(human.stdout).replace(/\((timeout|network_error)\)/, "(<code>)")).toMatchSnapshot();
+  });
+
+  it("ends in under 5 s when IMDS and the identity provider accept connections and never answer (a black hole)", async () => {
+    // Off Azure, 169.254.169.254 does not refuse: packets vanish. A silent loopback listener is
+    // the closest a test can get without leaving the machine.
+    const sockets = new Set<Socket>();
+    const hole = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => hole.listen(0, "127.0.0.1", resolve));
+    const port = (hole.address() as AddressInfo).port;
+    try {
+      const run = await certbound([
+        "doctor",
+        "--json",
+        "--imds-endpoint",
+        `http://127.0.0.1:${port}`,
+        "--authority-host",
+        `https://127.0.0.1:${port}`,
+      ]);
+      expect(run.code).toBe(6);
+      const report = JSON.parse(run.stdout);
+      expect(report.elapsedMs).toBeLessThan(5_000);
+      expect(run.elapsedMs).toBeLessThan(5_000);
+      expect(report.checks.find((c: { name: string }) => c.name === "IMDS v2")).toMatchObject({ ok: false });
+      expect(report.checks.find((c: { name: string }) => c.name === "clock")).toMatchObject({ ok: false });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hole.close(resolve));
+    }
   });
 
   it("names proxies that would catch IMDS without printing their credentials", async () => {
@@ -113,6 +144,39 @@ describe("certbound doctor against an identity provider whose clock is off", () 
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe("certbound doctor --certificate", () => {
+  it("✗ certificate key when the key is another certificate's; ✗ chain when the chain is out of order", async () => {
+    const port = await closedPort();
+    const base = [
+      "doctor",
+      "--json",
+      "--imds-endpoint",
+      `http://127.0.0.1:${port}`,
+      "--authority-host",
+      `https://127.0.0.1:${port}`,
+    ];
+    const ca = createCertificateAuthority();
+    const one = ca.issue({ commonName: "one" });
+    const two = ca.issue({ commonName: "two" });
+    const wrongKey = join(dir, "wrong-key.pem");
+    writeFileSync(wrongKey, `${one.certificatePem}${two.keyPem}`);
+    const run = await certbound([...base, "--certificate", wrongKey]);
+    expect(run.code).toBe(6);
+    const key = JSON.parse(run.stdout).checks.find((c: { name: string }) => c.name === "certificate key");
+    expect(key).toMatchObject({ ok: false });
+    expect(key.fix).toBeTruthy();
+    expect(run.stdout).not.toContain("PRIVATE KEY");
+
+    // Leaf, then an unrelated certificate instead of its issuer.
+    const unordered = join(dir, "unordered.pem");
+    writeFileSync(unordered, `${one.certificatePem}${two.certificatePem}${one.keyPem}`);
+    const chain = JSON.parse((await certbound([...base, "--certificate", unordered])).stdout).checks.find(
+      (c: { name: string }) => c.name === "chain",
+    );
+    expect(chain).toMatchObject({ ok: false, code: "invalid_certificate" });
   });
 });
 
