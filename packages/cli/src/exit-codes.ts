@@ -11,6 +11,8 @@ import { CliError } from "./cli-error";
  * import { EXIT_CODES } from "@certbound/cli";
  * if (child.exitCode === EXIT_CODES.network) retryLater();
  * ```
+ *
+ * @public
  */
 export const EXIT_CODES = Object.freeze({
   ok: 0,
@@ -31,6 +33,8 @@ export const EXIT_CODES = Object.freeze({
  * const kind: ExitClass = "network";
  * console.log(EXIT_CODES[kind]); // 4
  * ```
+ *
+ * @public
  */
 export type ExitClass = keyof typeof EXIT_CODES;
 
@@ -72,6 +76,8 @@ const CLASS_OF_CODE: Readonly<Record<string, ExitClass>> = {
   token_type_mismatch: "validation",
   pop_validation_failed: "validation",
   invalid_jwt: "validation",
+  // `call`: the resource answered 4xx/5xx (other than 401/403).
+  http_error: "httpError",
 };
 
 /** The error's code: a certbound code, or `internal` for anything else (a bug). */

@@ -53,6 +53,8 @@ const FIXES: Readonly<Record<string, string>> = {
     "The identity provider returned another token type than asked for: check the endpoint supports mTLS PoP.",
   pop_validation_failed:
     "The token is not bound to the certificate it came with: report it, and retry with `--force-refresh`.",
+  http_error:
+    "The resource answered with an error status: check the URL, the method and the body; its answer is printed above.",
   internal:
     "This is a bug in certbound: please report it at https://github.com/certbound/certbound/issues with the command you ran.",
 };

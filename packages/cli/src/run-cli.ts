@@ -18,6 +18,8 @@ import { createTerminal, paint, type TerminalStreams } from "./terminal";
  * ```ts
  * const io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
  * ```
+ *
+ * @public
  */
 export interface CliIo extends TerminalStreams {
   readonly stdin: NodeJS.ReadableStream;
@@ -39,6 +41,8 @@ function packageVersion(): string {
  * import { runCli } from "@certbound/cli";
  * process.exitCode = await runCli(["doctor", "--json"]);
  * ```
+ *
+ * @public
  */
 export async function runCli(argv: readonly string[], io?: CliIo): Promise<number> {
   const streams: CliIo = io ?? {

@@ -120,6 +120,7 @@ describe("certbound call", () => {
     ]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("✗ HTTP 401");
+    expect(run.stderr).toContain("[resource_unauthorized] fix: ");
     expect(run.stderr).toContain(
       'claims challenge: the resource wants a token with more claims (A claims challenge). Requested claims: {"access_token":{"acrs":{"essential":true,"value":"c1"}}}',
     );
@@ -156,6 +157,7 @@ describe("certbound call", () => {
     ]);
     expect(run.code).toBe(7);
     expect(run.stdout).toContain("x-evil: a");
+    expect(run.stderr).toContain("[http_error] fix: The resource answered with an error status");
   });
 
   it("on a terminal, a body's escape sequences are neutralised (no retitled window, no colours)", async () => {

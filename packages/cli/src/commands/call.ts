@@ -5,6 +5,7 @@ import { acquireToken } from "../acquire";
 import { CliError } from "../cli-error";
 import { addCredentialOptions, type CredentialOptions, readUserFile } from "../credential-options";
 import { EXIT_CODES } from "../exit-codes";
+import { fixFor } from "../fixes";
 import { printable } from "../jwt-view";
 import { paint, type Terminal, withSpinner } from "../terminal";
 
@@ -142,6 +143,13 @@ export function registerCall(program: Command, terminal: Terminal, setExit: (cod
       const responseBody = redactSecrets(response.body, [result.accessToken]);
       const explanation =
         response.status === 401 ? explainChallenge(response.headers["www-authenticate"]) : undefined;
+      // An error status is an error like any other: its code and a fix, in both output forms.
+      const statusCode =
+        response.status === 401 || response.status === 403
+          ? "resource_unauthorized"
+          : response.status >= 400
+            ? "http_error"
+            : undefined;
       if (options.output !== undefined) {
         try {
           writeFileSync(options.output, responseBody);
@@ -165,6 +173,7 @@ export function registerCall(program: Command, terminal: Terminal, setExit: (cod
                 ? { x5tS256: result.bindingCertificate.x5tS256 }
                 : null,
               explanation: explanation ?? null,
+              error: statusCode ? { code: statusCode, fix: fixFor(statusCode) } : null,
             },
             null,
             2,
@@ -180,6 +189,7 @@ export function registerCall(program: Command, terminal: Terminal, setExit: (cod
           `${ok ? c.green("✓") : c.red("✗")} HTTP ${response.status} from ${origin} (${method}, ${how})\n`,
         );
         if (explanation) terminal.err(`  ${explanation}\n`);
+        if (statusCode) terminal.err(`  [${statusCode}] ${c.yellow("fix:")} ${fixFor(statusCode)}\n`);
         if (options.include) {
           for (const [name, value] of Object.entries(response.headers))
             terminal.out(`${printable(name)}: ${printable(value)}\n`);

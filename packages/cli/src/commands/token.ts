@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { acquireToken, type TokenSourceInfo } from "../acquire";
 import { addCredentialOptions, type CredentialOptions } from "../credential-options";
 import { EXIT_CODES } from "../exit-codes";
+import { fixFor } from "../fixes";
 import {
   claimLines,
   claimsWithTimes,
@@ -77,7 +78,12 @@ export function registerToken(program: Command, terminal: Terminal, setExit: (co
         );
       else terminal.out(tokenText(terminal, result, source, binding, decoded, cnf, cnfMatches));
       // A PoP token whose cnf names another certificate would be refused by every resource.
-      if (cnfMatches === false) setExit(EXIT_CODES.validation);
+      if (cnfMatches === false) {
+        terminal.err(
+          `✗ error [pop_validation_failed]: the token's cnf does not name its binding certificate.\n  fix: ${fixFor("pop_validation_failed")}\n`,
+        );
+        setExit(EXIT_CODES.validation);
+      }
     } finally {
       await acquired.close();
     }
