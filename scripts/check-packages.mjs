@@ -65,6 +65,7 @@ const EXPECTED_EXPORTS = {
   "@certbound/http-undici": { ".": ["createUndiciTransport"] },
   "@certbound/http-axios": { ".": ["createAxiosTransport"] },
   "@certbound/emulator": { ".": ["startEmulator"] },
+  "@certbound/cli": { ".": ["runCli", "EXIT_CODES"] },
 };
 
 const failures = [];

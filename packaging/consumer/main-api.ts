@@ -3,6 +3,8 @@
 // and as ESM) and bundler. A package whose types resolve only partly under one of them (e.g. a
 // subpath import in its .d.ts that node10 cannot follow, which silently drops an `extends` and
 // makes `createUndiciTransport({ ca })` an error) fails the check. Only type-checked, never run.
+
+import { EXIT_CODES, runCli } from "@certbound/cli";
 import {
   type AcquiredToken,
   type CertboundError,
@@ -67,6 +69,13 @@ export async function consumer(): Promise<number> {
   await axios.close();
   await emu.close();
   manager.close();
-  return [response.status, viaCert.tokenType, bearer.tokenType, x5tS256(new Uint8Array(32)), failure.code]
-    .length;
+  const cli: number = (await runCli(["--version"])) + EXIT_CODES.network;
+  return [
+    cli,
+    response.status,
+    viaCert.tokenType,
+    bearer.tokenType,
+    x5tS256(new Uint8Array(32)),
+    failure.code,
+  ].length;
 }
