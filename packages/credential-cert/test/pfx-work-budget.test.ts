@@ -84,7 +84,8 @@ const exportPfx = (name: string, options: string[]) => {
 let modern: Buffer; // OpenSSL 3 defaults
 let legacy: Buffer; // -legacy
 let heavy: Buffer; // -iter 100000: 300,000 iterations in all, a legitimate file under the budget
-let heavyNoMac: Buffer; // the same without a MAC (openssl then leaves the certificates unencrypted)
+let heavyNoMac: Buffer;
+let sha512Mac: Buffer; // the same without a MAC (openssl then leaves the certificates unencrypted)
 let justOver: Buffer; // -iter 350000: 1,050,000 in all
 
 beforeAll(() => {
@@ -130,6 +131,7 @@ beforeAll(() => {
   heavy = exportPfx("heavy.pfx", [...certfiles, "-iter", "100000"]);
   heavyNoMac = exportPfx("heavy-nomac.pfx", [...certfiles, "-iter", "100000", "-nomac"]);
   justOver = exportPfx("over.pfx", ["-iter", "350000"]);
+  sha512Mac = exportPfx("sha512-mac.pfx", ["-iter", "100000", "-macalg", "sha512"]);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -326,6 +328,19 @@ describe("readPfx: key-derivation work is bounded for the whole file", () => {
     expect(refused.result.message).toMatch(/at least 1050000 key-derivation iterations/);
     expect([refused.pbkdf2, refused.pkcs12]).toEqual([0, 0]);
     expect(() => make({ pfx: justOver, passphrase: PASS, maxKdfIterations: 1_050_000 })()).not.toThrow();
+  });
+
+  it("charges a SHA-512 MAC four units an iteration: node-forge's JavaScript SHA-512 is that much slower", () => {
+    // MAC 100,000 x 4 + certificates 100,000 + key 100,000 = 600,000 with SHA-512; 300,000 with SHA-256.
+    const run = counted(() => refusal(() => readPfx(sha512Mac, PASS, { maxKdfIterations: 599_999 })));
+    expect(run.result.code).toBe("invalid_certificate");
+    expect(run.result.message).toMatch(/at least 600000 key-derivation iterations/);
+    // Refused from what the file declares, before the MAC or anything else ran.
+    expect([run.pbkdf2, run.pkcs12, run.units]).toEqual([0, 0, 0]);
+    // The same file with the iterations SHA-256 would cost is still over: the weight is what refused it.
+    expect(refusal(() => readPfx(sha512Mac, PASS, { maxKdfIterations: 300_000 })).code).toBe(
+      "invalid_certificate",
+    );
   });
 
   it("refuses a count that is not a number or negative instead of letting it through", () => {

@@ -10,6 +10,7 @@
 import { pbkdf2Sync } from "node:crypto";
 import type * as Forge from "node-forge";
 import { invalidPfx } from "./errors";
+import { pkcs12KdfWeight } from "./limits";
 import { safeContentsWork } from "./prescan";
 import type { PfxWorkBudget } from "./work-budget";
 
@@ -94,7 +95,7 @@ export function metered<T>(
         { digestLength?: number }?,
       ];
       const size = md?.digestLength ?? 20;
-      budget.charge(iter * Math.ceil(n / size));
+      budget.charge(iter * Math.ceil(n / size) * pkcs12KdfWeight(size));
       return original(...args);
     };
 

@@ -11,7 +11,7 @@
 // decrypts any bag in them, and every key derivation is charged to the budget before it runs anyway.
 import type * as Forge from "node-forge";
 import { invalidPfx, unsupportedPfx } from "./errors";
-import { MAX_ITERATIONS, MAX_SALT_BYTES } from "./limits";
+import { MAX_ITERATIONS, MAX_SALT_BYTES, pkcs12KdfWeight } from "./limits";
 
 type Asn1 = Forge.asn1.Asn1;
 type ForgeAsn1 = typeof Forge.asn1;
@@ -276,7 +276,7 @@ export function prescanPfx(asn1: ForgeAsn1, pfx: Asn1): Prescan {
     if (r.octets(digest, "the MAC value").length !== size)
       throw invalidPfx("the MAC value has the wrong size");
     if (r.octets(salt, "the MAC salt").length > MAX_SALT_BYTES) throw invalidPfx("the MAC salt is oversized");
-    declared += iterations ? checkedIterations(r, iterations, "the MAC") : 1;
+    declared += (iterations ? checkedIterations(r, iterations, "the MAC") : 1) * pkcs12KdfWeight(size);
   }
 
   let authSafeTree: Asn1;
