@@ -65,6 +65,9 @@ const EXPECTED_EXPORTS = {
   "@certbound/http-undici": { ".": ["createUndiciTransport"] },
   "@certbound/http-axios": { ".": ["createAxiosTransport"] },
   "@certbound/emulator": { ".": ["startEmulator"] },
+  "@certbound/azure": {
+    ".": ["certboundClientOptions", "createCertboundTokenCredential", "createBindingCertificatePolicy"],
+  },
 };
 
 const failures = [];

@@ -3,6 +3,8 @@
 // and as ESM) and bundler. A package whose types resolve only partly under one of them (e.g. a
 // subpath import in its .d.ts that node10 cannot follow, which silently drops an `extends` and
 // makes `createUndiciTransport({ ca })` an error) fails the check. Only type-checked, never run.
+
+import { certboundClientOptions } from "@certbound/azure";
 import {
   type AcquiredToken,
   type CertboundError,
@@ -44,6 +46,11 @@ export async function consumer(): Promise<number> {
     mtlsProofOfPossession: true,
   });
 
+  // An Azure SDK client's options: its TokenCredential and the binding-certificate policy.
+  const azure = certboundClientOptions({ credential: cca });
+  const sdkToken: string = (await azure.credential.getToken("api://x/.default")).token;
+  const position: "perCall" | "perRetry" | undefined = azure.additionalPolicies[0]?.position;
+
   const manager = createTokenManager({
     cache: createMemoryCacheStore(),
     source: async ({ scopes }: SourceRequest): Promise<AcquiredToken> => ({
@@ -67,6 +74,13 @@ export async function consumer(): Promise<number> {
   await axios.close();
   await emu.close();
   manager.close();
-  return [response.status, viaCert.tokenType, bearer.tokenType, x5tS256(new Uint8Array(32)), failure.code]
-    .length;
+  return [
+    response.status,
+    viaCert.tokenType,
+    bearer.tokenType,
+    x5tS256(new Uint8Array(32)),
+    failure.code,
+    sdkToken,
+    position,
+  ].length;
 }
