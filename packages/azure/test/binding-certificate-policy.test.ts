@@ -119,6 +119,58 @@ describe("createBindingCertificatePolicy", () => {
     expect(await send(policy, bare)).toBeUndefined();
   });
 
+  it("a hostile 401 that echoes the token, with CR/LF, never puts either in the error", async () => {
+    const foreignAdapter = adapterFor({ "a/.default": certA });
+    const policy = createBindingCertificatePolicy({ credential: adapterFor({}) });
+    // A token the policy's credential never handed out: the refusal is explained, not trusted.
+    const token = (await foreignAdapter.getToken("a/.default"))?.token as string;
+    const error = await policy
+      .sendRequest(request(token), async (req) => ({
+        request: req,
+        status: 401,
+        headers: createHttpHeaders({
+          "www-authenticate": `Bearer error="invalid_token", error_description="bad ${token}\r\nSet-Cookie: x=1 \u202e"`,
+        }),
+      }))
+      .then(
+        () => {
+          throw new Error("expected the policy to refuse");
+        },
+        (e: unknown) => e as Error & { code?: string },
+      );
+    expect(error.code).toBe("binding_certificate_missing");
+    expect(error.message).not.toContain(token);
+    expect(error.message).not.toMatch(/[\r\n\u202e]/);
+    expect(error.message).toContain("[redacted]");
+  });
+
+  it("a 401 that is not invalid_token, or for a Bearer token, is left to the SDK", async () => {
+    const credential = adapterFor({ "a/.default": certA, "b/.default": undefined });
+    const policy = createBindingCertificatePolicy({ credential });
+    const pop = (await credential.getToken("a/.default"))?.token as string;
+    const answer401 = (challenge: string) => async (req: PipelineRequest) => ({
+      request: req,
+      status: 401,
+      headers: createHttpHeaders({ "www-authenticate": challenge }),
+    });
+    const cae = await policy.sendRequest(
+      request(pop),
+      answer401('Bearer error="insufficient_claims", claims="e30="'),
+    );
+    expect(cae.status).toBe(401);
+    // invalid_token for a PoP token that went with its own certificate: the cause is elsewhere.
+    const expired = await policy.sendRequest(
+      request(pop),
+      answer401('Bearer error="invalid_token", error_description="expired"'),
+    );
+    expect(expired.status).toBe(401);
+    const bearerAdapter = adapterFor({ "b/.default": undefined }, false);
+    const bearerPolicy = createBindingCertificatePolicy({ credential: bearerAdapter });
+    const bearer = (await bearerAdapter.getToken("b/.default"))?.token as string;
+    const r = await bearerPolicy.sendRequest(request(bearer), answer401('Bearer error="invalid_token"'));
+    expect(r.status).toBe(401);
+  });
+
   it("refuses a credential that is not the adapter's", () => {
     expect(() =>
       createBindingCertificatePolicy({ credential: { getToken: async () => null } as never }),

@@ -127,6 +127,22 @@ describe("createCertboundTokenCredential", () => {
     expect(calls).toHaveLength(1);
   });
 
+  it("a hostile tenant from a challenge (CR/LF, quotes, 10 kB) is cut and neutralised in the message", async () => {
+    const { credential } = recordingCredential();
+    const adapter = createCertboundTokenCredential({ credential, tenantId: "contoso" });
+    const error = await adapter
+      .getToken("s", { tenantId: `evil"\r\nSet-Cookie: a=b${"x".repeat(10_000)}` })
+      .then(
+        () => {
+          throw new Error("expected a refusal");
+        },
+        (e: Error) => e,
+      );
+    expect(error.message).not.toMatch(/[\r\n"]Set/);
+    expect(error.message).toContain('tenant "evil???Set-Cookie?');
+    expect(error.message.length).toBeLessThan(1000);
+  });
+
   it("without a configured tenant, a token from another tenant than the requested one is not handed out", async () => {
     const { credential } = recordingCredential(() => ({ tenantId: "tenant-a" }));
     const adapter = createCertboundTokenCredential({ credential });
