@@ -116,6 +116,10 @@ describe("createCertboundTokenCredential", () => {
     expect(listeners.size).toBe(0);
   });
 
+  // Follows @azure/identity src/util/processMultiTenantRequest.ts: a credential asked for a tenant
+  // it is not configured for refuses (CredentialUnavailableError there) instead of getting a token
+  // the resource will reject. A certbound credential cannot switch tenants (its authority is fixed),
+  // so there is no additionallyAllowedTenants.
   it("a tenant other than the configured one is refused before the credential is asked; the same tenant (any case) passes", async () => {
     const { credential, calls } = recordingCredential();
     const adapter = createCertboundTokenCredential({ credential, tenantId: "Contoso-Tenant" });
