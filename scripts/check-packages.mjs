@@ -66,6 +66,9 @@ const EXPECTED_EXPORTS = {
   "@certbound/http-axios": { ".": ["createAxiosTransport"] },
   "@certbound/emulator": { ".": ["startEmulator"] },
   "@certbound/cli": { ".": ["runCli", "EXIT_CODES"] },
+  "@certbound/azure": {
+    ".": ["certboundClientOptions", "createCertboundTokenCredential", "createBindingCertificatePolicy"],
+  },
 };
 
 const failures = [];

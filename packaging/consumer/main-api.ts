@@ -4,6 +4,7 @@
 // subpath import in its .d.ts that node10 cannot follow, which silently drops an `extends` and
 // makes `createUndiciTransport({ ca })` an error) fails the check. Only type-checked, never run.
 
+import { certboundClientOptions } from "@certbound/azure";
 import { EXIT_CODES, runCli } from "@certbound/cli";
 import {
   type AcquiredToken,
@@ -46,6 +47,11 @@ export async function consumer(): Promise<number> {
     mtlsProofOfPossession: true,
   });
 
+  // An Azure SDK client's options: its TokenCredential and the binding-certificate policy.
+  const azure = certboundClientOptions({ credential: cca });
+  const sdkToken: string = (await azure.credential.getToken("api://x/.default")).token;
+  const position: "perCall" | "perRetry" | undefined = azure.additionalPolicies[0]?.position;
+
   const manager = createTokenManager({
     cache: createMemoryCacheStore(),
     source: async ({ scopes }: SourceRequest): Promise<AcquiredToken> => ({
@@ -77,5 +83,7 @@ export async function consumer(): Promise<number> {
     bearer.tokenType,
     x5tS256(new Uint8Array(32)),
     failure.code,
+    sdkToken,
+    position,
   ].length;
 }

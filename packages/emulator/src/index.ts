@@ -1,3 +1,4 @@
+export type { KeyVaultSecretInput, KeyVaultSecretVersion } from "./keyvault-routes";
 export type { ResourceRejection } from "./resource-routes";
 export { startEmulator } from "./start-emulator";
 export type {

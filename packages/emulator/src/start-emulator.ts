@@ -10,6 +10,7 @@ import { IdentityRegistry } from "./identities";
 import { ATTESTATION_PATH, imdsRouter } from "./imds-routes";
 import { INSPECTOR_PATH, inspectorInterceptor } from "./inspector/http";
 import { Inspector } from "./inspector/inspector";
+import { KeyVaultSecrets, keyVaultRouter } from "./keyvault-routes";
 import { mtlsRouter } from "./mtls-routes";
 import { resourceRouter } from "./resource-routes";
 import { createSelfSignedServerCertificate } from "./self-signed";
@@ -112,6 +113,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     usedAssertions: new Map(),
   };
 
+  const vault = new KeyVaultSecrets(ctx);
+  const vaultRoutes = keyVaultRouter(ctx, vault);
+  const resourceRoutes = resourceRouter(ctx);
   const stats = new StatsRecorder();
   const faults = new FaultQueue();
   const lifecycle = new Lifecycle();
@@ -158,7 +162,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       {
         host,
         port: ports.resource ?? 0,
-        router: resourceRouter(ctx),
+        // Key Vault's secrets surface first; every other path is the generic resource.
+        router: (exchange) => vaultRoutes(exchange) ?? resourceRoutes(exchange),
         tls: tls("resource", true),
         label: "resource",
       },
@@ -273,6 +278,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       return environment();
     },
+    setKeyVaultSecret: (secret) => vault.set(secret),
     injectFault: (endpoint, fault) => {
       faults.add(endpoint, fault);
       inspector?.stateChanged();

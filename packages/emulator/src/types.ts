@@ -1,4 +1,5 @@
 import type { KeyObject } from "node:crypto";
+import type { KeyVaultSecretInput, KeyVaultSecretVersion } from "./keyvault-routes";
 
 /**
  * Options of {@link startEmulator}. Every field is optional.
@@ -188,6 +189,15 @@ export interface Emulator {
   registerManagedIdentity(o?: Partial<ManagedIdentityInfo>): ManagedIdentityInfo;
   /** Environment variables that make a client detect `source`, pointing at this emulator. */
   managedIdentityEnvironment(source: ManagedIdentitySourceName): Record<string, string>;
+
+  /**
+   * Stores a secret version in the emulated Key Vault on the resource server
+   * (`GET {resourceUrl}/secrets/{name}[/{version}]?api-version=...`, Key Vault's challenge and JSON;
+   * without `api-version` the path is the generic resource's). Tokens for it have the audience
+   * `https://vault.azure.net`; `SecretClient` needs `disableChallengeResourceVerification: true`
+   * (the challenge names vault.azure.net, the vault URL is 127.0.0.1).
+   */
+  setKeyVaultSecret(secret: KeyVaultSecretInput): KeyVaultSecretVersion;
 
   /** The next `fault.count` (default 1) requests to `endpoint` get this fault instead of the normal answer. */
   injectFault(endpoint: EndpointName, fault: Fault): void;
