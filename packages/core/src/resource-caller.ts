@@ -1,12 +1,14 @@
 import { type AuthorizationScheme, createAuthorizationHeader } from "./authorization-header";
 import { throwIfAborted } from "./clock";
 import { type Credential, isCredential } from "./credential";
+import { diagnostics } from "./diagnostics";
 import { durationOption } from "./duration-option";
 import { CertboundError, invalidOptions, ServiceError } from "./errors";
 import { tokenBindingThumbprint } from "./jwt";
 import { verifyMtlsPopResult } from "./mtls-pop-token-acquirer";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
 import { redactSecrets, sanitiseServerText } from "./server-text";
+import { startResourceCall } from "./trace-resource-call";
 import type { ClientTlsIdentity, HttpResponse, HttpTransport } from "./transport";
 
 /**
@@ -223,7 +225,10 @@ export class ResourceCaller {
     }
     const clientIdentity = init.clientIdentity ?? binding;
     const authorization = createAuthorizationHeader(result, this.#options.scheme);
-    const response = await this.#transport.send({
+    const traced = diagnostics.resourceStart.hasSubscribers
+      ? startResourceCall(init.method ?? "GET", url, result.tokenType, clientIdentity !== undefined)
+      : undefined;
+    const sending = this.#transport.send({
       method: init.method ?? "GET",
       url,
       headers: { ...lowerCaseKeys(init.headers), authorization },
@@ -234,6 +239,7 @@ export class ResourceCaller {
       timeoutMs: this.#timeoutMs,
       proxy: "environment",
     });
+    const response = await (traced ? traced(sending) : sending);
     return { response, presented: clientIdentity };
   }
 
