@@ -10,7 +10,8 @@ import type { TokenSource, TokenType } from "./result";
  *
  * Payloads never hold a token, key, client assertion, secret header or query string, and name the
  * tenant or client only when the token manager's logger has `piiLoggingEnabled`. Nothing is built
- * while a channel has no subscriber.
+ * while a channel has no subscriber: an operation is published on `end`/`error` only when its
+ * `start` had a subscriber, so subscribe to `start` too.
  *
  * @public
  * @example
