@@ -48,7 +48,14 @@ const BUDGET_MARGIN = 1.1;
  */
 const EXPECTED_EXPORTS = {
   "@certbound/core": {
-    ".": ["createTokenManager", "createMemoryCacheStore", "CertboundError", "ResourceCaller", "x5tS256"],
+    ".": [
+      "createTokenManager",
+      "createMemoryCacheStore",
+      "CertboundError",
+      "ResourceCaller",
+      "x5tS256",
+      "DIAGNOSTICS_CHANNELS",
+    ],
     "./testing": null,
     "./transport-kit": [
       "Attempt",
@@ -65,6 +72,7 @@ const EXPECTED_EXPORTS = {
   "@certbound/http-undici": { ".": ["createUndiciTransport"] },
   "@certbound/http-axios": { ".": ["createAxiosTransport"] },
   "@certbound/emulator": { ".": ["startEmulator"] },
+  "@certbound/otel": { ".": ["instrumentCertbound", "TELEMETRY_NAMES"] },
 };
 
 const failures = [];

@@ -21,8 +21,10 @@ import { createManagedIdentityClient } from "@certbound/credential-msi";
 import { startEmulator } from "@certbound/emulator";
 import { createAxiosTransport } from "@certbound/http-axios";
 import { createUndiciTransport } from "@certbound/http-undici";
+import { type CertboundInstrumentation, instrumentCertbound } from "@certbound/otel";
 
 export async function consumer(): Promise<number> {
+  const instrumentation: CertboundInstrumentation = instrumentCertbound();
   const emu = await startEmulator();
   const undici = createUndiciTransport({ ca: emu.caCertificatePem });
   const axios = createAxiosTransport({ ca: emu.caCertificatePem });
@@ -67,6 +69,7 @@ export async function consumer(): Promise<number> {
   await axios.close();
   await emu.close();
   manager.close();
+  instrumentation.disable();
   return [response.status, viaCert.tokenType, bearer.tokenType, x5tS256(new Uint8Array(32)), failure.code]
     .length;
 }
