@@ -85,7 +85,7 @@ afterEach(async () => {
 const scope = () => `${emu.resourceUrl}/.default`;
 const caller = () => tracerProvider.getTracer("test");
 
-function confidentialClient(logger?: Logger) {
+function confidentialClient(logger?: Logger, via: HttpTransport = transport) {
   const cert = ca.issue({ commonName: "otel-app", keyType: "rsa" });
   const clientId = randomUUID();
   emu.registerConfidentialClient({ clientId, certificatePem: cert.certificatePem });
@@ -96,7 +96,7 @@ function confidentialClient(logger?: Logger) {
     mtlsAuthorityHost: emu.mtlsAuthorityHost,
     ca: emu.caCertificatePem,
     certificate: { certificatePem: cert.certificatePem, privateKey: cert.privateKey },
-    transport,
+    transport: via,
     clock,
     env: {},
     logger,
@@ -382,7 +382,16 @@ describe("payloads", () => {
     const names = Object.values(DIAGNOSTICS_CHANNELS);
     for (const name of names) subscribe(name, record);
     try {
-      const { client, clientId, cert } = confidentialClient();
+      // Records the client assertions the app sends, to look for them afterwards.
+      const assertions: string[] = [];
+      const recording: HttpTransport = {
+        send(request) {
+          const assertion = new URLSearchParams(String(request.body ?? "")).get("client_assertion");
+          if (assertion) assertions.push(assertion);
+          return transport.send(request);
+        },
+      };
+      const { client, clientId, cert } = confidentialClient(undefined, recording);
       const pop = await client.acquireTokenForClient({ scopes: [scope()], mtlsProofOfPossession: true });
       emu.injectFault("token", { status: 500 });
       const bearer = await client.acquireTokenForClient({ scopes: [scope()] });
@@ -398,6 +407,8 @@ describe("payloads", () => {
       scanner.secret("client id", clientId);
       scanner.secret("tenant id", emu.tenantId);
       scanner.secret("query", "q".repeat(20));
+      expect(assertions.length).toBeGreaterThan(0);
+      for (const assertion of assertions) scanner.secret("client assertion", assertion);
       scanner.collect("payloads", payloads);
       scanner.collect(
         "spans",
@@ -411,6 +422,34 @@ describe("payloads", () => {
       await msi.close();
     } finally {
       for (const name of names) unsubscribe(name, record);
+    }
+  });
+
+  it("a tracer or meter that throws never breaks an acquisition", async () => {
+    instrumentation.disable();
+    const broken = () => {
+      throw new Error("telemetry backend bug");
+    };
+    const throwing = instrumentCertbound({
+      tracerProvider: { getTracer: () => ({ startSpan: broken, startActiveSpan: broken }) },
+      meterProvider: meterProvider,
+    });
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", onUncaught);
+    try {
+      const { client } = confidentialClient();
+      const result = await client.acquireTokenForClient({ scopes: [scope()] });
+      expect(result.tokenType).toBe("Bearer");
+      // Let any error Node defers from a subscriber surface before checking.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(uncaught).toEqual([]);
+      // The metrics still work with a broken tracer.
+      expect(sum(await metric(TELEMETRY_NAMES.cacheMisses))).toBe(1);
+      client.close();
+    } finally {
+      process.off("uncaughtException", onUncaught);
+      throwing.disable();
     }
   });
 
