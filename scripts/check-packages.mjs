@@ -48,7 +48,14 @@ const BUDGET_MARGIN = 1.1;
  */
 const EXPECTED_EXPORTS = {
   "@certbound/core": {
-    ".": ["createTokenManager", "createMemoryCacheStore", "CertboundError", "ResourceCaller", "x5tS256"],
+    ".": [
+      "createTokenManager",
+      "createMemoryCacheStore",
+      "CertboundError",
+      "ResourceCaller",
+      "x5tS256",
+      "DIAGNOSTICS_CHANNELS",
+    ],
     "./testing": null,
     "./transport-kit": [
       "Attempt",
@@ -69,6 +76,7 @@ const EXPECTED_EXPORTS = {
   "@certbound/azure": {
     ".": ["certboundClientOptions", "createCertboundTokenCredential", "createBindingCertificatePolicy"],
   },
+  "@certbound/otel": { ".": ["instrumentCertbound", "TELEMETRY_NAMES"] },
 };
 
 const failures = [];

@@ -10,6 +10,7 @@ import {
   JS_LANGUAGES,
   javascriptSyntaxProblem,
   readmeFiles,
+  UNCHECKED_LANGUAGES,
   // @ts-expect-error: a plain .mjs build script without type declarations
 } from "../../scripts/readme-snippets.mjs";
 
@@ -37,7 +38,7 @@ it("every ts/js block of every package README comes from a type-checked region",
       continue;
     }
     for (const block of blocksOf(text)) {
-      if (["sh", "json", "text"].includes(block.language)) continue;
+      if (UNCHECKED_LANGUAGES.has(block.language)) continue;
       expect(block.snippet, `${relative(process.cwd(), file)} line ${block.line}`).toMatch(/^readme-/);
       marked++;
     }

@@ -24,8 +24,10 @@ import { createManagedIdentityClient } from "@certbound/credential-msi";
 import { startEmulator } from "@certbound/emulator";
 import { createAxiosTransport } from "@certbound/http-axios";
 import { createUndiciTransport } from "@certbound/http-undici";
+import { type CertboundInstrumentation, instrumentCertbound } from "@certbound/otel";
 
 export async function consumer(): Promise<number> {
+  const instrumentation: CertboundInstrumentation = instrumentCertbound();
   const emu = await startEmulator();
   const undici = createUndiciTransport({ ca: emu.caCertificatePem });
   const axios = createAxiosTransport({ ca: emu.caCertificatePem });
@@ -75,6 +77,7 @@ export async function consumer(): Promise<number> {
   await axios.close();
   await emu.close();
   manager.close();
+  instrumentation.disable();
   const cli: number = (await runCli(["--version"])) + EXIT_CODES.network;
   return [
     cli,

@@ -41,6 +41,23 @@ export { assertCorrelationId, MAX_CORRELATION_ID_LENGTH } from "./correlation-id
 export type { Credential, GetTokenOptions } from "./credential";
 export { assertGetTokenOptions, isCredential } from "./credential";
 export type { AcquiredToken, CredentialSource, SourceRequest } from "./credential-source";
+export type {
+  AcquireEvent,
+  CacheLookupEvent,
+  CertificateMintEvent,
+  DiagnosticsError,
+  HttpRequestEvent,
+  RefreshEvent,
+  ResourceCallEvent,
+  RetryDiagnosticsEvent,
+} from "./diagnostics";
+export {
+  currentAcquisition,
+  DIAGNOSTICS_CHANNELS,
+  diagnostics,
+  diagnosticsError,
+  runInAcquisition,
+} from "./diagnostics";
 export { durationOption, durationTooLong } from "./duration-option";
 export type { CertboundErrorCode, CertboundErrorOptions, ServiceErrorDetails } from "./errors";
 export { CertboundError, invalidOptions, isCertboundError, ServiceError } from "./errors";
@@ -91,6 +108,8 @@ export {
 } from "./token-manager";
 export type { TokenRequestOptions } from "./token-request";
 export { buildTokenRequest, encodeForm } from "./token-request";
+export { traceCertificateMint } from "./trace-acquisition";
+export { startResourceCall, traceResourceCall } from "./trace-resource-call";
 export type { ClientTlsIdentity, HttpRequest, HttpResponse, HttpTransport, ProxyPolicy } from "./transport";
 export { DEFAULT_MAX_RESPONSE_BYTES } from "./transport";
 export { assertKnownKeys, closestKnownKey, unknownOptionError } from "./unknown-keys";

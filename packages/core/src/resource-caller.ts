@@ -2,12 +2,14 @@ import { setMaxListeners } from "node:events";
 import { type AuthorizationScheme, createAuthorizationHeader } from "./authorization-header";
 import { onAbort, throwIfAborted } from "./clock";
 import { type Credential, isCredential } from "./credential";
+import { diagnostics } from "./diagnostics";
 import { durationOption } from "./duration-option";
 import { CertboundError, invalidOptions, ServiceError } from "./errors";
 import { tokenBindingThumbprint } from "./jwt";
 import { verifyMtlsPopResult } from "./mtls-pop-token-acquirer";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
 import { redactSecrets, sanitiseServerText } from "./server-text";
+import { startResourceCall } from "./trace-resource-call";
 import type { ClientTlsIdentity, HttpResponse, HttpTransport } from "./transport";
 import { assertKnownKeys, unknownOptionError } from "./unknown-keys";
 
@@ -279,15 +281,16 @@ export class ResourceCaller {
       );
     }
     const clientIdentity = init.clientIdentity ?? binding;
+    const authorization = createAuthorizationHeader(result, this.#options.scheme);
+    const traced = diagnostics.resourceStart.hasSubscribers
+      ? startResourceCall(init.method ?? "GET", url, result.tokenType, clientIdentity !== undefined)
+      : undefined;
     const signal = linkSignals(this.#lifetime.signal, init.signal);
     try {
-      const response = await this.#transport.send({
+      const sending = this.#transport.send({
         method: init.method ?? "GET",
         url,
-        headers: {
-          ...lowerCaseKeys(init.headers),
-          authorization: createAuthorizationHeader(result, this.#options.scheme),
-        },
+        headers: { ...lowerCaseKeys(init.headers), authorization },
         body: init.body,
         clientIdentity,
         ca: this.#options.ca,
@@ -295,6 +298,7 @@ export class ResourceCaller {
         timeoutMs: this.#timeoutMs,
         proxy: "environment",
       });
+      const response = await (traced ? traced(sending) : sending);
       return { response, presented: clientIdentity };
     } finally {
       signal.dispose();

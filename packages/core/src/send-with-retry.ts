@@ -1,5 +1,13 @@
 import type { AcquisitionBudget } from "./acquisition-budget";
 import { type Clock, systemClock, throwIfAborted } from "./clock";
+import {
+  currentAcquisition,
+  describeUrl,
+  diagnostics,
+  diagnosticsError,
+  type HttpRequestEvent,
+  type RetryDiagnosticsEvent,
+} from "./diagnostics";
 import { CertboundError, ServiceError } from "./errors";
 import { parseRetryAfter } from "./retry-after";
 import type { AttemptOutcome, RetryPolicy } from "./retry-policy";
@@ -79,8 +87,12 @@ export async function sendWithRetry(
     }
     let outcome: AttemptOutcome;
     failure = undefined;
+    const traced = diagnostics.requestStart.hasSubscribers
+      ? startRequestEvent(request, retry, policy.name, clock)
+      : undefined;
     try {
       const response = await transport.send(attemptRequest);
+      traced?.end(response.status);
       outcome = { response };
       budget?.record(endpoint, String(response.status));
       const retryAfter = response.headers["retry-after"];
@@ -95,6 +107,7 @@ export async function sendWithRetry(
           : new CertboundError("network_error", `The request to ${endpoint} failed: ${describe(error)}`, {
               cause: error,
             });
+      traced?.fail(failure);
       if ((failure as CertboundError).code === "aborted") throw failure;
       outcome = { errorCode: (failure as CertboundError).code };
       budget?.record(endpoint, outcome.errorCode);
@@ -112,6 +125,23 @@ export async function sendWithRetry(
       if (outcome.response) return outcome.response;
       // After retries, say what was tried and for how long, not only the last attempt's limit.
       throw budget && retry > 1 ? budget.annotate(failure) : failure;
+    }
+    const acquisition = currentAcquisition();
+    if (acquisition) acquisition.retries++;
+    if (diagnostics.retry.hasSubscribers) {
+      const where = describeUrl(request.url, acquisition?.pii === true);
+      const event: RetryDiagnosticsEvent = {
+        policy: policy.name,
+        retry,
+        delayMs,
+        reason: outcome.response ? `http_${outcome.response.status}` : (outcome.errorCode ?? "unknown"),
+        statusCode: outcome.response?.status,
+        url: where.url,
+        serverAddress: where.serverAddress,
+        serverPort: where.serverPort,
+        acquisition,
+      };
+      diagnostics.retry.publish(event);
     }
     options.onRetry?.({
       policy: policy.name,
@@ -158,6 +188,41 @@ function budgetStop(
     );
   }
   return budget.exceeded(failure);
+}
+
+// Publishes one attempt's start; the returned functions publish its end or error.
+function startRequestEvent(
+  request: HttpRequest,
+  attempt: number,
+  policy: string,
+  clock: Clock,
+): { end(status: number): void; fail(error: unknown): void } {
+  const acquisition = currentAcquisition();
+  const where = describeUrl(request.url, acquisition?.pii === true);
+  const event: HttpRequestEvent = {
+    method: request.method,
+    url: where.url,
+    serverAddress: where.serverAddress,
+    serverPort: where.serverPort,
+    attempt,
+    policy,
+    mutualTls: request.clientIdentity !== undefined,
+    acquisition,
+  };
+  const started = clock.now();
+  diagnostics.requestStart.publish(event);
+  return {
+    end(status) {
+      event.statusCode = status;
+      event.durationMs = clock.now() - started;
+      diagnostics.requestEnd.publish(event);
+    },
+    fail(error) {
+      event.durationMs = clock.now() - started;
+      event.error = diagnosticsError(error);
+      diagnostics.requestError.publish(event);
+    },
+  };
 }
 
 function describe(error: unknown): string {

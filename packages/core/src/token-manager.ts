@@ -19,6 +19,7 @@ import { LruMap } from "./lru-map";
 import { createMemoryCacheStore } from "./memory-cache-store";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult, type TokenType } from "./result";
 import { SingleFlight } from "./single-flight";
+import { publishCacheLookup, traceAcquisitions, traceRefresh } from "./trace-acquisition";
 
 /**
  * Tokens are served from the cache only while more than this remains (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s5-2-serving).
@@ -185,6 +186,8 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   const cache = options.cache ?? createMemoryCacheStore();
   const clock = options.clock ?? systemClock;
   const log = createLog(options.logger);
+  // Diagnostics payloads name the tenant and client only when the app allows it in its logs.
+  const pii = options.logger?.piiLoggingEnabled === true;
   const backoff = resolveBackoff(options.refreshBackoff);
   // Bounded like the default cache: a key forgotten here only refreshes without back-off once more.
   const refreshFailures = new LruMap<string, RefreshFailure>(10_000);
@@ -357,8 +360,9 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     const correlationId = randomUUID();
     log.verbose("refreshing a cached token in the background", { correlationId });
     refreshing.add(key);
-    flights
-      .run(key, () => fetchAndStore(key, request, tokenType, correlationId, true, refreshes.signal))
+    traceRefresh(tokenType, correlationId, pii, clock, () =>
+      flights.run(key, () => fetchAndStore(key, request, tokenType, correlationId, true, refreshes.signal)),
+    )
       .finally(() => refreshing.delete(key))
       .catch((error: unknown) => {
         const failures = (failed?.failures ?? 0) + 1;
@@ -382,8 +386,10 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     tokenType: TokenType,
   ): TokenResult | undefined => {
     if (entry === undefined || !(entry.expiresAt - now > EXPIRY_BUFFER_MS) || entry.tokenType !== tokenType) {
+      publishCacheLookup(entry, now, tokenType, EXPIRY_BUFFER_MS);
       return undefined;
     }
+    publishCacheLookup(entry, now, tokenType, EXPIRY_BUFFER_MS);
     if (entry.refreshAt !== undefined && now >= entry.refreshAt)
       refreshInBackground(key, request, tokenType, now);
     return toResult(entry, request.correlationId ?? nextCorrelationId(), now - started);
@@ -419,7 +425,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     return { ...result, metadata: { ...result.metadata, durationMs: clock.now() - started } };
   }
 
-  return {
+  const manager: TokenManager<C> = {
     // Not `async`: a hit in a synchronous store is served without awaiting anything, in an already
     // resolved promise. Errors still come back as rejections, never as throws.
     acquireToken(request) {
@@ -429,6 +435,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
         const tokenType = request.tokenType ?? "Bearer";
         const key = keyFor(request, tokenType);
         if (request.forceRefresh || request.claims !== undefined) {
+          publishCacheLookup(null, started, tokenType, EXPIRY_BUFFER_MS);
           return acquireAfterLookup(undefined, started, key, request, tokenType);
         }
         const pending = readStore(key);
@@ -459,6 +466,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       refreshes.abort();
     },
   };
+  return traceAcquisitions(manager, clock, pii);
 }
 
 function resolveBackoff(option: RefreshBackoff | undefined): { initialMs: number; maxMs: number } {

@@ -12,6 +12,7 @@ import {
   sendWithRetry,
   type ThrottleGuard,
   tokenEndpointRetryPolicy,
+  traceCertificateMint,
 } from "@certbound/core";
 import { type AttestationProvider, runAttestationProvider } from "./attestation";
 import type { BindingCertificateCache, MintedCertificate } from "./binding-certificate-cache";
@@ -67,7 +68,11 @@ export function createImdsV2PopSource(
   const { ctx, endpoint, identity, keyProvider, certificates, throttle, attestationProvider } = options;
   const certKey = certificateCacheKey(identity, endpoint);
 
-  async function mint(metadata: PlatformMetadata, call: ImdsV2Call): Promise<MintedCertificate> {
+  // Published on the `certbound:msi:certificate:mint:*` diagnostics channels when subscribed.
+  const mint = (metadata: PlatformMetadata, call: ImdsV2Call): Promise<MintedCertificate> =>
+    traceCertificateMint(call.correlationId, ctx.clock, () => mintUntraced(metadata, call));
+
+  async function mintUntraced(metadata: PlatformMetadata, call: ImdsV2Call): Promise<MintedCertificate> {
     const keys = await keyProvider.getKey(identityKey(identity));
     if (keys?.privateKey?.type !== "private" || keys.publicKey?.type !== "public") {
       throw new CertboundError(
