@@ -39,6 +39,24 @@ export interface StoredCacheEntry extends Omit<CacheEntry, "bindingCertificate">
   readonly x5tS256?: string | undefined;
 }
 
+/**
+ * A value of a store as the token manager last read or wrote it: `stored` is what `value` says,
+ * `entry` the entry served for it with `certificate` (the resolved binding certificate), so that
+ * reading the same string again neither parses nor allocates.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const decoded: DecodedCacheEntry = { value, stored: undefined, certificate: undefined, entry: undefined };
+ * ```
+ */
+export interface DecodedCacheEntry {
+  readonly value: string;
+  stored: StoredCacheEntry | undefined;
+  certificate: BindingCertificate | undefined;
+  entry: CacheEntry | undefined;
+}
+
 // Bumped when the format changes; an entry of another version is a miss (written again on fetch).
 const FORMAT_VERSION = 1;
 

@@ -1,3 +1,4 @@
+import type { DecodedCacheEntry } from "./cache-entry-codec";
 import type { CacheStore } from "./cache-store";
 import { type Clock, systemClock } from "./clock";
 import { invalidOptions } from "./errors";
@@ -20,10 +21,37 @@ export interface MemoryCacheStore extends CacheStore {
   readonly size: number;
 }
 
-interface Slot {
-  readonly value: string;
-  /** Epoch milliseconds after which the value is gone; `Infinity` without a TTL. */
+/**
+ * One value of a memory store. The {@link DecodedCacheEntry} fields are the token manager's: what
+ * it made of `value`, kept with the value so that a hit neither parses nor looks anything up twice.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const slot = memoryStoreSlots(store)?.(key);
+ * ```
+ */
+export interface MemoryStoreSlot extends DecodedCacheEntry {
+  /** Epoch milliseconds (on the store's clock) after which the value is gone; `Infinity` without a TTL. */
   readonly expiresAt: number;
+}
+
+// The slot readers of the stores made here, for the token manager's fast path.
+const slotReaders = new WeakMap<object, (key: string) => MemoryStoreSlot | undefined>();
+
+/**
+ * For a store made by {@link createMemoryCacheStore}: reads a slot without checking its TTL (the
+ * token manager's own expiry check is as strict: the TTL is the token's servable time). Else
+ * `undefined`.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const slots = memoryStoreSlots(options.cache);
+ * ```
+ */
+export function memoryStoreSlots(store: object): ((key: string) => MemoryStoreSlot | undefined) | undefined {
+  return slotReaders.get(store);
 }
 
 /**
@@ -47,8 +75,8 @@ export function createMemoryCacheStore(options: MemoryCacheStoreOptions = {}): M
     );
   }
   const clock = options.clock ?? systemClock;
-  const lru = new LruMap<string, Slot>(maxEntries);
-  return {
+  const lru = new LruMap<string, MemoryStoreSlot>(maxEntries);
+  const store: MemoryCacheStore = {
     get: (key) => {
       const slot = lru.get(key);
       if (slot === undefined) return undefined;
@@ -62,6 +90,9 @@ export function createMemoryCacheStore(options: MemoryCacheStoreOptions = {}): M
       lru.set(key, {
         value,
         expiresAt: ttlMs === undefined ? Number.POSITIVE_INFINITY : clock.now() + ttlMs,
+        stored: undefined,
+        certificate: undefined,
+        entry: undefined,
       });
     },
     delete: (key) => {
@@ -71,4 +102,6 @@ export function createMemoryCacheStore(options: MemoryCacheStoreOptions = {}): M
       return lru.size;
     },
   };
+  slotReaders.set(store, (key) => lru.get(key));
+  return store;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import {
   type CacheEntry,
+  type DecodedCacheEntry,
   deserializeCacheEntry,
   type StoredCacheEntry,
   serializeCacheEntry,
@@ -21,6 +22,7 @@ import type { AcquiredToken, CredentialSource, SourceRequest } from "./credentia
 import { CertboundError, invalidOptions } from "./errors";
 import { createLog, type Logger } from "./logger";
 import { LruMap } from "./lru-map";
+import { memoryStoreSlots } from "./memory-cache-store";
 import { type BindingCertificate, MTLS_POP_TOKEN_TYPE, type TokenResult, type TokenType } from "./result";
 import { SingleFlight } from "./single-flight";
 
@@ -102,15 +104,6 @@ export type BindingCertificateResolver<C = undefined> = (
   x5tS256: string,
   context: C | undefined,
 ) => BindingCertificate | undefined;
-
-// An entry of an external store as last read (or written) under one key: reading the same string
-// again skips parsing, and resolving the same certificate again reuses the same entry object.
-interface DecodedEntry {
-  readonly raw: string;
-  readonly stored: StoredCacheEntry;
-  certificate: BindingCertificate | undefined;
-  entry: CacheEntry | undefined;
-}
 
 // Values that are not entries this code wrote: logged like a failing store, served as a miss.
 class UnreadableCacheEntry extends Error {
@@ -226,7 +219,10 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   // Without a store, entries live here as they are (a hit parses nothing); with one, the store is
   // the truth and this keeps what was last read or written, so an unchanged value is not parsed again.
   const local = external === undefined ? new LruMap<string, CacheEntry>(IN_PROCESS_ENTRIES) : undefined;
-  const decoded = new LruMap<string, DecodedEntry>(IN_PROCESS_ENTRIES);
+  // An external store's values as last read or written, per key (see DecodedCacheEntry).
+  const decoded = new LruMap<string, DecodedCacheEntry>(IN_PROCESS_ENTRIES);
+  // A store made by createMemoryCacheStore: what was decoded is kept on its slots (one lookup a hit).
+  const slots = external === undefined ? undefined : memoryStoreSlots(external);
   const clock = options.clock ?? systemClock;
   const log = createLog(options.logger);
   const backoff = resolveBackoff(options.refreshBackoff);
@@ -300,6 +296,11 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   };
   // A value read from the store, as an entry to serve: `undefined` when absent, unreadable, or a
   // PoP entry whose certificate the credential no longer holds.
+  const parse = (key: string, value: unknown): StoredCacheEntry | undefined => {
+    const stored = deserializeCacheEntry(key, value);
+    if (stored === undefined) storeFailed("get", new UnreadableCacheEntry());
+    return stored;
+  };
   const decode = (
     key: string,
     value: unknown,
@@ -308,16 +309,22 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   ): CacheEntry | undefined => {
     if (value === undefined || value === null) return undefined;
     let slot = decoded.get(key);
-    if (slot === undefined || slot.raw !== value) {
-      const stored = deserializeCacheEntry(key, value);
-      if (stored === undefined) {
-        storeFailed("get", new UnreadableCacheEntry());
-        return undefined;
-      }
-      slot = { raw: value as string, stored, certificate: undefined, entry: undefined };
+    if (slot === undefined || slot.value !== value) {
+      const stored = parse(key, value);
+      if (stored === undefined) return undefined;
+      slot = { value: value as string, stored, certificate: undefined, entry: undefined };
       decoded.set(key, slot);
     }
-    const { stored } = slot;
+    return resolveEntry(slot, context, x5t);
+  };
+  const resolveEntry = (
+    slot: DecodedCacheEntry,
+    context: C | undefined,
+    x5t: string | undefined,
+  ): CacheEntry | undefined => {
+    // A Bearer entry already served: nothing to resolve.
+    if (slot.certificate === undefined && slot.entry !== undefined) return slot.entry;
+    const stored = slot.stored as StoredCacheEntry;
     if (stored.x5tS256 === undefined) {
       if (slot.entry === undefined) slot.entry = stored;
       return slot.entry;
@@ -346,7 +353,15 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     context: C | undefined,
     x5t: string | undefined,
   ): CacheEntry | undefined | Promise<CacheEntry | undefined> => {
-    if (local !== undefined) return local.get(key);
+    if (slots !== undefined) {
+      const slot = slots(key);
+      if (slot === undefined) return undefined;
+      if (slot.stored === undefined) {
+        slot.stored = parse(key, slot.value);
+        if (slot.stored === undefined) return undefined;
+      }
+      return resolveEntry(slot, context, x5t);
+    }
     try {
       const pending = (external as CacheStore).get(key);
       if (pending instanceof Promise) {
@@ -371,16 +386,20 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     }
     const raw = serializeCacheEntry(key, entry);
     const { bindingCertificate, ...rest } = entry;
-    decoded.set(key, {
-      raw,
-      stored: { ...rest, x5tS256: bindingCertificate?.x5tS256 },
-      certificate: bindingCertificate,
-      entry,
-    });
+    const stored: StoredCacheEntry = { ...rest, x5tS256: bindingCertificate?.x5tS256 };
+    if (slots === undefined) {
+      decoded.set(key, { value: raw, stored, certificate: bindingCertificate, entry });
+    }
     // How long the token stays servable: a store may expire the entry then (Redis PX).
     const ttlMs = Math.min(MAX_TTL_MS, Math.max(1, entry.expiresAt - EXPIRY_BUFFER_MS - clock.now()));
     try {
       await (external as CacheStore).set(key, raw, ttlMs);
+      const slot = slots?.(key);
+      if (slot !== undefined && slot.value === raw) {
+        slot.stored = stored;
+        slot.certificate = bindingCertificate;
+        slot.entry = entry;
+      }
     } catch (error) {
       storeFailed("set", error);
     }
@@ -540,7 +559,9 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
         if (request.forceRefresh || request.claims !== undefined) {
           return acquireAfterLookup(undefined, started, key, request, tokenType);
         }
-        const pending = readStore(key, request.context, request.x5tS256);
+        // In process (no store): a plain map lookup, nothing else on the way.
+        const pending =
+          local !== undefined ? local.get(key) : readStore(key, request.context, request.x5tS256);
         if (pending instanceof Promise) return acquireAfterLookup(pending, started, key, request, tokenType);
         // A synchronous store answers within the same millisecond: one clock read serves the
         // expiry check and the duration (reading the clock is a noticeable part of a hit).

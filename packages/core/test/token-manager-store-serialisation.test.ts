@@ -43,6 +43,7 @@ function popManager(
   store: CacheStore | undefined,
   clock = createTestClock(),
   held: BindingCertificate | undefined = bindingA,
+  prefix = "token",
 ) {
   let n = 0;
   const { lines, logger } = recordingLogger();
@@ -51,7 +52,7 @@ function popManager(
     clock,
     logger,
     source: async (request): Promise<AcquiredToken> => ({
-      accessToken: `token-${++n}`,
+      accessToken: `${prefix}-${++n}`,
       tokenType: request.tokenType,
       expiresOn: new Date(clock.now() + HOUR),
       bindingCertificate: request.tokenType === "mtls_pop" ? held : undefined,
@@ -199,6 +200,41 @@ describe("what is read back", () => {
     expect(second.scopes).toBe(first.scopes);
     expect(second.bindingCertificate).toBe(first.bindingCertificate);
     expect(Object.isFrozen(second.scopes)).toBe(true);
+  });
+});
+
+describe("a memory store shared between token managers", () => {
+  it("serves one manager's token to the other, and reads a replaced value again", async () => {
+    const clock = createTestClock();
+    const store = createMemoryCacheStore({ clock });
+    const first = popManager(store, clock);
+    const second = popManager(store, clock, bindingA, "second");
+    const filled = await first.manager.acquireToken(popA);
+    const hit = await second.manager.acquireToken(popA);
+    expect(hit.metadata.tokenSource).toBe("cache");
+    expect(hit.accessToken).toBe(filled.accessToken);
+    expect(hit.bindingCertificate?.privateKey).toBe(bindingA.privateKey);
+    // Another writer replaces the value: the next hit serves the new token, not what was decoded.
+    const refreshed = await second.manager.acquireToken({ ...popA, forceRefresh: true });
+    const after = await first.manager.acquireToken(popA);
+    expect(after.metadata.tokenSource).toBe("cache");
+    expect(after.accessToken).toBe(refreshed.accessToken);
+    expect(after.accessToken).not.toBe(filled.accessToken);
+  });
+
+  it("a value put into it that this code did not write is a miss, logged", async () => {
+    const clock = createTestClock();
+    const store = createMemoryCacheStore({ clock });
+    const { store: spy, sets } = recordingStore();
+    await popManager(spy, clock).manager.acquireToken(popA);
+    const key = sets[0]?.key ?? "";
+    store.set(key, "garbage SECRET");
+    const { manager, lines } = popManager(store, clock);
+    expect((await manager.acquireToken(popA)).metadata.tokenSource).toBe("identity_provider");
+    expect(lines.filter((l) => l.message.includes("cache store failed"))).toHaveLength(1);
+    expect(JSON.stringify(lines)).not.toContain("SECRET");
+    // Its own write replaced the garbage: served from the store again.
+    expect((await manager.acquireToken(popA)).metadata.tokenSource).toBe("cache");
   });
 });
 
