@@ -3,6 +3,11 @@
 // Confidential client: a second instance holding the same certificate is served from the store.
 // Managed identity: a second instance does not hold the first one's in-memory binding key, so the
 // stored token is a miss there and it acquires its own.
+// Follows MSAL.NET src/client/Microsoft.Identity.Client/TokenCache.ITokenCacheInternal.cs
+// FindAccessTokenAsync / FilterTokensByPopKeyId (a cached PoP token keeps only its key id, x5t#S256,
+// and is served only for a request whose certificate has that id) and
+// tests/Microsoft.Identity.Test.Unit/PublicApiTests/MtlsPopTests.cs
+// MtlsPop_SameKeyCertRenewal_MustNotServeStaleCachedTokenAsync (another certificate: a miss).
 import { ResourceCaller, type TokenResult } from "@certbound/core";
 import { jsonCacheStore } from "@certbound/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

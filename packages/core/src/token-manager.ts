@@ -177,8 +177,8 @@ export interface TokenManagerRequest<C = undefined> {
 }
 
 /**
- * Cache lookup, then single-flight per key, then the credential source. Cache hits do no I/O and
- * no parsing; a `refreshOn` in the past triggers one background refresh while callers keep getting
+ * Cache lookup, then single-flight per key, then the credential source. In-process cache hits do
+ * no I/O and no parsing (a store's value is parsed once per change); a `refreshOn` in the past triggers one background refresh while callers keep getting
  * the cached token; a failed refresh changes nothing but delays the next one (back-off per key).
  * Results of one cached token share its frozen scopes and binding certificate.
  */

@@ -1,5 +1,7 @@
 // Issue 15 item 4: a store holds strings the token manager wrote; key material stays with the
 // credential that owns it, and a PoP entry is served only where its certificate is still held.
+// Follows MSAL.NET src/client/Microsoft.Identity.Client/TokenCache.ITokenCacheInternal.cs
+// FilterTokensByPopKeyId: the cache item names the key (x5t#S256), the request brings the certificate.
 import {
   type AcquiredToken,
   type BindingCertificate,
