@@ -5,7 +5,7 @@ export type { AuthorizationScheme } from "./authorization-header";
 export { createAuthorizationHeader } from "./authorization-header";
 export type { CacheKeyParts } from "./cache-key";
 export { tokenCacheKey } from "./cache-key";
-export type { CacheEntry, CacheStore } from "./cache-store";
+export type { CacheStore } from "./cache-store";
 export type {
   CertificateAuthority,
   CertificateKeyType,
@@ -99,7 +99,13 @@ export {
 } from "./server-text";
 export { SingleFlight } from "./single-flight";
 export { MAX_THROTTLE_MS, ThrottleGuard } from "./throttle-guard";
-export type { RefreshBackoff, TokenManager, TokenManagerOptions, TokenManagerRequest } from "./token-manager";
+export type {
+  BindingCertificateResolver,
+  RefreshBackoff,
+  TokenManager,
+  TokenManagerOptions,
+  TokenManagerRequest,
+} from "./token-manager";
 export {
   createTokenManager,
   DEFAULT_REFRESH_BACKOFF,

@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
+import {
+  type CacheEntry,
+  type DecodedCacheEntry,
+  deserializeCacheEntry,
+  type StoredCacheEntry,
+  serializeCacheEntry,
+} from "./cache-entry-codec";
 import { CacheKeyMemo, type CacheKeyParts, tokenCacheKey } from "./cache-key";
-import type { CacheEntry, CacheStore } from "./cache-store";
+import type { CacheStore } from "./cache-store";
 import { freezeBindingCertificate } from "./certificate/binding-certificate";
 import {
   type Clock,
@@ -16,8 +23,8 @@ import type { AcquiredToken, CredentialSource, SourceRequest } from "./credentia
 import { CertboundError, invalidOptions } from "./errors";
 import { createLog, type Logger } from "./logger";
 import { LruMap } from "./lru-map";
-import { createMemoryCacheStore } from "./memory-cache-store";
-import { MTLS_POP_TOKEN_TYPE, type TokenResult, type TokenType } from "./result";
+import { memoryStoreSlots } from "./memory-cache-store";
+import { type BindingCertificate, MTLS_POP_TOKEN_TYPE, type TokenResult, type TokenType } from "./result";
 import { SingleFlight } from "./single-flight";
 import { publishCacheLookup, traceAcquisitions, traceRefresh } from "./trace-acquisition";
 
@@ -79,6 +86,32 @@ interface RefreshFailure {
 // Store failures are logged once, then summed up at most this often while they go on.
 const STORE_FAILURE_LOG_INTERVAL_MS = 60_000;
 
+// Entries kept in process without a store, and entries of a store kept deserialised.
+const IN_PROCESS_ENTRIES = 10_000;
+
+// The longest TTL hint handed to a store: stores may arm timers with it.
+const MAX_TTL_MS = 2 ** 31 - 1;
+
+/**
+ * Finds the binding certificate (with its private key) of a PoP token read from a
+ * {@link CacheStore}, by the certificate's `x5t#S256`. See {@link TokenManagerOptions.resolveBindingCertificate}.
+ *
+ * @public
+ * @example
+ * ```ts
+ * const resolve: BindingCertificateResolver = (x5tS256) => (x5tS256 === mine.x5tS256 ? mine : undefined);
+ * ```
+ */
+export type BindingCertificateResolver<C = undefined> = (
+  x5tS256: string,
+  context: C | undefined,
+) => BindingCertificate | undefined;
+
+// Values that are not entries this code wrote: logged like a failing store, served as a miss.
+class UnreadableCacheEntry extends Error {
+  override readonly name = "UnreadableCacheEntry";
+}
+
 /** Options of {@link createTokenManager}. */
 export interface TokenManagerOptions<C = undefined> {
   /**
@@ -89,11 +122,22 @@ export interface TokenManagerOptions<C = undefined> {
    */
   source: CredentialSource<C> | Credential;
   /**
-   * Where tokens are kept. A store whose `get`/`set`/`delete` throws or rejects is logged (once per
-   * burst) and bypassed: the token then comes from the source.
-   * @default createMemoryCacheStore() (10,000 entries, LRU)
+   * A store to keep tokens in besides the process, e.g. to share them between instances. Entries
+   * reach it serialised, without key material (see {@link CacheStore}); a PoP entry read from it
+   * is served only when {@link TokenManagerOptions.resolveBindingCertificate} still finds its
+   * certificate. A store whose `get`/`set`/`delete` throws or rejects is logged (once per burst) and
+   * bypassed: the token then comes from the source.
+   * @default none: tokens are kept in process (10,000 entries, LRU), not serialised
    */
   cache?: CacheStore | undefined;
+  /**
+   * Resolves the binding certificate of a PoP entry read from {@link TokenManagerOptions.cache}
+   * by its `x5t#S256`, given the `context` of the call (e.g. the certificate the credential resolved
+   * for it). The key material stays with the credential that owns it: return it only while that
+   * credential holds the certificate, else `undefined` and the entry is a miss.
+   * @default none: PoP entries of an external store are misses
+   */
+  resolveBindingCertificate?: BindingCertificateResolver<C> | undefined;
   /** @default systemClock */
   clock?: Clock | undefined;
   logger?: Logger | undefined;
@@ -140,8 +184,8 @@ export interface TokenManagerRequest<C = undefined> {
 }
 
 /**
- * Cache lookup, then single-flight per key, then the credential source. Cache hits do no I/O and
- * no parsing; a `refreshOn` in the past triggers one background refresh while callers keep getting
+ * Cache lookup, then single-flight per key, then the credential source. In-process cache hits do
+ * no I/O and no parsing (a store's value is parsed once per change); a `refreshOn` in the past triggers one background refresh while callers keep getting
  * the cached token; a failed refresh changes nothing but delays the next one (back-off per key).
  * Results of one cached token share its frozen scopes and binding certificate.
  */
@@ -183,7 +227,15 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       "`source` must be a function, an object with an `acquire` method, or a credential (an object with `getToken`).",
     );
   }
-  const cache = options.cache ?? createMemoryCacheStore();
+  const external = options.cache;
+  const resolveBinding = options.resolveBindingCertificate;
+  // Without a store, entries live here as they are (a hit parses nothing); with one, the store is
+  // the truth and this keeps what was last read or written, so an unchanged value is not parsed again.
+  const local = external === undefined ? new LruMap<string, CacheEntry>(IN_PROCESS_ENTRIES) : undefined;
+  // An external store's values as last read or written, per key (see DecodedCacheEntry).
+  const decoded = new LruMap<string, DecodedCacheEntry>(IN_PROCESS_ENTRIES);
+  // A store made by createMemoryCacheStore: what was decoded is kept on its slots (one lookup a hit).
+  const slots = external === undefined ? undefined : memoryStoreSlots(external);
   const clock = options.clock ?? systemClock;
   const log = createLog(options.logger);
   // Diagnostics payloads name the tenant and client only when the app allows it in its logs.
@@ -257,24 +309,112 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     storeFailureLoggedAt = now;
     storeFailuresSinceLog = 0;
   };
-  const readStore = (key: string): CacheEntry | undefined | Promise<CacheEntry | undefined> => {
+  // A value read from the store, as an entry to serve: `undefined` when absent, unreadable, or a
+  // PoP entry whose certificate the credential no longer holds.
+  const parse = (key: string, value: unknown): StoredCacheEntry | undefined => {
+    const stored = deserializeCacheEntry(key, value);
+    if (stored === undefined) storeFailed("get", new UnreadableCacheEntry());
+    return stored;
+  };
+  const decode = (
+    key: string,
+    value: unknown,
+    context: C | undefined,
+    x5t: string | undefined,
+  ): CacheEntry | undefined => {
+    if (value === undefined || value === null) return undefined;
+    let slot = decoded.get(key);
+    if (slot === undefined || slot.value !== value) {
+      const stored = parse(key, value);
+      if (stored === undefined) return undefined;
+      slot = { value: value as string, stored, certificate: undefined, entry: undefined };
+      decoded.set(key, slot);
+    }
+    return resolveEntry(slot, context, x5t);
+  };
+  const resolveEntry = (
+    slot: DecodedCacheEntry,
+    context: C | undefined,
+    x5t: string | undefined,
+  ): CacheEntry | undefined => {
+    // A Bearer entry already served: nothing to resolve.
+    if (slot.certificate === undefined && slot.entry !== undefined) return slot.entry;
+    const stored = slot.stored as StoredCacheEntry;
+    if (stored.x5tS256 === undefined) {
+      if (slot.entry === undefined) slot.entry = stored;
+      return slot.entry;
+    }
+    // The key names the certificate asked for: an entry naming another one is not this key's.
+    if (x5t !== undefined && stored.x5tS256 !== x5t) return undefined;
+    let certificate: BindingCertificate | undefined;
     try {
-      const pending = cache.get(key);
-      if (pending instanceof Promise) {
-        return pending.catch((error: unknown) => {
-          storeFailed("get", error);
-          return undefined;
-        });
+      certificate = resolveBinding?.(stored.x5tS256, context);
+    } catch (error) {
+      log.warn("resolving the binding certificate of a cached token failed; treated as a miss", {
+        error: error instanceof Error ? error.name : typeof error,
+      });
+      return undefined;
+    }
+    if (certificate === undefined || certificate.x5tS256 !== stored.x5tS256) return undefined;
+    if (slot.certificate !== certificate || slot.entry === undefined) {
+      const { x5tS256: _, ...rest } = stored;
+      slot.entry = { ...rest, bindingCertificate: freezeBindingCertificate(certificate) };
+      slot.certificate = certificate;
+    }
+    return slot.entry;
+  };
+  const readStore = (
+    key: string,
+    context: C | undefined,
+    x5t: string | undefined,
+  ): CacheEntry | undefined | Promise<CacheEntry | undefined> => {
+    if (slots !== undefined) {
+      const slot = slots(key);
+      if (slot === undefined) return undefined;
+      if (slot.stored === undefined) {
+        slot.stored = parse(key, slot.value);
+        if (slot.stored === undefined) return undefined;
       }
-      return pending;
+      return resolveEntry(slot, context, x5t);
+    }
+    try {
+      const pending = (external as CacheStore).get(key);
+      if (pending instanceof Promise) {
+        return pending.then(
+          (value) => decode(key, value, context, x5t),
+          (error: unknown) => {
+            storeFailed("get", error);
+            return undefined;
+          },
+        );
+      }
+      return decode(key, pending, context, x5t);
     } catch (error) {
       storeFailed("get", error);
       return undefined;
     }
   };
   const writeStore = async (key: string, entry: CacheEntry): Promise<void> => {
+    if (local !== undefined) {
+      local.set(key, entry);
+      return;
+    }
+    const raw = serializeCacheEntry(key, entry);
+    const { bindingCertificate, ...rest } = entry;
+    const stored: StoredCacheEntry = { ...rest, x5tS256: bindingCertificate?.x5tS256 };
+    if (slots === undefined) {
+      decoded.set(key, { value: raw, stored, certificate: bindingCertificate, entry });
+    }
+    // How long the token stays servable: a store may expire the entry then (Redis PX).
+    const ttlMs = Math.min(MAX_TTL_MS, Math.max(1, entry.expiresAt - EXPIRY_BUFFER_MS - clock.now()));
     try {
-      await cache.set(key, entry);
+      await (external as CacheStore).set(key, raw, ttlMs);
+      const slot = slots?.(key);
+      if (slot !== undefined && slot.value === raw) {
+        slot.stored = stored;
+        slot.certificate = bindingCertificate;
+        slot.entry = entry;
+      }
     } catch (error) {
       storeFailed("set", error);
     }
@@ -438,7 +578,9 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
           publishCacheLookup(null, started, tokenType, EXPIRY_BUFFER_MS);
           return acquireAfterLookup(undefined, started, key, request, tokenType);
         }
-        const pending = readStore(key);
+        // In process (no store): a plain map lookup, nothing else on the way.
+        const pending =
+          local !== undefined ? local.get(key) : readStore(key, request.context, request.x5tS256);
         if (pending instanceof Promise) return acquireAfterLookup(pending, started, key, request, tokenType);
         // A synchronous store answers within the same millisecond: one clock read serves the
         // expiry check and the duration (reading the clock is a noticeable part of a hit).
@@ -450,8 +592,14 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       }
     },
     async evict(parts) {
+      const key = tokenCacheKey(parts, parts.tokenType);
+      if (local !== undefined) {
+        local.delete(key);
+        return;
+      }
+      decoded.delete(key);
       try {
-        await cache.delete?.(tokenCacheKey(parts, parts.tokenType));
+        await external?.delete?.(key);
       } catch (error) {
         storeFailed("delete", error);
       }

@@ -1,6 +1,6 @@
 // The token manager's diagnostics_channel publishing, kept apart from its logic: every function
 // here returns at once when nobody subscribes, so a cache hit pays one `hasSubscribers` read.
-import type { CacheEntry } from "./cache-store";
+import type { CacheEntry } from "./cache-entry-codec";
 import type { Clock } from "./clock";
 import {
   type AcquireEvent,

@@ -3,7 +3,6 @@
 import {
   type AcquiredToken,
   type BindingCertificate,
-  type CacheEntry,
   type CacheStore,
   createBindingCertificate,
   createCertificateAuthority,
@@ -266,7 +265,7 @@ describe("a failing cache store does not fail acquisitions (item 8)", () => {
     const inner = createMemoryCacheStore();
     const store: CacheStore = {
       get: (k) => inner.get(k),
-      set: (k, e: CacheEntry) => inner.set(k, e),
+      set: (k, v, ttlMs) => inner.set(k, v, ttlMs),
       delete: () => Promise.reject(new Error("down")),
     };
     const manager = createTokenManager({

@@ -308,7 +308,7 @@ describe("token manager", () => {
       clock,
       cache: {
         get: async (k) => memory.get(k),
-        set: async (k, e) => memory.set(k, e),
+        set: async (k, v, ttlMs) => memory.set(k, v, ttlMs),
         delete: async (k) => memory.delete?.(k),
       },
     });

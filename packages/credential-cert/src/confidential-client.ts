@@ -243,7 +243,16 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
     };
   };
 
-  const manager = createTokenManager<LoadedCertificate>({ source, cache: o.cache, clock, logger: o.logger });
+  const manager = createTokenManager<LoadedCertificate>({
+    source,
+    cache: o.cache,
+    clock,
+    logger: o.logger,
+    // A PoP token read from a shared store is served only with the certificate this call resolved
+    // (the app's own, with its key): the store holds its thumbprint, never the key.
+    resolveBindingCertificate: (x5tS256, certificate) =>
+      certificate?.binding.x5tS256 === x5tS256 ? certificate.binding : undefined,
+  });
   // The cache key names the token endpoint's host when the app overrides it: two clients that
   // differ only in `authorityHost` / `mtlsAuthorityHost` (two clouds, an emulator and Entra) never
   // serve each other's tokens from a shared store. Built once, so a hit compares the same string.

@@ -48,7 +48,10 @@ export interface ConfidentialClientOptions {
   imdsEndpoint?: string | undefined;
   /** The environment read for the region settings and IMDS' address. @default process.env */
   env?: Readonly<Record<string, string | undefined>> | undefined;
-  /** Token cache. @default createMemoryCacheStore() */
+  /**
+   * A store shared with other clients (strings, no key material; see `CacheStore`).
+   * @default none: tokens are cached in process (10,000 entries, LRU)
+   */
   cache?: CacheStore | undefined;
   /** Receives diagnostics; never tokens, keys, assertions or passphrases. @default silent */
   logger?: Logger | undefined;

@@ -215,6 +215,12 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
     cache: resolved.cache,
     clock,
     logger: resolved.logger,
+    // A PoP token read from a shared store is served only while this client holds its binding
+    // certificate (and key) in memory: another instance's token is a miss here.
+    resolveBindingCertificate: (x5tS256) => {
+      const current = certificates.peek(certKey);
+      return current?.binding.x5tS256 === x5tS256 ? current.binding : undefined;
+    },
   });
   // Tokens of one identity from one endpoint: two clients for different identities or endpoints
   // can share a cache store without ever seeing each other's tokens.

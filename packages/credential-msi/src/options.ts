@@ -89,7 +89,10 @@ export interface ManagedIdentityClientOptions {
   mtlsAuthorityHost?: string | undefined;
   /** Extra trusted CAs (PEM) for HTTPS endpoints, e.g. an emulator's CA for the mTLS token endpoint. */
   ca?: string | readonly string[] | undefined;
-  /** Token cache. @default createMemoryCacheStore() */
+  /**
+   * A store shared with other clients (strings, no key material; see `CacheStore`).
+   * @default none: tokens are cached in process (10,000 entries, LRU)
+   */
   cache?: CacheStore | undefined;
   /** @default silent */
   logger?: Logger | undefined;

@@ -6,9 +6,12 @@ export type {
   IssuedCertificate,
 } from "../certificate/authority";
 export { createCertificateAuthority, generateKeyPair } from "../certificate/authority";
+export type { CacheStoreSuiteOptions, CacheStoreTestContext } from "./cache-store-conformance";
 export { testCacheStore } from "./cache-store-conformance";
 export type { ConnectProxy, ConnectProxyOptions, ProxyTunnel } from "./connect-proxy";
 export { startConnectProxy } from "./connect-proxy";
+export type { JsonCacheStore, JsonCacheStoreOptions } from "./json-cache-store";
+export { jsonCacheStore } from "./json-cache-store";
 export type { LoopbackLookup } from "./loopback-lookup";
 export { createLoopbackLookup } from "./loopback-lookup";
 export type { TestClock } from "./test-clock";
