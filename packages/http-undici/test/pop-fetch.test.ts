@@ -37,7 +37,7 @@ function recordingCredential(current: () => IssuedCertificate | undefined) {
         tokenType: cert ? "mtls_pop" : "Bearer",
         expiresOn: new Date(Date.now() + 3_600_000),
         scopes: [...scopes],
-        bindingCertificate: cert ? { ...cert, notAfter: cert.certificate.validToDate } : undefined,
+        bindingCertificate: cert ? { ...cert, notAfter: new Date(cert.certificate.validTo) } : undefined,
         metadata: { tokenSource: "identity_provider", correlationId: "c", durationMs: 0 },
       };
       return result;
@@ -84,7 +84,7 @@ describe("createPopFetch", () => {
     );
 
     // Another origin: one more handshake for it, none more for the first.
-    const other = await startHttpsTestServer({ authority: bed.ca, handler: (_q, s) => s.end("other") });
+    const other = await startHttpsTestServer({ authority: bed.ca, handler: (_q, s) => void s.end("other") });
     try {
       for (let i = 0; i < 3; i++) await (await popFetch(`${other.origin}/x`)).text();
       expect(other.connections).toBe(1);
@@ -129,7 +129,7 @@ describe("createPopFetch", () => {
   );
 
   it("never follows a redirect: the 302 comes back and the token never reaches the other origin", async () => {
-    const thief = await startHttpsTestServer({ authority: bed.ca, handler: (_q, s) => s.end("stolen") });
+    const thief = await startHttpsTestServer({ authority: bed.ca, handler: (_q, s) => void s.end("stolen") });
     try {
       const popFetch = make({ credential: recordingCredential(() => bed.identityA) });
       const response = await popFetch(`${bed.server.origin}/redirect`, {
