@@ -20,7 +20,8 @@ import { createConfidentialClient } from "@certbound/credential-cert";
 import { createManagedIdentityClient } from "@certbound/credential-msi";
 import { startEmulator } from "@certbound/emulator";
 import { createAxiosTransport } from "@certbound/http-axios";
-import { createUndiciTransport } from "@certbound/http-undici";
+import { createPopFetch, createUndiciTransport } from "@certbound/http-undici";
+import { createTokenValidator, type TokenValidationError } from "@certbound/resource-server";
 
 export async function consumer(): Promise<number> {
   const emu = await startEmulator();
@@ -61,12 +62,27 @@ export async function consumer(): Promise<number> {
     withCertificate: false,
   });
 
+  const popFetch = createPopFetch({ credential: cca, scopes: ["api://x/.default"], transport: undici });
+  const fetched = await popFetch(`${emu.resourceUrl}/data`);
+  await popFetch.close();
+  const validator = createTokenValidator({ tenants: [emu.tenantId], audiences: ["api://x"] });
+  const refusal = await validator
+    .validate({ authorization: `Bearer ${viaCert.accessToken}`, socket: undefined })
+    .catch((error: TokenValidationError) => error.code);
+
   await msi.close();
   await cca.close();
   await undici.close();
   await axios.close();
   await emu.close();
   manager.close();
-  return [response.status, viaCert.tokenType, bearer.tokenType, x5tS256(new Uint8Array(32)), failure.code]
-    .length;
+  return [
+    response.status,
+    fetched.status,
+    refusal,
+    viaCert.tokenType,
+    bearer.tokenType,
+    x5tS256(new Uint8Array(32)),
+    failure.code,
+  ].length;
 }

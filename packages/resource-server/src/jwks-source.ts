@@ -1,6 +1,7 @@
-import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from "jose";
+import type { FetchImplementation, JWTVerifyGetKey, RemoteJWKSetOptions } from "jose";
 import { TokenValidationError } from "./errors";
 import { httpsGet } from "./https-get";
+import { loadJose } from "./jose-module";
 import type { ValidatorSettings } from "./options";
 
 /**
@@ -12,13 +13,14 @@ import type { ValidatorSettings } from "./options";
 export class JwksSource {
   readonly #settings: ValidatorSettings;
   #keys: JWTVerifyGetKey | undefined;
+  readonly #jwksUri: string | undefined;
   #discovering: Promise<JWTVerifyGetKey> | undefined;
   #failedAt: number | undefined;
   #failure: unknown;
 
   constructor(settings: ValidatorSettings) {
     this.#settings = settings;
-    if (settings.jwksUri) this.#keys = this.#remote(settings.jwksUri);
+    this.#jwksUri = settings.jwksUri;
   }
 
   /** The key resolver, discovering the JWKS address first if needed. */
@@ -28,7 +30,7 @@ export class JwksSource {
     if (this.#failedAt !== undefined && now - this.#failedAt < this.#settings.cooldownMs) {
       throw unavailable(this.#failure);
     }
-    this.#discovering ??= this.#discover().then(
+    this.#discovering ??= (this.#jwksUri ? this.#remote(this.#jwksUri) : this.#discover()).then(
       (keys) => {
         this.#keys = keys;
         this.#discovering = undefined;
@@ -57,14 +59,18 @@ export class JwksSource {
     return this.#remote(jwksUri);
   }
 
-  #remote(jwksUri: string): JWTVerifyGetKey {
+  async #remote(jwksUri: string): Promise<JWTVerifyGetKey> {
     const { ca, cacheMaxAgeMs, cooldownMs, timeoutMs } = this.#settings;
-    return createRemoteJWKSet(new URL(jwksUri), {
+    const { createRemoteJWKSet, customFetch } = await loadJose();
+    const fetchKeys: FetchImplementation = (url, init) =>
+      httpsGet(url, { ca, signal: init.signal, headers: init.headers });
+    const options: RemoteJWKSetOptions = {
       cacheMaxAge: cacheMaxAgeMs,
       cooldownDuration: cooldownMs,
       timeoutDuration: timeoutMs,
-      [customFetch]: (url, init) => httpsGet(url, { ca, signal: init.signal, headers: init.headers }),
-    });
+    };
+    (options as Record<symbol, unknown>)[customFetch] = fetchKeys;
+    return createRemoteJWKSet(new URL(jwksUri), options);
   }
 }
 

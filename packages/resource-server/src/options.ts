@@ -4,6 +4,7 @@ import {
   type ForwardedCertificateOptions,
   type ForwardedCertificateSettings,
 } from "./forwarded-certificate";
+import type { JwtVerifyOptions } from "./jose-module";
 import { PACKAGE } from "./package-name";
 
 /**
@@ -66,6 +67,8 @@ export interface ValidatorSettings {
   readonly firstTenant: string;
   readonly audiences: readonly string[];
   readonly issuers: ReadonlyMap<string, string>;
+  /** jose's options, built once (not per token). */
+  readonly verifyOptions: JwtVerifyOptions;
   readonly acceptBearer: boolean;
   readonly requiredRoles: readonly string[] | undefined;
   readonly authorityHost: string;
@@ -178,6 +181,13 @@ export function checkOptions(options: TokenValidatorOptions): ValidatorSettings 
     firstTenant: (tenants[0] as string).toLowerCase(),
     audiences,
     issuers,
+    verifyOptions: {
+      algorithms: ["RS256"],
+      issuer: [...issuers.keys()],
+      audience: audiences,
+      clockTolerance: tolerance,
+      requiredClaims: ["exp", "iss", "aud"],
+    },
     acceptBearer: options.acceptBearer ?? false,
     requiredRoles,
     authorityHost,

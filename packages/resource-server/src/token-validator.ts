@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { x5tS256 } from "@certbound/core";
-import { errors, type JWTPayload, jwtVerify } from "jose";
 import { TokenValidationError } from "./errors";
 import { forwardedThumbprint, isTrustedProxy } from "./forwarded-certificate";
+import { type Jose, loadJose } from "./jose-module";
 import { JwksSource } from "./jwks-source";
 import { checkOptions, type TokenValidatorOptions, type ValidatorSettings } from "./options";
 
@@ -17,7 +17,13 @@ import { checkOptions, type TokenValidatorOptions, type ValidatorSettings } from
  * console.log(claims.tid, claims.appid ?? claims.azp, claims.roles);
  * ```
  */
-export interface EntraAccessTokenClaims extends JWTPayload {
+export interface EntraAccessTokenClaims {
+  readonly iss: string;
+  readonly aud: string | readonly string[];
+  readonly exp: number;
+  readonly nbf?: number;
+  readonly iat?: number;
+  readonly sub?: string;
   /** The tenant that issued the token. */
   readonly tid: string;
   /** `"1.0"` or `"2.0"`. */
@@ -31,6 +37,8 @@ export interface EntraAccessTokenClaims extends JWTPayload {
   readonly scp?: string;
   /** The certificate binding of an mTLS PoP token (RFC 8705 section 3.1). */
   readonly cnf?: { readonly "x5t#S256"?: string };
+  /** Every other claim, as sent. */
+  readonly [claim: string]: unknown;
 }
 
 /**
@@ -160,19 +168,16 @@ async function validateToken(
   checkHeader(token);
 
   let claims: EntraAccessTokenClaims;
+  const jose = await loadJose();
   try {
     const keys = await jwks.keys();
-    const verified = await jwtVerify(token, keys, {
-      algorithms: ["RS256"],
-      issuer: [...settings.issuers.keys()],
-      audience: [...settings.audiences],
-      clockTolerance: settings.clockToleranceSeconds,
+    const verified = await jose.jwtVerify(token, keys, {
+      ...settings.verifyOptions,
       currentDate: new Date(settings.now()),
-      requiredClaims: ["exp", "iss", "aud"],
     });
-    claims = verified.payload as EntraAccessTokenClaims;
+    claims = verified.payload as unknown as EntraAccessTokenClaims;
   } catch (error) {
-    throw mapJoseError(error);
+    throw mapJoseError(error, jose.errors);
   }
 
   const tenantId = settings.issuers.get(claims.iss as string) as string;
@@ -281,7 +286,7 @@ function hasAnyRole(claims: EntraAccessTokenClaims, required: readonly string[])
   return required.some((role) => granted.has(role));
 }
 
-function mapJoseError(error: unknown): TokenValidationError {
+function mapJoseError(error: unknown, errors: Jose["errors"]): TokenValidationError {
   if (error instanceof TokenValidationError) return error;
   if (error instanceof errors.JWTExpired) {
     return new TokenValidationError("token_expired", "The token has expired.");
