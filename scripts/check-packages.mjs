@@ -62,7 +62,7 @@ const EXPECTED_EXPORTS = {
   "@certbound/credential-msi": {
     ".": ["createManagedIdentityClient", "buildCsr", "createInMemoryKeyProvider"],
   },
-  "@certbound/http-undici": { ".": ["createUndiciTransport"] },
+  "@certbound/http-undici": { ".": ["createUndiciTransport", "createPopFetch"] },
   "@certbound/http-axios": { ".": ["createAxiosTransport"] },
   "@certbound/emulator": { ".": ["startEmulator"] },
   "@certbound/resource-server": {
