@@ -13,5 +13,11 @@ export default defineProject({
       ...workspaceAliases,
     ],
   },
-  test: { name: "resource-server", include: ["src/**/*.test.ts", "test/**/*.test.ts"] },
+  test: {
+    name: "resource-server",
+    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // Real TLS, RSA keys made at test time and a child node process, on two shared cores.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
 });
