@@ -246,6 +246,20 @@ describe("hostile tokens", () => {
     );
   });
 
+  it("answers 403 insufficient_scope when none of requiredRoles is granted (roles or scp)", async () => {
+    const { accessToken } = await bearerToken(bed);
+    const { kid } = headerOf(accessToken);
+    const claims = claimsLike(accessToken);
+    const validator = validatorFor(bed, { acceptBearer: true, requiredRoles: ["Data.Read"] });
+    const error = await expectRefused(validator.validate(noCertificate(accessToken)), "insufficient_scope");
+    expect(error.status).toBe(403);
+    expect(error.wwwAuthenticate).toMatch(/^Bearer error="insufficient_scope", error_description="/);
+    const withRole = await sign({ ...claims, roles: ["Other", "Data.Read"] }, { kid });
+    expect((await validator.validate(noCertificate(withRole))).claims.roles).toContain("Data.Read");
+    const withScope = await sign({ ...claims, scp: "User.Read Data.Read" }, { kid });
+    expect((await validator.validate(noCertificate(withScope))).tokenType).toBe("Bearer");
+  });
+
   it.each([
     [undefined, "missing_token", "Bearer"],
     ["", "missing_token", "Bearer"],
