@@ -69,7 +69,7 @@ const EXPECTED_EXPORTS = {
   "@certbound/credential-msi": {
     ".": ["createManagedIdentityClient", "buildCsr", "createInMemoryKeyProvider"],
   },
-  "@certbound/http-undici": { ".": ["createUndiciTransport"] },
+  "@certbound/http-undici": { ".": ["createUndiciTransport", "createPopFetch"] },
   "@certbound/http-axios": { ".": ["createAxiosTransport"] },
   "@certbound/emulator": { ".": ["startEmulator"] },
   "@certbound/cli": { ".": ["runCli", "EXIT_CODES"] },
@@ -77,6 +77,11 @@ const EXPECTED_EXPORTS = {
     ".": ["certboundClientOptions", "createCertboundTokenCredential", "createBindingCertificatePolicy"],
   },
   "@certbound/otel": { ".": ["instrumentCertbound", "TELEMETRY_NAMES"] },
+  "@certbound/resource-server": {
+    ".": ["createTokenValidator", "createNodeAuthenticator", "TokenValidationError"],
+    "./express": ["requireAccessToken", "TokenValidationError"],
+    "./fastify": ["accessTokenPlugin", "TokenValidationError"],
+  },
 };
 
 const failures = [];
@@ -303,8 +308,21 @@ try {
       cwd: consumer,
       env: npmEnv(),
     });
+  // Optional peers (a framework entry's express or fastify): the consumer installs them as an app
+  // using that entry would, at the version the package tests with (its devDependencies pin).
+  const optionalPeers = pkgs.flatMap((p) =>
+    Object.entries(p.manifest.peerDependenciesMeta ?? {})
+      .filter(([, meta]) => meta?.optional)
+      .map(([name]) => `${name}@${p.manifest.devDependencies?.[name] ?? p.manifest.peerDependencies[name]}`),
+  );
   const installStarted = Date.now();
-  const install = await npm(["install", "--prefer-offline", ...pkgs.map((p) => p.tarball), typesNode]);
+  const install = await npm([
+    "install",
+    "--prefer-offline",
+    ...pkgs.map((p) => p.tarball),
+    typesNode,
+    ...optionalPeers,
+  ]);
   const installMs = Date.now() - installStarted;
   if (install.code !== 0) {
     line(false, "install", "consumer", `npm install failed: ${tail(install.stderr || install.stdout)}`);

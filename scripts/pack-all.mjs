@@ -21,5 +21,5 @@ mkdirSync(folder, { recursive: true });
 for (const f of readdirSync(folder)) if (f.endsWith(".tgz")) rmSync(join(folder, f));
 const packed = packAll(folder);
 for (const p of packed) console.log(`${p.manifest.name}@${p.manifest.version}  ${relative(root, p.tarball)}`);
-console.log(`\nTry them in a project of your own (peers: undici@7 for http-undici, axios@1 for http-axios):
+console.log(`\nTry them in a project of your own (peers: undici@7 for http-undici, axios@1 for http-axios, express@5 or fastify@5 for resource-server's entries):
   npm install ${join(folder, "*.tgz")}`);

@@ -23,8 +23,9 @@ import { createConfidentialClient } from "@certbound/credential-cert";
 import { createManagedIdentityClient } from "@certbound/credential-msi";
 import { startEmulator } from "@certbound/emulator";
 import { createAxiosTransport } from "@certbound/http-axios";
-import { createUndiciTransport } from "@certbound/http-undici";
+import { createPopFetch, createUndiciTransport } from "@certbound/http-undici";
 import { type CertboundInstrumentation, instrumentCertbound } from "@certbound/otel";
+import { createTokenValidator, type TokenValidationError } from "@certbound/resource-server";
 
 export async function consumer(): Promise<number> {
   const instrumentation: CertboundInstrumentation = instrumentCertbound();
@@ -71,6 +72,14 @@ export async function consumer(): Promise<number> {
     withCertificate: false,
   });
 
+  const popFetch = createPopFetch({ credential: cca, scopes: ["api://x/.default"], transport: undici });
+  const fetched = await popFetch(`${emu.resourceUrl}/data`);
+  await popFetch.close();
+  const validator = createTokenValidator({ tenants: [emu.tenantId], audiences: ["api://x"] });
+  const refusal = await validator
+    .validate({ authorization: `Bearer ${viaCert.accessToken}`, socket: undefined })
+    .catch((error: TokenValidationError) => error.code);
+
   await msi.close();
   await cca.close();
   await undici.close();
@@ -82,6 +91,8 @@ export async function consumer(): Promise<number> {
   return [
     cli,
     response.status,
+    fetched.status,
+    refusal,
     viaCert.tokenType,
     bearer.tokenType,
     x5tS256(new Uint8Array(32)),
