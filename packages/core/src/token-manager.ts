@@ -236,6 +236,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   const decoded = new LruMap<string, DecodedCacheEntry>(IN_PROCESS_ENTRIES);
   // A store made by createMemoryCacheStore: what was decoded is kept on its slots (one lookup a hit).
   const slots = external === undefined ? undefined : memoryStoreSlots(external);
+  const coordinated = external?.coordinate?.bind(external);
   const clock = options.clock ?? systemClock;
   const log = createLog(options.logger);
   // Diagnostics payloads name the tenant and client only when the app allows it in its logs.
@@ -295,7 +296,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   // error of a store may quote the entry, i.e. the token).
   let storeFailureLoggedAt: number | undefined;
   let storeFailuresSinceLog = 0;
-  const storeFailed = (operation: "get" | "set" | "delete", error: unknown): void => {
+  const storeFailed = (operation: "get" | "set" | "delete" | "coordinate", error: unknown): void => {
     storeFailuresSinceLog++;
     const now = clock.now();
     if (storeFailureLoggedAt !== undefined && now - storeFailureLoggedAt < STORE_FAILURE_LOG_INTERVAL_MS)
@@ -535,6 +536,45 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     return toResult(entry, request.correlationId ?? nextCorrelationId(), now - started);
   };
 
+  // A store shared by processes may coordinate their acquisitions (see CacheStore.coordinate):
+  // either this process acquires under the store's lease, or another one did and the entry is read
+  // back from the store; a miss after the wait (the other process failed) acquires here.
+  async function fetchCoordinated(
+    coordinate: NonNullable<CacheStore["coordinate"]>,
+    key: string,
+    request: TokenManagerRequest<C>,
+    tokenType: TokenType,
+    fetch: () => Promise<TokenResult>,
+  ): Promise<TokenResult> {
+    let mine: Promise<TokenResult> | undefined;
+    try {
+      await coordinate(
+        key,
+        () => {
+          mine ??= fetch();
+          return mine.then(() => undefined);
+        },
+        lifetime.signal,
+      );
+    } catch (error) {
+      if (mine === undefined) {
+        throwIfAborted(lifetime.signal);
+        storeFailed("coordinate", error);
+      }
+    }
+    if (mine !== undefined) return mine;
+    const started = clock.now();
+    const hit = fromCache(
+      await readStore(key, request.context, request.x5tS256),
+      clock.now(),
+      started,
+      key,
+      request,
+      tokenType,
+    );
+    return hit ?? fetch();
+  }
+
   async function acquireAfterLookup(
     pending: Promise<CacheEntry | undefined> | undefined,
     started: number,
@@ -556,9 +596,12 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     // Joining a proactive refresh (forced, or the entry expired meanwhile): its waits do not keep
     // the process alive, so this caller does while it waits.
     const joinsRefresh = refreshing.has(key);
+    const fetch = () => fetchAndStore(key, request, tokenType, correlationId, true);
     const flight = flights.run(
       key,
-      () => fetchAndStore(key, request, tokenType, correlationId, true),
+      coordinated !== undefined && !request.forceRefresh
+        ? () => fetchCoordinated(coordinated, key, request, tokenType, fetch)
+        : fetch,
       request.signal,
     );
     const result = await (joinsRefresh ? keepAliveUntilSettled(flight) : flight);
