@@ -338,6 +338,7 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): RedisCac
           return acquire();
         }
         if (taken) {
+          log.verbose("took the fleet lease; acquiring the token for every process", {});
           try {
             return await acquire();
           } finally {

@@ -28,7 +28,12 @@ const key = { id: "k1", key: Buffer.alloc(32, 7) };
 testCacheStore(
   "redis (encrypted)",
   ({ clock }) => {
-    const store = createRedisCacheStore({ client, clock, prefix: `t${++prefix}`, encryption: { keys: [key] } });
+    const store = createRedisCacheStore({
+      client,
+      clock,
+      prefix: `t${++prefix}`,
+      encryption: { keys: [key] },
+    });
     stores.push(store);
     return store;
   },

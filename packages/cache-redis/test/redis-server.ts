@@ -28,7 +28,18 @@ async function freePort(): Promise<number> {
 function launch(port: number): Promise<ChildProcess> {
   const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "notice"],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--loglevel",
+      "notice",
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   return new Promise((resolve, reject) => {
@@ -46,9 +57,13 @@ function launch(port: number): Promise<ChildProcess> {
       out += chunk.toString();
     });
     child.once("error", (error) =>
-      reject(new Error(`could not start redis-server (install Debian's redis-server package): ${error.message}`)),
+      reject(
+        new Error(`could not start redis-server (install Debian's redis-server package): ${error.message}`),
+      ),
     );
-    child.once("exit", (code) => reject(new Error(`redis-server exited (${code}) before it was ready:\n${out}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`redis-server exited (${code}) before it was ready:\n${out}`)),
+    );
   });
 }
 
