@@ -211,7 +211,7 @@ describe("Redis trouble never fails an acquisition", () => {
       ...inner,
       log: (level: LogLevel, message: string, fields?: unknown) => {
         inner.log(level, message, fields);
-        if (message.includes("answers again")) backAgain();
+        if (message.startsWith("Redis answers again")) backAgain();
       },
     };
     const prefix = `hang${++n}`;
