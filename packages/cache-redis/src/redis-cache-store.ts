@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   assertKnownKeys,
   type CacheStore,
+  type CacheWriteOptions,
   type Clock,
   createLog,
   invalidOptions,
@@ -64,7 +65,7 @@ export interface RedisCacheStoreOptions {
  */
 export interface RedisCacheStore extends CacheStore {
   get(key: string): string | undefined | Promise<string | undefined>;
-  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  set(key: string, value: string, ttlMs?: number, options?: CacheWriteOptions): Promise<void>;
   delete(key: string): Promise<void>;
   coordinate(key: string, acquire: () => Promise<void>, signal: AbortSignal): Promise<void>;
   /** `true` while Redis failed and the store serves from the process only. */
@@ -289,12 +290,14 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): RedisCac
       if (hit !== undefined || degraded) return hit;
       return readRedis(key, cipher.name(key));
     },
-    async set(key, value, ttlMs) {
+    async set(key, value, ttlMs, writeOptions) {
       const name = cipher.name(key);
       const ttl = ttlMs === undefined ? undefined : Math.min(Math.max(1, Math.floor(ttlMs)), MAX_TIMER_MS);
       const expiresAt = ttl === undefined ? undefined : clock.now() + ttl;
       local.set(key, name, value, expiresAt ?? Number.POSITIVE_INFINITY);
-      if (degraded) return;
+      // A token bound to a key that lives in this process only (a managed identity's PoP token)
+      // never leaves it: kept in the local level, never written to Redis.
+      if (degraded || writeOptions?.shareable === false) return;
       const sealed = cipher.seal(name, `${expiresAt ?? ""}.${value}`);
       try {
         await call(

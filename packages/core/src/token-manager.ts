@@ -8,7 +8,7 @@ import {
   serializeCacheEntry,
 } from "./cache-entry-codec";
 import { CacheKeyMemo, type CacheKeyParts, tokenCacheKey } from "./cache-key";
-import type { CacheStore } from "./cache-store";
+import type { CacheStore, CacheWriteOptions } from "./cache-store";
 import { freezeBindingCertificate } from "./certificate/binding-certificate";
 import {
   type Clock,
@@ -138,6 +138,13 @@ export interface TokenManagerOptions<C = undefined> {
    * @default none: PoP entries of an external store are misses
    */
   resolveBindingCertificate?: BindingCertificateResolver<C> | undefined;
+  /**
+   * Whether this source's PoP tokens may leave the process: `false` when their binding key lives
+   * only here (a managed identity's). Such entries reach the store with `{ shareable: false }`
+   * (see {@link CacheWriteOptions}) and their acquisitions are not coordinated between processes.
+   * @default true (a confidential client's certificate is held by every instance that uses it)
+   */
+  popTokensShareable?: boolean | undefined;
   /** @default systemClock */
   clock?: Clock | undefined;
   logger?: Logger | undefined;
@@ -237,6 +244,9 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   // A store made by createMemoryCacheStore: what was decoded is kept on its slots (one lookup a hit).
   const slots = external === undefined ? undefined : memoryStoreSlots(external);
   const coordinated = external?.coordinate?.bind(external);
+  const popShareable = options.popTokensShareable !== false;
+  const shareable: CacheWriteOptions = { shareable: true };
+  const processOnly: CacheWriteOptions = { shareable: false };
   const clock = options.clock ?? systemClock;
   const log = createLog(options.logger);
   // Diagnostics payloads name the tenant and client only when the app allows it in its logs.
@@ -409,7 +419,12 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     // How long the token stays servable: a store may expire the entry then (Redis PX).
     const ttlMs = Math.min(MAX_TTL_MS, Math.max(1, entry.expiresAt - EXPIRY_BUFFER_MS - clock.now()));
     try {
-      await (external as CacheStore).set(key, raw, ttlMs);
+      await (external as CacheStore).set(
+        key,
+        raw,
+        ttlMs,
+        bindingCertificate === undefined || popShareable ? shareable : processOnly,
+      );
       const slot = slots?.(key);
       if (slot !== undefined && slot.value === raw) {
         slot.stored = stored;
@@ -599,7 +614,9 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     const fetch = () => fetchAndStore(key, request, tokenType, correlationId, true);
     const flight = flights.run(
       key,
-      coordinated !== undefined && !request.forceRefresh
+      coordinated !== undefined &&
+        !request.forceRefresh &&
+        (popShareable || tokenType !== MTLS_POP_TOKEN_TYPE)
         ? () => fetchCoordinated(coordinated, key, request, tokenType, fetch)
         : fetch,
       request.signal,

@@ -4,11 +4,13 @@
 import {
   type AcquiredToken,
   type CacheStore,
+  type CacheWriteOptions,
   CertboundError,
+  createBindingCertificate,
   createMemoryCacheStore,
   createTokenManager,
 } from "@certbound/core";
-import { createTestClock } from "@certbound/core/testing";
+import { createCertificateAuthority, createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 
 const HOUR = 3600_000;
@@ -123,5 +125,57 @@ describe("CacheStore.coordinate", () => {
     expect(coordinations).toBe(1);
     expect((await m.acquireToken({ ...request, forceRefresh: true })).accessToken).toBe("t-2");
     expect(coordinations).toBe(1);
+  });
+});
+
+describe("popTokensShareable", () => {
+  const cert = createCertificateAuthority({ commonName: "share CA" }).issue({ commonName: "bound" });
+  const binding = createBindingCertificate({ certificate: cert.certificatePem, privateKey: cert.privateKey });
+  const pop = { ...request, tokenType: "mtls_pop" as const, x5tS256: binding.x5tS256 };
+
+  function recordingStore() {
+    const memory = createMemoryCacheStore();
+    const writes: { key: string; options: CacheWriteOptions | undefined }[] = [];
+    let coordinations = 0;
+    const store: CacheStore = {
+      get: (k) => memory.get(k),
+      set: (k, v, ttl, options) => {
+        writes.push({ key: k, options });
+        memory.set(k, v, ttl);
+      },
+      coordinate: async (_key, acquire) => {
+        coordinations++;
+        await acquire();
+      },
+    };
+    return { store, writes, coordinations: () => coordinations };
+  }
+  const source = async (req: { tokenType: string }): Promise<AcquiredToken> =>
+    req.tokenType === "mtls_pop"
+      ? {
+          accessToken: "pop",
+          tokenType: "mtls_pop",
+          expiresOn: new Date(Date.now() + HOUR),
+          bindingCertificate: binding,
+        }
+      : { accessToken: "bearer", tokenType: "Bearer", expiresOn: new Date(Date.now() + HOUR) };
+
+  it("marks a managed identity's PoP entries process-only and does not coordinate them; Bearer stays shareable", async () => {
+    const r = recordingStore();
+    const m = createTokenManager({ cache: r.store, source, popTokensShareable: false });
+    await m.acquireToken(pop);
+    expect(r.writes.map((w) => w.options)).toEqual([{ shareable: false }]);
+    expect(r.coordinations()).toBe(0);
+    await m.acquireToken(request);
+    expect(r.writes.map((w) => w.options)).toEqual([{ shareable: false }, { shareable: true }]);
+    expect(r.coordinations()).toBe(1);
+  });
+
+  it("marks PoP entries shareable by default (a confidential client's certificate is every instance's)", async () => {
+    const r = recordingStore();
+    const m = createTokenManager({ cache: r.store, source });
+    await m.acquireToken(pop);
+    expect(r.writes.map((w) => w.options)).toEqual([{ shareable: true }]);
+    expect(r.coordinations()).toBe(1);
   });
 });
