@@ -14,6 +14,7 @@ export class LocalLevel {
   readonly #max: number;
   readonly #slots = new Map<string, { value: string; name: string; expiresAt: number }>();
   readonly #keys = new Map<string, string>();
+  #youngest: string | undefined;
 
   constructor(max: number) {
     this.#max = max;
@@ -32,9 +33,10 @@ export class LocalLevel {
       return undefined;
     }
     // Re-inserting moves it to the young end; skipped when it is already there (a hot key).
-    if (this.#slots.size > 1) {
+    if (key !== this.#youngest) {
       this.#slots.delete(key);
       this.#slots.set(key, slot);
+      this.#youngest = key;
     }
     return slot.value;
   }
@@ -42,6 +44,7 @@ export class LocalLevel {
   set(key: string, name: string, value: string, expiresAt: number): void {
     this.delete(key);
     this.#slots.set(key, { value, name, expiresAt });
+    this.#youngest = key;
     this.#keys.set(name, key);
     if (this.#slots.size > this.#max) {
       const oldest = this.#slots.keys().next().value as string;
@@ -54,6 +57,7 @@ export class LocalLevel {
     if (slot === undefined) return;
     this.#slots.delete(key);
     this.#keys.delete(slot.name);
+    if (key === this.#youngest) this.#youngest = undefined;
   }
 
   deleteByName(name: string): void {

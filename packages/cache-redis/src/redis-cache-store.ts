@@ -146,18 +146,44 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): RedisCac
   let degraded = false;
   let closed = false;
 
-  const call = async (args: readonly string[]): Promise<unknown> => {
-    const timer = new AbortController();
-    try {
-      return await Promise.race([
-        client.sendCommand(args),
-        clock.sleep(timeoutMs, timer.signal).then(() => {
-          throw new RedisTimeout(`Redis did not answer ${args[0]} within ${timeoutMs} ms.`);
-        }),
-      ]);
-    } finally {
-      timer.abort();
+  // Every command races a timeout. On the system clock a bare setTimeout does it: an AbortController
+  // per command (what an injected clock's sleep needs) costs more than a Redis round trip.
+  const call = (args: readonly string[]): Promise<unknown> => {
+    const reply = client.sendCommand(args);
+    const late = () => new RedisTimeout(`Redis did not answer ${args[0]} within ${timeoutMs} ms.`);
+    if (clock === systemClock) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(late()), timeoutMs);
+        reply.then(
+          (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        );
+      });
     }
+    const timer = new AbortController();
+    return Promise.race([
+      reply,
+      clock.sleep(timeoutMs, timer.signal).then(() => {
+        throw late();
+      }),
+    ]).finally(() => timer.abort());
+  };
+  // Names are keyed hashes (an HMAC a lookup): remembered per key, bounded like the local level.
+  const names = new Map<string, string>();
+  const nameOf = (key: string): string => {
+    let name = names.get(key);
+    if (name === undefined) {
+      if (names.size >= localMax) names.clear();
+      name = cipher.name(key);
+      names.set(key, name);
+    }
+    return name;
   };
 
   // Logged once per outage, with no key or value (an error may quote them), then probed in the background.
@@ -288,10 +314,10 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): RedisCac
     get(key) {
       const hit = local.get(key, clock.now());
       if (hit !== undefined || degraded) return hit;
-      return readRedis(key, cipher.name(key));
+      return readRedis(key, nameOf(key));
     },
     async set(key, value, ttlMs, writeOptions) {
-      const name = cipher.name(key);
+      const name = nameOf(key);
       const ttl = ttlMs === undefined ? undefined : Math.min(Math.max(1, Math.floor(ttlMs)), MAX_TIMER_MS);
       const expiresAt = ttl === undefined ? undefined : clock.now() + ttl;
       local.set(key, name, value, expiresAt ?? Number.POSITIVE_INFINITY);
@@ -310,7 +336,7 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): RedisCac
       }
     },
     async delete(key) {
-      const name = cipher.name(key);
+      const name = nameOf(key);
       local.delete(key);
       if (degraded) return;
       try {
@@ -322,7 +348,7 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): RedisCac
     },
     async coordinate(key, acquire, signal) {
       if (leaseTtlMs === 0 || degraded) return acquire();
-      const name = cipher.name(key);
+      const name = nameOf(key);
       const lease = leaseKey(name);
       const token = randomUUID();
       const deadline = clock.now() + maxWaitMs;
