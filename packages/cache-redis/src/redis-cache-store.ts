@@ -22,7 +22,15 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL',
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1`;
 
-/** Options of {@link createRedisCacheStore}. */
+/**
+ * Options of {@link createRedisCacheStore}.
+ *
+ * @public
+ * @example
+ * ```ts
+ * const options: RedisCacheStoreOptions = { client, encryption: { keys: [{ id: "k1", key }] }, lease: { ttlMs: 10_000 } };
+ * ```
+ */
 export interface RedisCacheStoreOptions {
   /** The app's own connected client (its connection, TLS and authentication are reused). */
   client: RedisClientLike;
