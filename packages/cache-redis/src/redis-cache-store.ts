@@ -409,6 +409,8 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): RedisCac
         const timer = new AbortController();
         const stop = () => timer.abort();
         signal.addEventListener("abort", stop, { once: true });
+        // Aborted while the lease was being looked at: the listener came too late to hear it.
+        if (signal.aborted) stop();
         const ms = Math.min(left, typeof pttl === "number" && pttl > 0 ? pttl + 1 : leaseTtlMs);
         const outcome = await Promise.race([
           waiter.released.then(() => "released" as const),
