@@ -77,7 +77,7 @@ const EXPECTED_EXPORTS = {
     ".": ["certboundClientOptions", "createCertboundTokenCredential", "createBindingCertificatePolicy"],
   },
   "@certbound/otel": { ".": ["instrumentCertbound", "TELEMETRY_NAMES"] },
-  "@certbound/cache-redis": { ".": ["createRedisCacheStore"] },
+  "@certbound/cache-redis": { ".": ["createRedisCacheStore", "redisClusterClient"] },
 };
 
 const failures = [];

@@ -25,7 +25,7 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function launch(port: number): Promise<ChildProcess> {
+function launch(port: number, extra: readonly string[], cwd: string | undefined): Promise<ChildProcess> {
   const child = spawn(
     "redis-server",
     [
@@ -39,8 +39,9 @@ function launch(port: number): Promise<ChildProcess> {
       "no",
       "--loglevel",
       "notice",
+      ...extra,
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], cwd },
   );
   return new Promise((resolve, reject) => {
     let out = "";
@@ -67,9 +68,10 @@ function launch(port: number): Promise<ChildProcess> {
   });
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/** `extra`: more redis-server arguments (e.g. cluster mode); `cwd`: where it writes its files. */
+export async function startRedisServer(extra: readonly string[] = [], cwd?: string): Promise<RedisServer> {
   const port = await freePort();
-  let child: ChildProcess | undefined = await launch(port);
+  let child: ChildProcess | undefined = await launch(port, extra, cwd);
   const kill = async () => {
     const running = child;
     child = undefined;
@@ -84,7 +86,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     kill,
     async restart() {
       await kill();
-      child = await launch(port);
+      child = await launch(port, extra, cwd);
     },
     stop: kill,
   };
