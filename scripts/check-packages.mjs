@@ -82,6 +82,7 @@ const EXPECTED_EXPORTS = {
     "./express": ["requireAccessToken", "TokenValidationError"],
     "./fastify": ["accessTokenPlugin", "TokenValidationError"],
   },
+  "@certbound/cache-redis": { ".": ["createRedisCacheStore", "redisClusterClient"] },
 };
 
 const failures = [];

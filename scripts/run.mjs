@@ -60,6 +60,8 @@ if (task === "test") {
   p("packages", "exec", "node", "scripts/check-packages.mjs");
   // The emulator inspector's browser test needs Debian's Chromium: installed here, never skipped.
   must("chromium", process.execPath, ["scripts/ensure-chromium.mjs"]);
+  // @certbound/cache-redis's tests start a real redis-server: installed here, never skipped.
+  must("redis-server", process.execPath, ["scripts/ensure-redis-server.mjs"]);
   mkdirSync(join(root, ".ci/out"), { recursive: true });
   const [cmd, ...pre] = pnpm();
   const status = run(cmd, [

@@ -5,6 +5,7 @@
 // makes `createUndiciTransport({ ca })` an error) fails the check. Only type-checked, never run.
 
 import { certboundClientOptions } from "@certbound/azure";
+import { createRedisCacheStore, type RedisCacheStore, type RedisClientLike } from "@certbound/cache-redis";
 import { EXIT_CODES, runCli } from "@certbound/cli";
 import {
   type AcquiredToken,
@@ -55,6 +56,20 @@ export async function consumer(): Promise<number> {
   const sdkToken: string = (await azure.credential.getToken("api://x/.default")).token;
   const position: "perCall" | "perRetry" | undefined = azure.additionalPolicies[0]?.position;
 
+  // The Redis store takes the app's own client (node-redis fits); `redis` is an optional peer.
+  const redisClient: RedisClientLike = {
+    sendCommand: async () => null,
+    duplicate: () => {
+      throw new Error("no subscriber without leases");
+    },
+  };
+  const redisCache: RedisCacheStore = createRedisCacheStore({
+    client: redisClient,
+    encryption: { keys: [{ id: "k1", key: new Uint8Array(32) }] },
+    lease: false,
+  });
+  await redisCache.close();
+
   const manager = createTokenManager({
     cache: createMemoryCacheStore(),
     source: async ({ scopes }: SourceRequest): Promise<AcquiredToken> => ({
@@ -99,5 +114,6 @@ export async function consumer(): Promise<number> {
     failure.code,
     sdkToken,
     position,
+    redisCache.degraded,
   ].length;
 }

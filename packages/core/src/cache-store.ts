@@ -27,6 +27,36 @@ export interface CacheStore {
    * Redis `SET key value PX ttlMs`), and should not keep it much longer. The token manager never
    * serves an expired token, whether or not the store honours the hint.
    */
-  set(key: string, value: string, ttlMs?: number): void | Promise<void>;
+  set(key: string, value: string, ttlMs?: number, options?: CacheWriteOptions): void | Promise<void>;
   delete?(key: string): void | Promise<void>;
+  /**
+   * Optional: coordinates the network acquisition of `key` between the processes sharing this
+   * store, so that a cold fleet makes one token request instead of one per process. The token
+   * manager calls it on a miss (not for `forceRefresh` or claims requests), inside its own
+   * single-flight, with `acquire` (which fetches the token and `set`s it). The store either calls
+   * `acquire` once and settles as it does (e.g. holding a Redis lease), or waits, without calling
+   * it, until another process has stored the entry or given up, and resolves: the token manager
+   * then reads the key again and acquires itself on a miss. The wait must be bounded (a holder
+   * that dies loses its lease) and end when `signal` aborts. A store that rejects without calling
+   * `acquire` is logged and bypassed like a failing `get`.
+   */
+  coordinate?(key: string, acquire: () => Promise<void>, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * What the token manager tells a {@link CacheStore} about an entry it writes.
+ *
+ * @public
+ * @example
+ * ```ts
+ * const store: CacheStore = { get, set: (k, v, ttlMs, options) => (options?.shareable === false ? local.set(k, v) : shared.set(k, v)) };
+ * ```
+ */
+export interface CacheWriteOptions {
+  /**
+   * `false`: the token is bound to key material that lives in this process only (a managed
+   * identity's mTLS PoP token): a store shared between processes must keep the entry in this
+   * process and never send it elsewhere. `true`: any process holding the same credential may use it.
+   */
+  readonly shareable: boolean;
 }

@@ -5,7 +5,7 @@ export type { AuthorizationScheme } from "./authorization-header";
 export { createAuthorizationHeader } from "./authorization-header";
 export type { CacheKeyParts } from "./cache-key";
 export { tokenCacheKey } from "./cache-key";
-export type { CacheStore } from "./cache-store";
+export type { CacheStore, CacheWriteOptions } from "./cache-store";
 export type {
   CertificateAuthority,
   CertificateKeyType,

@@ -8,7 +8,7 @@ import {
   serializeCacheEntry,
 } from "./cache-entry-codec";
 import { CacheKeyMemo, type CacheKeyParts, tokenCacheKey } from "./cache-key";
-import type { CacheStore } from "./cache-store";
+import type { CacheStore, CacheWriteOptions } from "./cache-store";
 import { freezeBindingCertificate } from "./certificate/binding-certificate";
 import {
   type Clock,
@@ -138,6 +138,13 @@ export interface TokenManagerOptions<C = undefined> {
    * @default none: PoP entries of an external store are misses
    */
   resolveBindingCertificate?: BindingCertificateResolver<C> | undefined;
+  /**
+   * Whether this source's PoP tokens may leave the process: `false` when their binding key lives
+   * only here (a managed identity's). Such entries reach the store with `{ shareable: false }`
+   * (see {@link CacheWriteOptions}) and their acquisitions are not coordinated between processes.
+   * @default true (a confidential client's certificate is held by every instance that uses it)
+   */
+  popTokensShareable?: boolean | undefined;
   /** @default systemClock */
   clock?: Clock | undefined;
   logger?: Logger | undefined;
@@ -236,6 +243,10 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   const decoded = new LruMap<string, DecodedCacheEntry>(IN_PROCESS_ENTRIES);
   // A store made by createMemoryCacheStore: what was decoded is kept on its slots (one lookup a hit).
   const slots = external === undefined ? undefined : memoryStoreSlots(external);
+  const coordinated = external?.coordinate?.bind(external);
+  const popShareable = options.popTokensShareable !== false;
+  const shareable: CacheWriteOptions = { shareable: true };
+  const processOnly: CacheWriteOptions = { shareable: false };
   const clock = options.clock ?? systemClock;
   const log = createLog(options.logger);
   // Diagnostics payloads name the tenant and client only when the app allows it in its logs.
@@ -295,7 +306,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   // error of a store may quote the entry, i.e. the token).
   let storeFailureLoggedAt: number | undefined;
   let storeFailuresSinceLog = 0;
-  const storeFailed = (operation: "get" | "set" | "delete", error: unknown): void => {
+  const storeFailed = (operation: "get" | "set" | "delete" | "coordinate", error: unknown): void => {
     storeFailuresSinceLog++;
     const now = clock.now();
     if (storeFailureLoggedAt !== undefined && now - storeFailureLoggedAt < STORE_FAILURE_LOG_INTERVAL_MS)
@@ -408,7 +419,12 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     // How long the token stays servable: a store may expire the entry then (Redis PX).
     const ttlMs = Math.min(MAX_TTL_MS, Math.max(1, entry.expiresAt - EXPIRY_BUFFER_MS - clock.now()));
     try {
-      await (external as CacheStore).set(key, raw, ttlMs);
+      await (external as CacheStore).set(
+        key,
+        raw,
+        ttlMs,
+        bindingCertificate === undefined || popShareable ? shareable : processOnly,
+      );
       const slot = slots?.(key);
       if (slot !== undefined && slot.value === raw) {
         slot.stored = stored;
@@ -535,6 +551,45 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     return toResult(entry, request.correlationId ?? nextCorrelationId(), now - started);
   };
 
+  // A store shared by processes may coordinate their acquisitions (see CacheStore.coordinate):
+  // either this process acquires under the store's lease, or another one did and the entry is read
+  // back from the store; a miss after the wait (the other process failed) acquires here.
+  async function fetchCoordinated(
+    coordinate: NonNullable<CacheStore["coordinate"]>,
+    key: string,
+    request: TokenManagerRequest<C>,
+    tokenType: TokenType,
+    fetch: () => Promise<TokenResult>,
+  ): Promise<TokenResult> {
+    let mine: Promise<TokenResult> | undefined;
+    try {
+      await coordinate(
+        key,
+        () => {
+          mine ??= fetch();
+          return mine.then(() => undefined);
+        },
+        lifetime.signal,
+      );
+    } catch (error) {
+      if (mine === undefined) {
+        throwIfAborted(lifetime.signal);
+        storeFailed("coordinate", error);
+      }
+    }
+    if (mine !== undefined) return mine;
+    const started = clock.now();
+    const hit = fromCache(
+      await readStore(key, request.context, request.x5tS256),
+      clock.now(),
+      started,
+      key,
+      request,
+      tokenType,
+    );
+    return hit ?? fetch();
+  }
+
   async function acquireAfterLookup(
     pending: Promise<CacheEntry | undefined> | undefined,
     started: number,
@@ -556,9 +611,14 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     // Joining a proactive refresh (forced, or the entry expired meanwhile): its waits do not keep
     // the process alive, so this caller does while it waits.
     const joinsRefresh = refreshing.has(key);
+    const fetch = () => fetchAndStore(key, request, tokenType, correlationId, true);
     const flight = flights.run(
       key,
-      () => fetchAndStore(key, request, tokenType, correlationId, true),
+      coordinated !== undefined &&
+        !request.forceRefresh &&
+        (popShareable || tokenType !== MTLS_POP_TOKEN_TYPE)
+        ? () => fetchCoordinated(coordinated, key, request, tokenType, fetch)
+        : fetch,
       request.signal,
     );
     const result = await (joinsRefresh ? keepAliveUntilSettled(flight) : flight);

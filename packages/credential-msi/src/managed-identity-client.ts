@@ -221,6 +221,8 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
       const current = certificates.peek(certKey);
       return current?.binding.x5tS256 === x5tS256 ? current.binding : undefined;
     },
+    // The binding key lives in this process only: its PoP tokens never leave it, whatever store the app passes.
+    popTokensShareable: false,
   });
   // Tokens of one identity from one endpoint: two clients for different identities or endpoints
   // can share a cache store without ever seeing each other's tokens.

@@ -1,0 +1,168 @@
+// `node --import tsx cache-redis.ts` (in bench/, after a build): the numbers of
+// packages/cache-redis/README.md. Starts a redis-server (Debian's package) and the emulator.
+//   1. fleet stampede: 4 processes x 250 concurrent cold acquisitions of one key, with the Redis
+//      store (token requests must be 1) and without it (each process its own: 4)
+//   2. local-level hit: a token manager's cache hit with the Redis store vs the memory store
+//   3. Redis-level hit: the store's get (GET + AES-GCM open) vs a bare GET on the same connection
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRedisCacheStore } from "@certbound/cache-redis";
+import {
+  type CacheStore,
+  createCertificateAuthority,
+  createMemoryCacheStore,
+  createTokenManager,
+} from "@certbound/core";
+import { startEmulator } from "@certbound/emulator";
+import { createClient } from "redis";
+import { startRedisServer } from "../packages/cache-redis/test/redis-server";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = join(here, "..", "packages", "cache-redis");
+const key = { id: "k1", key: Buffer.alloc(32, 1) };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)] as number;
+
+const redis = await startRedisServer();
+const emu = await startEmulator();
+const scratch = mkdtempSync(join(tmpdir(), "certbound-bench-redis-"));
+writeFileSync(join(scratch, "ca.pem"), emu.caCertificatePem);
+const lines: string[] = [];
+try {
+  // ---- 1. fleet stampede ----
+  async function stampede(withRedis: boolean): Promise<{ requests: number; wallMs: number }> {
+    const cert = createCertificateAuthority({ commonName: "bench fleet CA" }).issue({ commonName: "fleet" });
+    const clientId = randomUUID();
+    emu.registerConfidentialClient({ clientId, certificatePem: cert.certificatePem });
+    emu.resetStats();
+    const config = {
+      redisUrl: withRedis ? redis.url : null,
+      key: key.key.toString("base64"),
+      leaseMs: 15_000,
+      concurrency: 250,
+      clientId,
+      authority: `${emu.authorityHost}/${emu.tenantId}`,
+      mtlsAuthorityHost: emu.mtlsAuthorityHost,
+      certificatePem: cert.certificatePem,
+      keyPem: cert.keyPem,
+      scope: `${emu.resourceUrl}/.default`,
+    };
+    const children = [0, 1, 2, 3].map(() => {
+      const child = spawn(process.execPath, [join(pkg, "test", "fleet-app.mjs")], {
+        cwd: pkg,
+        env: {
+          ...process.env,
+          NODE_EXTRA_CA_CERTS: join(scratch, "ca.pem"),
+          APP_CONFIG: JSON.stringify(config),
+        },
+        stdio: ["pipe", "pipe", "ignore"],
+      });
+      let out = "";
+      let markReady!: () => void;
+      let markDone!: () => void;
+      const ready = new Promise<void>((resolve) => {
+        markReady = resolve;
+      });
+      // Done when the process has printed its results (before it closes its client).
+      const done = new Promise<void>((resolve, reject) => {
+        markDone = resolve;
+        child.once("exit", (code) =>
+          code === 0 ? resolve() : reject(new Error(`a fleet process exited ${code}`)),
+        );
+      });
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        if (out.includes("ready\n")) markReady();
+        if (out.includes("{")) markDone();
+      });
+      return { child, ready, done };
+    });
+    await Promise.all(children.map((c) => c.ready));
+    const t0 = performance.now();
+    for (const c of children) c.child.stdin.end("go\n");
+    await Promise.all(children.map((c) => c.done));
+    const wallMs = performance.now() - t0;
+    const s = emu.stats().requests;
+    return { requests: s.mtlsToken + s.token, wallMs };
+  }
+  const only = process.env.BENCH_ONLY;
+  for (const withRedis of only === undefined || only === "fleet" ? [true, false] : []) {
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await stampede(withRedis));
+    lines.push(
+      `| fleet stampede, 4 processes x 250 cold acquisitions, ${withRedis ? "Redis store" : "no shared store"} | token requests ${runs.map((r) => r.requests).join(", ")} | wall ${runs.map((r) => r.wallMs.toFixed(0)).join(", ")} ms |`,
+    );
+  }
+
+  // ---- 2. local-level hit through a token manager ----
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  async function hitNs(cache: CacheStore): Promise<number> {
+    const manager = createTokenManager({
+      cache,
+      source: async () => ({
+        accessToken: "t",
+        tokenType: "Bearer",
+        expiresOn: new Date(Date.now() + 3_600_000),
+      }),
+    });
+    const req = { clientId: "c", authority: "a", scopes: ["s"] };
+    await manager.acquireToken(req);
+    const rounds: number[] = [];
+    for (let r = 0; r < 7; r++) {
+      const n = 200_000;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) await manager.acquireToken(req);
+      rounds.push(Number(process.hrtime.bigint() - t0) / n);
+    }
+    return median(rounds.slice(2));
+  }
+  const redisStore = createRedisCacheStore({ client, encryption: { keys: [key] }, prefix: "bench-local" });
+  const memoryNs = await hitNs(createMemoryCacheStore());
+  const redisNs = await hitNs(redisStore);
+  const memoryNs2 = await hitNs(createMemoryCacheStore());
+  const redisNs2 = await hitNs(redisStore);
+  const m = Math.min(memoryNs, memoryNs2);
+  const r = Math.min(redisNs, redisNs2);
+  lines.push(
+    `| local-level hit (token manager) | memory store ${m.toFixed(0)} ns | Redis store ${r.toFixed(0)} ns (${(r / m).toFixed(2)}x) |`,
+  );
+  await redisStore.close();
+
+  // ---- 3. Redis-level hit vs bare GET ----
+  // A local level of 1 entry read with 2 keys alternately: every get goes to Redis.
+  const store = createRedisCacheStore({
+    client,
+    encryption: { keys: [key] },
+    prefix: "bench-remote",
+    localMaxEntries: 1,
+    lease: false,
+  });
+  const value = JSON.stringify({ v: 1, at: "x".repeat(1400), sc: ["s"], ex: Date.now() + 3_600_000 });
+  await store.set("a", value, 3_600_000);
+  await store.set("b", value, 3_600_000);
+  await client.sendCommand(["SET", "bench-bare", "y".repeat(1500)]);
+  const storeMs: number[] = [];
+  const bareMs: number[] = [];
+  for (let i = 0; i < 6000; i++) {
+    const t0 = performance.now();
+    if (i % 2 === 0) await client.sendCommand(["GET", "bench-bare"]);
+    else await store.get(i % 4 === 1 ? "a" : "b");
+    (i % 2 === 0 ? bareMs : storeMs).push(performance.now() - t0);
+  }
+  const us = (x: number) => (x * 1000).toFixed(0);
+  lines.push(
+    `| Redis-level hit (GET + decrypt) | bare GET median ${us(median(bareMs.slice(500)))} us, p99 ${us(p99(bareMs.slice(500)))} us | store median ${us(median(storeMs.slice(500)))} us, p99 ${us(p99(storeMs.slice(500)))} us (${(median(storeMs.slice(500)) / median(bareMs.slice(500))).toFixed(2)}x) |`,
+  );
+  await store.close();
+  client.destroy();
+} finally {
+  await emu.close();
+  await redis.stop();
+  rmSync(scratch, { recursive: true, force: true });
+}
+console.log(lines.join("\n"));

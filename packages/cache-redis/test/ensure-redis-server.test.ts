@@ -1,0 +1,24 @@
+// npm test installs redis-server (scripts/ensure-redis-server.mjs) before the Redis tests run.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+
+const script = fileURLToPath(new URL("../../../scripts/ensure-redis-server.mjs", import.meta.url));
+
+it("npm test's redis-server step passes when redis-server is there", () => {
+  const r = spawnSync(process.execPath, [script], { encoding: "utf8" });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain("/usr/bin/redis-server is installed");
+});
+
+it("fails with how to install it when redis-server is missing and it cannot install (not root)", () => {
+  const r = spawnSync(process.execPath, [script, "/nonexistent/redis-server"], {
+    encoding: "utf8",
+    // Run as nobody: the script must not try apt-get without root.
+    ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain("/nonexistent/redis-server is missing and this is not root");
+  expect(r.stderr).toContain("apt-get install -y redis-server");
+  expect(r.stdout).not.toContain("apt-get update");
+});
