@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
+import type { BindingCertificate } from "../seams/result";
 import {
   bitString,
   boolean,
@@ -14,8 +15,7 @@ import {
   set,
   time,
   utf8String,
-} from "../asn1-der";
-import type { BindingCertificate } from "../result";
+} from "./asn1-der";
 import { keyIdentifier } from "./key-identifier";
 import { x5tS256 } from "./x5t";
 

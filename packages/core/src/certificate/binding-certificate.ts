@@ -1,6 +1,6 @@
 import type { KeyObject, X509Certificate } from "node:crypto";
-import { CertboundError } from "../errors";
-import type { BindingCertificate } from "../result";
+import { CertboundError } from "../protocol/errors";
+import type { BindingCertificate } from "../seams/result";
 import { certificateNotAfter, certificateNotBefore, parsePemChain, toPem } from "./pem";
 import { x5tS256 } from "./x5t";
 

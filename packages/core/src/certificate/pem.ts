@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
 

@@ -1,5 +1,5 @@
 import { createPrivateKey, KeyObject } from "node:crypto";
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
 
 /**
  * Loads a private key from PEM (PKCS#1 `RSA PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, PKCS#8 `PRIVATE

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { CacheStore } from "../cache-store";
 import { createCertificateAuthority, type IssuedCertificate } from "../certificate/authority";
-import type { SourceRequest } from "../credential-source";
-import type { BindingCertificate } from "../result";
-import { createTokenManager, EXPIRY_BUFFER_MS } from "../token-manager";
+import type { CacheStore } from "../seams/cache-store";
+import type { SourceRequest } from "../seams/credential-source";
+import type { BindingCertificate } from "../seams/result";
+import { createTokenManager, EXPIRY_BUFFER_MS } from "../token-cache/token-manager";
 import { createTestClock, type TestClock } from "./test-clock";
 
 /**

@@ -1,4 +1,4 @@
-export * as asn1 from "../asn1-der";
+export * as asn1 from "../certificate/asn1-der";
 export type {
   CertificateAuthority,
   CertificateKeyType,

@@ -1,4 +1,4 @@
-import { abortedError, type Clock, onAbort } from "../clock";
+import { abortedError, type Clock, onAbort } from "../seams/clock";
 
 /** A {@link Clock} under the test's control. */
 export interface TestClock extends Clock {

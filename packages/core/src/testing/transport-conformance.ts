@@ -7,13 +7,13 @@ import {
   createCertificateAuthority,
   type IssuedCertificate,
 } from "../certificate/authority";
-import { type CertboundErrorCode, isCertboundError } from "../errors";
+import { type CertboundErrorCode, isCertboundError } from "../protocol/errors";
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   type HttpRequest,
   type HttpResponse,
   type HttpTransport,
-} from "../transport";
+} from "../seams/transport";
 import { type ConnectProxy, startConnectProxy } from "./connect-proxy";
 import { createLoopbackLookup, type LoopbackLookup } from "./loopback-lookup";
 import { createTestClock, type TestClock } from "./test-clock";

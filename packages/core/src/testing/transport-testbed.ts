@@ -4,7 +4,7 @@ import {
   createCertificateAuthority,
   type IssuedCertificate,
 } from "../certificate/authority";
-import type { HttpRequest, HttpTransport } from "../transport";
+import type { HttpRequest, HttpTransport } from "../seams/transport";
 import { type ConnectProxy, startConnectProxy } from "./connect-proxy";
 import { type HttpsTestServer, startHttpsTestServer, type TestRequestHandler } from "./test-server";
 

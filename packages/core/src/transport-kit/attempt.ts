@@ -1,5 +1,5 @@
-import { abortedError, type Clock, onAbort } from "../clock";
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
+import { abortedError, type Clock, onAbort } from "../seams/clock";
 
 // Cancels a finished attempt's timer. Shared, and passed as the abort reason, so that cancelling a
 // timer on every request creates no DOMException and no error (both capture a stack trace, which

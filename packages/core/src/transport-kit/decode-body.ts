@@ -1,6 +1,6 @@
 import { promisify } from "node:util";
 import { brotliDecompress, gunzip, inflate, inflateRaw, type ZlibOptions } from "node:zlib";
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
 import { responseTooLarge } from "./transport-errors";
 
 type Decoder = (input: Buffer, options: ZlibOptions) => Promise<Buffer>;

@@ -1,4 +1,4 @@
-import { CertboundError, isCertboundError } from "../errors";
+import { CertboundError, isCertboundError } from "../protocol/errors";
 import { PIN_MISMATCH } from "./server-pin";
 import { PROXY_REFUSED } from "./tunnel";
 

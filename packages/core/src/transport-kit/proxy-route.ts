@@ -1,5 +1,5 @@
 import { BlockList, isIP } from "node:net";
-import { invalidOptions } from "../errors";
+import { invalidOptions } from "../protocol/errors";
 
 /**
  * Proxy settings in the shape of the `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` environment

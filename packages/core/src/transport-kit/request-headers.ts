@@ -1,5 +1,5 @@
-import { CertboundError } from "../errors";
-import { sanitiseServerText } from "../server-text";
+import { CertboundError } from "../protocol/errors";
+import { sanitiseServerText } from "../protocol/server-text";
 
 // RFC 9110 token characters: what a field name may hold.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

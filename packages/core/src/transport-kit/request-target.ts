@@ -1,6 +1,6 @@
-import { CertboundError } from "../errors";
-import { endpointOf } from "../send-with-retry";
-import type { HttpRequest } from "../transport";
+import { CertboundError } from "../protocol/errors";
+import { endpointOf } from "../retry/send-with-retry";
+import type { HttpRequest } from "../seams/transport";
 import { assertSendableHeaders } from "./request-headers";
 import { parsePinnedThumbprint } from "./server-pin";
 

@@ -1,5 +1,5 @@
 import type { TLSSocket } from "node:tls";
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
 
 /**
  * Error code of a server certificate that does not match `pinnedServerThumbprint`.

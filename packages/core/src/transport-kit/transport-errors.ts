@@ -1,4 +1,4 @@
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
 
 /**
  * The `network_error` a transport throws when it is used after `close()`.

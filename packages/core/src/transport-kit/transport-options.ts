@@ -1,10 +1,10 @@
 import type { LookupFunction } from "node:net";
 import type { SecureContext } from "node:tls";
-import { type Clock, MAX_TIMER_MS, systemClock } from "../clock";
-import { durationTooLong } from "../duration-option";
-import { invalidOptions } from "../errors";
-import { DEFAULT_MAX_RESPONSE_BYTES } from "../transport";
-import { assertKnownKeys } from "../unknown-keys";
+import { durationTooLong } from "../options/duration-option";
+import { assertKnownKeys } from "../options/unknown-keys";
+import { invalidOptions } from "../protocol/errors";
+import { type Clock, MAX_TIMER_MS, systemClock } from "../seams/clock";
+import { DEFAULT_MAX_RESPONSE_BYTES } from "../seams/transport";
 import { type ProxyEnvironment, type ProxyRoutes, resolveProxyOption } from "./proxy-route";
 import { caList, secureContextFor } from "./trust";
 

@@ -1,9 +1,9 @@
 import { createHash, createPublicKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
-import { CertboundError } from "../errors";
-import { LruMap } from "../lru-map";
-import type { ClientTlsIdentity } from "../transport";
+import { CertboundError } from "../protocol/errors";
+import type { ClientTlsIdentity } from "../seams/transport";
+import { LruMap } from "../token-cache/lru-map";
 import { unusableTlsMaterial } from "./transport-errors";
 
 let extraCaCertificates: { all: string[]; beyondRoots: string[] } | undefined;
