@@ -59,7 +59,7 @@ export {
   redactSecrets,
   requestSecrets,
   SERVER_TEXT_LIMITS,
-  sanitiseServerText,
+  sanitizeServerText,
   serverText,
 } from "./protocol/server-text";
 export type { TokenRequestOptions } from "./protocol/token-request";
@@ -78,18 +78,15 @@ export {
 export type { RetryEvent, SendWithRetryOptions } from "./retry/send-with-retry";
 export { endpointOf, sendWithRetry } from "./retry/send-with-retry";
 export { MAX_THROTTLE_MS, ThrottleGuard } from "./retry/throttle-guard";
+export { abortedError, onAbort, raceAbort, throwIfAborted } from "./seams/abort";
 export type { CacheStore } from "./seams/cache-store";
 export type { Clock } from "./seams/clock";
 export {
-  abortedError,
   isBackgroundSignal,
   keepAliveUntilSettled,
   MAX_TIMER_MS,
   markBackgroundSignal,
-  onAbort,
-  raceAbort,
   systemClock,
-  throwIfAborted,
 } from "./seams/clock";
 export type { Credential, GetTokenOptions } from "./seams/credential";
 export { assertGetTokenOptions, isCredential } from "./seams/credential";

@@ -6,8 +6,8 @@ import { assertKnownKeys, unknownOptionError } from "../options/unknown-keys";
 import { type AuthorizationScheme, createAuthorizationHeader } from "../protocol/authorization-header";
 import { CertboundError, invalidOptions, ServiceError } from "../protocol/errors";
 import { tokenBindingThumbprint } from "../protocol/jwt";
-import { redactSecrets, sanitiseServerText } from "../protocol/server-text";
-import { onAbort, throwIfAborted } from "../seams/clock";
+import { redactSecrets, sanitizeServerText } from "../protocol/server-text";
+import { onAbort, throwIfAborted } from "../seams/abort";
 import { type Credential, isCredential } from "../seams/credential";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "../seams/result";
 import type { ClientTlsIdentity, HttpResponse, HttpTransport } from "../seams/transport";
@@ -262,7 +262,7 @@ export class ResourceCaller {
       throw new ServiceError(
         "resource_unauthorized",
         "The resource answered a new token, acquired with the claims it asked for, with another claims challenge. Check the app's Conditional Access policies and the resource's claims requirements.",
-        { status: 401, errorCode: sanitiseServerText(challenge.error, 128) },
+        { status: 401, errorCode: sanitizeServerText(challenge.error, 128) },
       );
     }
     return retried.response;
@@ -365,7 +365,7 @@ function reacquireFor(
       throw new ServiceError(
         "resource_unauthorized",
         "The resource answered 401 with a claims challenge that is not a JSON object (nor base64 of one), so no token can satisfy it. Check the resource's WWW-Authenticate header.",
-        { status: 401, errorCode: sanitiseServerText(challenge.error, 128) },
+        { status: 401, errorCode: sanitizeServerText(challenge.error, 128) },
       );
     }
     return { claims };
@@ -421,7 +421,7 @@ function assertHttpsUrl(url: string): void {
     parsed = undefined;
   }
   if (parsed?.protocol === "https:") return;
-  const shown = sanitiseServerText(
+  const shown = sanitizeServerText(
     parsed ? `${parsed.protocol}//${parsed.host}${parsed.pathname}` : url,
     200,
   );
@@ -486,7 +486,7 @@ function explainRejection(
   // The resource's own words, made safe: it may echo the token it was shown (redacted here),
   // or send control characters to forge log lines.
   const description =
-    sanitiseServerText(redactSecrets(challenge.error_description ?? "", [result.accessToken]), 200) ?? "";
+    sanitizeServerText(redactSecrets(challenge.error_description ?? "", [result.accessToken]), 200) ?? "";
   const bound = result.bindingCertificate?.x5tS256 ?? tokenBindingThumbprint(result.accessToken);
   const details = {
     status: 401,

@@ -6,7 +6,7 @@ import {
   redactSecrets,
   requestSecrets,
   SERVER_TEXT_LIMITS,
-  sanitiseServerText,
+  sanitizeServerText,
   serverText,
 } from "./server-text";
 
@@ -102,7 +102,7 @@ export function parseErrorResponse(response: HttpResponse, options: ParseErrorOp
 function claimsField(json: Record<string, unknown>, secrets: readonly string[]): string | undefined {
   const claims = stringField(json, "claims");
   if (claims === undefined || claims.length > SERVER_TEXT_LIMITS.claims) return undefined;
-  return sanitiseServerText(redactSecrets(claims, secrets), SERVER_TEXT_LIMITS.claims);
+  return sanitizeServerText(redactSecrets(claims, secrets), SERVER_TEXT_LIMITS.claims);
 }
 
 // Entra descriptions run over several lines with trace and correlation ids; the first is the point.

@@ -15,7 +15,7 @@ import type { HttpRequest } from "../seams/transport";
  *
  * @example
  * ```ts
- * sanitiseServerText(json.error, SERVER_TEXT_LIMITS.code);
+ * sanitizeServerText(json.error, SERVER_TEXT_LIMITS.code);
  * ```
  */
 export const SERVER_TEXT_LIMITS = {
@@ -38,10 +38,10 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a
  *
  * @example
  * ```ts
- * sanitiseServerText("bad\r\nInjected: 1", 128); // "bad Injected: 1"
+ * sanitizeServerText("bad\r\nInjected: 1", 128); // "bad Injected: 1"
  * ```
  */
-export function sanitiseServerText(value: unknown, maxChars: number): string | undefined {
+export function sanitizeServerText(value: unknown, maxChars: number): string | undefined {
   if (typeof value !== "string") return undefined;
   // Cut first (with slack for removed characters) so a 900 KB field is never scanned whole.
   const head = value.length > maxChars * 2 ? value.slice(0, maxChars * 2) : value;
@@ -135,7 +135,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 
 /**
  * A server-provided string for an error: secrets the request carried redacted, then
- * {@link sanitiseServerText}. Redaction runs first so that a cap never leaves a secret's head.
+ * {@link sanitizeServerText}. Redaction runs first so that a cap never leaves a secret's head.
  *
  * @example
  * ```ts
@@ -146,5 +146,5 @@ export function serverText(value: unknown, maxChars: number, secrets: readonly s
   if (typeof value !== "string") return undefined;
   // Redact the whole value (bodies are capped by the transport, so this is bounded): cutting first
   // could leave a secret's head visible once redaction shortened the text before it.
-  return sanitiseServerText(redactSecrets(value, secrets), maxChars);
+  return sanitizeServerText(redactSecrets(value, secrets), maxChars);
 }

@@ -7,7 +7,8 @@ import {
   type RetryDiagnosticsEvent,
 } from "../diagnostics/diagnostics";
 import { CertboundError, ServiceError } from "../protocol/errors";
-import { type Clock, systemClock, throwIfAborted } from "../seams/clock";
+import { throwIfAborted } from "../seams/abort";
+import { type Clock, systemClock } from "../seams/clock";
 import type { HttpRequest, HttpResponse, HttpTransport } from "../seams/transport";
 import type { AcquisitionBudget } from "./acquisition-budget";
 import { parseRetryAfter } from "./retry-after";

@@ -1,4 +1,5 @@
-import { abortedError, type Clock, onAbort } from "../seams/clock";
+import { abortedError, onAbort } from "../seams/abort";
+import type { Clock } from "../seams/clock";
 
 /** A {@link Clock} under the test's control. */
 export interface TestClock extends Clock {

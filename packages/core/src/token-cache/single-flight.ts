@@ -1,4 +1,4 @@
-import { raceAbort } from "../seams/clock";
+import { raceAbort } from "../seams/abort";
 
 /**
  * Coalesces concurrent work per key: while a call for a key is in flight, further calls for that

@@ -4,14 +4,9 @@ import { freezeBindingCertificate } from "../certificate/binding-certificate";
 import { publishCacheLookup, traceAcquisitions, traceRefresh } from "../diagnostics/trace-acquisition";
 import { nextCorrelationId } from "../protocol/correlation-id";
 import { CertboundError, invalidOptions } from "../protocol/errors";
+import { throwIfAborted } from "../seams/abort";
 import type { CacheStore } from "../seams/cache-store";
-import {
-  type Clock,
-  keepAliveUntilSettled,
-  markBackgroundSignal,
-  systemClock,
-  throwIfAborted,
-} from "../seams/clock";
+import { type Clock, keepAliveUntilSettled, markBackgroundSignal, systemClock } from "../seams/clock";
 import { type Credential, credentialSource, isCredential } from "../seams/credential";
 import type { AcquiredToken, CredentialSource, SourceRequest } from "../seams/credential-source";
 import { createLog, type Logger } from "../seams/logger";

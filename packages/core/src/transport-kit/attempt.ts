@@ -1,5 +1,6 @@
 import { CertboundError } from "../protocol/errors";
-import { abortedError, type Clock, onAbort } from "../seams/clock";
+import { abortedError, onAbort } from "../seams/abort";
+import type { Clock } from "../seams/clock";
 
 // Cancels a finished attempt's timer. Shared, and passed as the abort reason, so that cancelling a
 // timer on every request creates no DOMException and no error (both capture a stack trace, which

@@ -60,7 +60,7 @@ export { readCappedBody, readCappedBytes } from "./read-capped-body";
 export { assertSendableHeaders } from "./request-headers";
 export type { RequestTarget } from "./request-target";
 export { parseRequestTarget } from "./request-target";
-export { matchesPin, normalisePin, PIN_MISMATCH, parsePinnedThumbprint, pinMismatch } from "./server-pin";
+export { matchesPin, normalizePin, PIN_MISMATCH, parsePinnedThumbprint, pinMismatch } from "./server-pin";
 export { responseTooLarge, transportClosed, unusableTlsMaterial } from "./transport-errors";
 export type { CommonTransportOptions, OptionNames, ResolvedTransportOptions } from "./transport-options";
 export {

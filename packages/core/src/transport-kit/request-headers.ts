@@ -1,5 +1,5 @@
 import { CertboundError } from "../protocol/errors";
-import { sanitiseServerText } from "../protocol/server-text";
+import { sanitizeServerText } from "../protocol/server-text";
 
 // RFC 9110 token characters: what a field name may hold.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -25,7 +25,7 @@ export function assertSendableHeaders(headers: Readonly<Record<string, unknown>>
     if (!TOKEN.test(name)) {
       throw new CertboundError(
         "invalid_options",
-        `${packageName}: the request header name "${sanitiseServerText(name, 64) ?? ""}" is not a valid HTTP field name (letters, digits and !#$%&'*+.^_\`|~- only).`,
+        `${packageName}: the request header name "${sanitizeServerText(name, 64) ?? ""}" is not a valid HTTP field name (letters, digits and !#$%&'*+.^_\`|~- only).`,
       );
     }
     if (typeof value !== "string") {

@@ -18,11 +18,11 @@ export const PIN_MISMATCH = "ERR_CERTBOUND_PIN_MISMATCH";
  *
  * @example
  * ```ts
- * normalisePin("AB:CD:...:EF"); // "abcd...ef"
- * normalisePin("abc"); // undefined
+ * normalizePin("AB:CD:...:EF"); // "abcd...ef"
+ * normalizePin("abc"); // undefined
  * ```
  */
-export function normalisePin(pin: string): string | undefined {
+export function normalizePin(pin: string): string | undefined {
   const hex = pin.replaceAll(":", "").trim().toLowerCase();
   return /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(hex) ? hex : undefined;
 }
@@ -38,7 +38,7 @@ export function normalisePin(pin: string): string | undefined {
  */
 export function parsePinnedThumbprint(thumbprint: string | undefined, endpoint: string): string | undefined {
   if (thumbprint === undefined) return undefined;
-  const pin = normalisePin(thumbprint);
+  const pin = normalizePin(thumbprint);
   if (pin === undefined) {
     throw new CertboundError(
       "tls_handshake_failed",
@@ -50,7 +50,7 @@ export function parsePinnedThumbprint(thumbprint: string | undefined, endpoint: 
 
 /**
  * Whether the certificate the server presented on `socket` has the pinned thumbprint (as
- * returned by {@link normalisePin}). Check it on `secureConnect`, before writing the request.
+ * returned by {@link normalizePin}). Check it on `secureConnect`, before writing the request.
  *
  * @example
  * ```ts

@@ -7,29 +7,29 @@ import {
   redactSecrets,
   requestSecrets,
   SERVER_TEXT_LIMITS,
-  sanitiseServerText,
+  sanitizeServerText,
   serverText,
 } from "../../src/index";
 
-describe("sanitiseServerText", () => {
+describe("sanitizeServerText", () => {
   it("turns CR/LF, terminal escapes, C1 and bidi controls into single spaces", () => {
-    expect(sanitiseServerText("a\r\nb\u001b[31mc\u009bd\u202ee\u2028f", 100)).toBe("a b [31mc d e f");
+    expect(sanitizeServerText("a\r\nb\u001b[31mc\u009bd\u202ee\u2028f", 100)).toBe("a b [31mc d e f");
   });
 
   it("caps long text with a note of what was left out, without scanning it whole", () => {
-    const out = sanitiseServerText("x".repeat(900 * 1024), 128) as string;
+    const out = sanitizeServerText("x".repeat(900 * 1024), 128) as string;
     expect(out.startsWith("x".repeat(128))).toBe(true);
     expect(out).toBe(`${"x".repeat(128)}... (${900 * 1024 - 128} more characters)`);
   });
 
   it("never splits a surrogate pair at the cap", () => {
-    const out = sanitiseServerText(`${"a".repeat(9)}😀😀`, 10) as string;
+    const out = sanitizeServerText(`${"a".repeat(9)}😀😀`, 10) as string;
     expect(out.startsWith(`${"a".repeat(9)}...`)).toBe(true);
   });
 
   it("gives undefined for non-strings and for text that is only control characters", () => {
-    expect(sanitiseServerText(42, 10)).toBeUndefined();
-    expect(sanitiseServerText("\r\n\u0000", 10)).toBeUndefined();
+    expect(sanitizeServerText(42, 10)).toBeUndefined();
+    expect(sanitizeServerText("\r\n\u0000", 10)).toBeUndefined();
   });
 });
 

@@ -14,7 +14,7 @@ import {
 } from "../../src/testing/index";
 import {
   matchesPin,
-  normalisePin,
+  normalizePin,
   openTunnel,
   PROXY_REFUSED,
   poolSecureContext,
@@ -94,7 +94,7 @@ describe("matchesPin", () => {
       // Node 20 hands out the peer certificate once per socket (a second call returns nothing),
       // so every check gets its own connection, as it does in a transport.
       const socket = await handshake(undefined, [ca.certificatePem]);
-      expect(matchesPin(socket, normalisePin(thumbprint) as string)).toBe(matches);
+      expect(matchesPin(socket, normalizePin(thumbprint) as string)).toBe(matches);
       socket.destroy();
     }
   });

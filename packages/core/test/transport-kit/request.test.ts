@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createCertificateAuthority } from "../../src/index";
 import {
   caList,
-  normalisePin,
+  normalizePin,
   parsePinnedThumbprint,
   parseRequestTarget,
   poolScope,
@@ -52,11 +52,11 @@ describe("poolScope", () => {
 
 describe("server pins", () => {
   it("normalise SHA-1 and SHA-256 thumbprints, colons, spaces and case ignored", () => {
-    expect(normalisePin(SHA1)).toBe("abcdef0123456789abcdef0123456789abcdef01");
-    expect(normalisePin(` ${SHA256.toUpperCase()} `)).toBe(SHA256);
-    expect(normalisePin("abc")).toBeUndefined();
-    expect(normalisePin("a".repeat(50))).toBeUndefined();
-    expect(normalisePin("z".repeat(40))).toBeUndefined();
+    expect(normalizePin(SHA1)).toBe("abcdef0123456789abcdef0123456789abcdef01");
+    expect(normalizePin(` ${SHA256.toUpperCase()} `)).toBe(SHA256);
+    expect(normalizePin("abc")).toBeUndefined();
+    expect(normalizePin("a".repeat(50))).toBeUndefined();
+    expect(normalizePin("z".repeat(40))).toBeUndefined();
   });
 
   it("reject a malformed pin with tls_handshake_failed naming the expected form", () => {
@@ -79,7 +79,7 @@ describe("parseRequestTarget", () => {
     );
     expect(target.endpoint).toBe("https://api.example.test/token");
     expect(target.url.searchParams.get("client_id")).toBe("secret");
-    expect(target.pin).toBe(normalisePin(SHA1));
+    expect(target.pin).toBe(normalizePin(SHA1));
     expect(parseRequestTarget({ url: "http://127.0.0.1:1/" }, PKG).pin).toBeUndefined();
   });
 
