@@ -90,11 +90,11 @@ export {
 } from "./seams/clock";
 export type { Credential, GetTokenOptions } from "./seams/credential";
 export { assertGetTokenOptions, isCredential } from "./seams/credential";
-export type { AcquiredToken, CredentialSource, SourceRequest } from "./seams/credential-source";
 export type { Log, Logger, LogLevel } from "./seams/logger";
 export { createLog, silentLogger } from "./seams/logger";
 export type { BindingCertificate, TokenMetadata, TokenResult, TokenSource, TokenType } from "./seams/result";
 export { MTLS_POP_TOKEN_TYPE } from "./seams/result";
+export type { AcquiredToken, CredentialSource, SourceRequest } from "./seams/token-fetcher";
 export type {
   ClientTlsIdentity,
   HttpRequest,

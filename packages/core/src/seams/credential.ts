@@ -1,6 +1,6 @@
 import { unknownOptionError } from "../options/unknown-keys";
-import type { AcquiredToken, SourceRequest } from "./credential-source";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
+import type { AcquiredToken, SourceRequest } from "./token-fetcher";
 
 /**
  * Options of one {@link Credential.getToken} call.

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createCertificateAuthority, type IssuedCertificate } from "../certificate/authority";
 import type { CacheStore } from "../seams/cache-store";
-import type { SourceRequest } from "../seams/credential-source";
 import type { BindingCertificate } from "../seams/result";
+import type { SourceRequest } from "../seams/token-fetcher";
 import { createTokenManager, EXPIRY_BUFFER_MS } from "../token-cache/token-manager";
 import { createTestClock, type TestClock } from "./test-clock";
 

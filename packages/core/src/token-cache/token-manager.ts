@@ -8,7 +8,6 @@ import { throwIfAborted } from "../seams/abort";
 import type { CacheStore } from "../seams/cache-store";
 import { type Clock, keepAliveUntilSettled, markBackgroundSignal, systemClock } from "../seams/clock";
 import { type Credential, credentialSource, isCredential } from "../seams/credential";
-import type { AcquiredToken, CredentialSource, SourceRequest } from "../seams/credential-source";
 import { createLog, type Logger } from "../seams/logger";
 import {
   type BindingCertificate,
@@ -16,6 +15,7 @@ import {
   type TokenResult,
   type TokenType,
 } from "../seams/result";
+import type { AcquiredToken, CredentialSource, SourceRequest } from "../seams/token-fetcher";
 import {
   type CacheEntry,
   type DecodedCacheEntry,
