@@ -158,7 +158,7 @@ export function floorOperation(keys: number): Operation {
  */
 export async function tokenManagerOperation(keys: number): Promise<{ op: Operation; close(): void }> {
   const manager = createTokenManager({
-    source: async (req) => ({
+    fetcher: async (req) => ({
       accessToken: `token-for-${req.scopes[0]}`,
       tokenType: "Bearer",
       expiresOn: new Date(Date.now() + 3600_000),

@@ -12,9 +12,9 @@ import {
   createCertificateAuthority,
   createMemoryCacheStore,
   createTokenManager,
+  type FetchRequest,
   MtlsPopTokenAcquirer,
   ResourceCaller,
-  type SourceRequest,
   type TokenResult,
   x5tS256,
 } from "@certbound/core";
@@ -56,7 +56,7 @@ export async function consumer(): Promise<number> {
 
   const manager = createTokenManager({
     cache: createMemoryCacheStore(),
-    source: async ({ scopes }: SourceRequest): Promise<AcquiredToken> => ({
+    fetcher: async ({ scopes }: FetchRequest): Promise<AcquiredToken> => ({
       accessToken: scopes.join(" "),
       tokenType: "Bearer",
       expiresOn: new Date(Date.now() + 3_600_000),

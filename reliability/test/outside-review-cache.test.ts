@@ -195,7 +195,7 @@ describe("item 7: the token manager's memory is bounded", () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
     const manager = createTokenManager({
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "t",
         tokenType: "Bearer",
         expiresOn: new Date(Date.now() + 3600_000),

@@ -94,7 +94,7 @@ export type { Log, Logger, LogLevel } from "./seams/logger";
 export { createLog, silentLogger } from "./seams/logger";
 export type { BindingCertificate, TokenMetadata, TokenResult, TokenSource, TokenType } from "./seams/result";
 export { MTLS_POP_TOKEN_TYPE } from "./seams/result";
-export type { AcquiredToken, CredentialSource, SourceRequest } from "./seams/token-fetcher";
+export type { AcquiredToken, FetchRequest, TokenFetcher } from "./seams/token-fetcher";
 export type {
   ClientTlsIdentity,
   HttpRequest,

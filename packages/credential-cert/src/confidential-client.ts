@@ -7,10 +7,10 @@ import {
   type Credential,
   createLog,
   createTokenManager,
+  type FetchRequest,
   type GetTokenOptions,
   MTLS_POP_TOKEN_TYPE,
   parseTokenResponse,
-  type SourceRequest,
   sendWithRetry,
   ThrottleGuard,
   type TokenResult,
@@ -140,7 +140,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   };
 
   // `context` is the certificate a PoP call resolved for its cache key: the provider runs once per call.
-  const source = async (request: SourceRequest<LoadedCertificate>): Promise<AcquiredToken> => {
+  const source = async (request: FetchRequest<LoadedCertificate>): Promise<AcquiredToken> => {
     const pop = request.tokenType === MTLS_POP_TOKEN_TYPE;
     const certificate = request.context ?? (await resolver.current(clock.now(), pop));
     const url = await tokenEndpoint(pop);
@@ -244,7 +244,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   };
 
   const manager = createTokenManager<LoadedCertificate>({
-    source,
+    fetcher: source,
     cache: o.cache,
     clock,
     logger: o.logger,

@@ -3,12 +3,12 @@ import {
   buildTokenRequest,
   CertboundError,
   createBindingCertificate,
+  type FetchRequest,
   halfLifeRefresh,
   isCertboundError,
   MTLS_POP_TOKEN_TYPE,
   parseTokenResponse,
   type ServiceError,
-  type SourceRequest,
   sendWithRetry,
   type ThrottleGuard,
   tokenEndpointRetryPolicy,
@@ -59,12 +59,12 @@ export function certificateCacheKey(identity: ManagedIdentityId, endpoint: strin
  *
  * @example
  * ```ts
- * const manager = createTokenManager({ source: createImdsV2PopSource({ ctx, endpoint, identity, keyProvider, certificates, throttle }) });
+ * const manager = createTokenManager({ fetcher: createImdsV2PopFetcher({ ctx, endpoint, identity, keyProvider, certificates, throttle }) });
  * ```
  */
-export function createImdsV2PopSource(
+export function createImdsV2PopFetcher(
   options: ImdsV2PopOptions,
-): (request: SourceRequest) => Promise<AcquiredToken> {
+): (request: FetchRequest) => Promise<AcquiredToken> {
   const { ctx, endpoint, identity, keyProvider, certificates, throttle, attestationProvider } = options;
   const certKey = certificateCacheKey(identity, endpoint);
 
@@ -144,7 +144,7 @@ export function createImdsV2PopSource(
 
   async function requestToken(
     minted: MintedCertificate,
-    request: SourceRequest,
+    request: FetchRequest,
     call: ImdsV2Call,
   ): Promise<AcquiredToken> {
     const scope = request.scopes.join(" ");

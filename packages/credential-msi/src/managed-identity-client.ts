@@ -7,13 +7,13 @@ import {
   type Credential,
   createLog,
   createTokenManager,
+  type FetchRequest,
   type GetTokenOptions,
   imdsRetryPolicy,
   invalidOptions,
   LruMap,
   MTLS_POP_TOKEN_TYPE,
   type RetryPolicy,
-  type SourceRequest,
   systemClock,
   ThrottleGuard,
   type TokenResult,
@@ -28,7 +28,7 @@ import {
 } from "./detect-source";
 import { identityKey } from "./identity";
 import { parsePlatformMetadata, requestPlatformMetadata } from "./imds-v2";
-import { certificateCacheKey, createImdsV2PopSource } from "./imds-v2-pop";
+import { certificateCacheKey, createImdsV2PopFetcher } from "./imds-v2-pop";
 import { createInMemoryKeyProvider } from "./key-provider";
 import { type ManagedIdentityClientOptions, resolveOptions } from "./options";
 import { PACKAGE } from "./package-name";
@@ -180,7 +180,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   const keyProvider = resolved.keyProvider ?? ownKeys;
   const certificates = new BindingCertificateCache(clock);
   const identity = resolved.identity;
-  const popSource = createImdsV2PopSource({
+  const popFetcher = createImdsV2PopFetcher({
     ctx,
     endpoint: resolved.imdsEndpoint,
     identity,
@@ -191,7 +191,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
     mtlsAuthorityHost: resolved.mtlsAuthorityHost,
   });
 
-  const bearerSource = async (request: SourceRequest): Promise<AcquiredToken> => {
+  const bearerFetcher = async (request: FetchRequest): Promise<AcquiredToken> => {
     const token = await acquireBearerToken(ctx, {
       source,
       identity,
@@ -210,8 +210,8 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   };
 
   const manager = createTokenManager({
-    source: (request) =>
-      request.tokenType === MTLS_POP_TOKEN_TYPE ? popSource(request) : bearerSource(request),
+    fetcher: (request) =>
+      request.tokenType === MTLS_POP_TOKEN_TYPE ? popFetcher(request) : bearerFetcher(request),
     cache: resolved.cache,
     clock,
     logger: resolved.logger,

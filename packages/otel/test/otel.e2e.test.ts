@@ -350,7 +350,7 @@ describe("background refresh", () => {
     let calls = 0;
     const manager = createTokenManager({
       clock,
-      source: async () => {
+      fetcher: async () => {
         calls++;
         if (calls > 1) throw Object.assign(new Error("down"), { code: "network_error" });
         return {

@@ -9,6 +9,6 @@ import { type CacheStore, createTokenManager } from "@certbound/core";
 
 const map = new Map<string, string>();
 const cache: CacheStore = { get: (k) => map.get(k), set: (k, v) => void map.set(k, v), delete: (k) => void map.delete(k) };
-const manager = createTokenManager({ source: async () => myIssuer(), cache });
+const manager = createTokenManager({ fetcher: async () => myIssuer(), cache });
 // #endregion readme-core-cache-store
 console.log(manager);

@@ -9,7 +9,7 @@ declare function myIssuer(
 // #region readme-core-token-manager
 import { createTokenManager } from "@certbound/core";
 
-const manager = createTokenManager({ source: async ({ scopes, correlationId, signal }) => myIssuer(scopes, { correlationId, signal }) });
+const manager = createTokenManager({ fetcher: async ({ scopes, correlationId, signal }) => myIssuer(scopes, { correlationId, signal }) });
 const result = await manager.acquireToken({ clientId: "my-app", authority: "my-issuer", scopes: ["api://x/.default"] });
 // #endregion readme-core-token-manager
 

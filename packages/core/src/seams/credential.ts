@@ -1,6 +1,6 @@
 import { unknownOptionError } from "../options/unknown-keys";
 import { MTLS_POP_TOKEN_TYPE, type TokenResult } from "./result";
-import type { AcquiredToken, SourceRequest } from "./token-fetcher";
+import type { AcquiredToken, FetchRequest } from "./token-fetcher";
 
 /**
  * Options of one {@link Credential.getToken} call.
@@ -89,13 +89,13 @@ export function isCredential(value: unknown): value is Credential {
  * @internal
  * @example
  * ```ts
- * const acquire = credentialSource(credential);
+ * const acquire = credentialFetcher(credential);
  * const token = await acquire({ scopes, tokenType: "Bearer", correlationId, signal });
  * ```
  */
-export function credentialSource<C>(
+export function credentialFetcher<C>(
   credential: Credential,
-): (request: SourceRequest<C>) => Promise<AcquiredToken> {
+): (request: FetchRequest<C>) => Promise<AcquiredToken> {
   return async (request) => {
     const result = await credential.getToken(request.scopes, {
       mtlsProofOfPossession: request.tokenType === MTLS_POP_TOKEN_TYPE,

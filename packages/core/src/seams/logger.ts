@@ -26,7 +26,7 @@ const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, verbose: 3
  *
  * @example
  * ```ts
- * createTokenManager({ source, logger: silentLogger });
+ * createTokenManager({ fetcher, logger: silentLogger });
  * ```
  */
 export const silentLogger: Logger = { level: "error", log: () => {} };

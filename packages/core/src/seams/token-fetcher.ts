@@ -1,10 +1,10 @@
 import type { BindingCertificate, TokenType } from "./result";
 
 /**
- * What a {@link CredentialSource} is asked for: one network acquisition. `C` is whatever the
+ * What a {@link TokenFetcher} is asked for: one network acquisition. `C` is whatever the
  * credential passed as `context` with the call that started it (e.g. the certificate it resolved).
  */
-export interface SourceRequest<C = undefined> {
+export interface FetchRequest<C = undefined> {
   readonly scopes: readonly string[];
   readonly tokenType: TokenType;
   /** A claims challenge (JSON) to send, when the caller passed one. */
@@ -35,12 +35,37 @@ export interface AcquiredToken {
  *
  * @example
  * ```ts
- * const source: CredentialSource = async ({ scopes, correlationId }) => {
+ * const source: TokenFetcher = async ({ scopes, correlationId }) => {
  *   const { token, expiresInSeconds } = await myIssuer.issue(scopes, correlationId);
  *   return { accessToken: token, tokenType: "Bearer", expiresOn: new Date(Date.now() + expiresInSeconds * 1000) };
  * };
  * ```
  */
-export type CredentialSource<C = undefined> =
-  | ((request: SourceRequest<C>) => Promise<AcquiredToken>)
-  | { acquire(request: SourceRequest<C>): Promise<AcquiredToken> };
+export type TokenFetcher<C = undefined> =
+  | ((request: FetchRequest<C>) => Promise<AcquiredToken>)
+  | { acquire(request: FetchRequest<C>): Promise<AcquiredToken> };
+
+/**
+ * The former name of {@link TokenFetcher}.
+ *
+ * @deprecated Use `TokenFetcher`: "source" now means only a managed identity's source and
+ * `metadata.tokenSource`. Removed before 1.0.
+ * @example
+ * ```ts
+ * const fetcher: TokenFetcher = oldSource satisfies CredentialSource;
+ * ```
+ * @public
+ */
+export type CredentialSource<C = undefined> = TokenFetcher<C>;
+
+/**
+ * The former name of {@link FetchRequest}.
+ *
+ * @deprecated Use `FetchRequest`. Removed before 1.0.
+ * @example
+ * ```ts
+ * const request: FetchRequest = oldRequest satisfies SourceRequest;
+ * ```
+ * @public
+ */
+export type SourceRequest<C = undefined> = FetchRequest<C>;

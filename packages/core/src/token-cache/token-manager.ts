@@ -7,7 +7,7 @@ import { CertboundError, invalidOptions } from "../protocol/errors";
 import { throwIfAborted } from "../seams/abort";
 import type { CacheStore } from "../seams/cache-store";
 import { type Clock, keepAliveUntilSettled, markBackgroundSignal, systemClock } from "../seams/clock";
-import { type Credential, credentialSource, isCredential } from "../seams/credential";
+import { type Credential, credentialFetcher, isCredential } from "../seams/credential";
 import { createLog, type Logger } from "../seams/logger";
 import {
   type BindingCertificate,
@@ -15,7 +15,7 @@ import {
   type TokenResult,
   type TokenType,
 } from "../seams/result";
-import type { AcquiredToken, CredentialSource, SourceRequest } from "../seams/token-fetcher";
+import type { AcquiredToken, FetchRequest, TokenFetcher } from "../seams/token-fetcher";
 import {
   type CacheEntry,
   type DecodedCacheEntry,
@@ -72,7 +72,7 @@ export interface RefreshBackoff {
  *
  * @example
  * ```ts
- * createTokenManager({ source, refreshBackoff: { ...DEFAULT_REFRESH_BACKOFF, maxMs: 60_000 } });
+ * createTokenManager({ fetcher, refreshBackoff: { ...DEFAULT_REFRESH_BACKOFF, maxMs: 60_000 } });
  * ```
  */
 export const DEFAULT_REFRESH_BACKOFF = { initialMs: 10_000, maxMs: 300_000 } as const;
@@ -115,12 +115,18 @@ class UnreadableCacheEntry extends Error {
 /** Options of {@link createTokenManager}. */
 export interface TokenManagerOptions<C = undefined> {
   /**
-   * Performs one network acquisition: a {@link CredentialSource}, or any {@link Credential} (its
+   * Performs one network acquisition: a {@link TokenFetcher}, or any {@link Credential} (its
    * `getToken` is called on a miss, so its own cache may answer). A PoP token is stored under the
    * thumbprint of its binding certificate: pass that `x5tS256` in PoP requests to be served from
    * this manager's cache (without it, each PoP request reaches the credential).
    */
-  source: CredentialSource<C> | Credential;
+  fetcher?: TokenFetcher<C> | Credential | undefined;
+  /**
+   * The former name of {@link TokenManagerOptions.fetcher}: "source" now means only a managed
+   * identity's source (IMDS, App Service, ...) and `metadata.tokenSource`.
+   * @deprecated Use `fetcher`; `source` will be removed before 1.0.
+   */
+  source?: TokenFetcher<C> | Credential | undefined;
   /**
    * A store to keep tokens in besides the process, e.g. to share them between instances. Entries
    * reach it serialised, without key material (see {@link CacheStore}); a PoP entry read from it
@@ -170,7 +176,7 @@ export interface TokenManagerRequest<C = undefined> {
   /** Ends this caller's wait only; an acquisition shared with other callers goes on. */
   readonly signal?: AbortSignal | undefined;
   /**
-   * Handed to the source as `SourceRequest.context` when this call starts the acquisition, e.g.
+   * Handed to the source as `FetchRequest.context` when this call starts the acquisition, e.g.
    * the certificate a credential resolved for the cache key, so the source does not resolve it again.
    */
   readonly context?: C | undefined;
@@ -202,29 +208,32 @@ export interface TokenManager<C = undefined> {
 }
 
 /**
- * Builds a {@link TokenManager} around any {@link CredentialSource}: the credential packages use it,
+ * Builds a {@link TokenManager} around any {@link TokenFetcher}: the credential packages use it,
  * and so can a source of your own to get caching, single-flight and refresh for free.
  *
  * @example
  * ```ts
- * const manager = createTokenManager({ source: async (req) => myIssuer(req) });
+ * const manager = createTokenManager({ fetcher: async (req) => myIssuer(req) });
  * const result = await manager.acquireToken({ clientId: "my-app", authority: "my-issuer", scopes: ["api://x/.default"] });
  * ```
  */
 export function createTokenManager<C = undefined>(options: TokenManagerOptions<C>): TokenManager<C> {
-  const { source } = options;
+  if (options.fetcher !== undefined && options.source !== undefined) {
+    throw invalidOptions("@certbound/core", "Pass `fetcher` only: `source` is its deprecated former name.");
+  }
+  const fetcher = options.fetcher ?? options.source;
   const acquire =
-    typeof source === "function"
-      ? source
-      : isCredential(source)
-        ? credentialSource<C>(source)
-        : typeof source?.acquire === "function"
-          ? (req: SourceRequest<C>) => source.acquire(req)
+    typeof fetcher === "function"
+      ? fetcher
+      : isCredential(fetcher)
+        ? credentialFetcher<C>(fetcher)
+        : typeof fetcher?.acquire === "function"
+          ? (req: FetchRequest<C>) => fetcher.acquire(req)
           : undefined;
   if (!acquire) {
     throw invalidOptions(
       "@certbound/core",
-      "`source` must be a function, an object with an `acquire` method, or a credential (an object with `getToken`).",
+      "`fetcher` must be a function, an object with an `acquire` method, or a credential (an object with `getToken`).",
     );
   }
   const external = options.cache;

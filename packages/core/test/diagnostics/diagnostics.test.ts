@@ -81,7 +81,7 @@ describe("token manager", () => {
 
   it("publishes one payload per call on start then end, and each cache lookup with why it missed", async () => {
     const clock = createTestClock();
-    const manager = createTokenManager({ source: source(clock), clock });
+    const manager = createTokenManager({ fetcher: source(clock), clock });
     const seen = listen(C.acquireStart, C.acquireEnd, C.acquireError, C.cacheLookup);
     const request = { clientId: "client-x", authority: "a", scopes: ["s"], correlationId: "corr-1" };
     await manager.acquireToken(request);
@@ -122,7 +122,7 @@ describe("token manager", () => {
     const manager = createTokenManager({
       clock,
       logger: { piiLoggingEnabled: true, log: () => {} },
-      source: async () => {
+      fetcher: async () => {
         if (fail) throw new CertboundError("network_error", "down", { correlationId: "corr-err" });
         return source(clock)();
       },

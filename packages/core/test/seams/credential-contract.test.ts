@@ -38,10 +38,10 @@ function countingCredential(tokenType: "Bearer" | "mtls_pop" = "Bearer") {
   return { credential, calls };
 }
 
-describe("createTokenManager({ source: credential })", () => {
+describe("createTokenManager({ fetcher: credential })", () => {
   it("asks the credential on a miss, with the request's token type, claims and correlation id, and caches its answer", async () => {
     const { credential, calls } = countingCredential("mtls_pop");
-    const manager = createTokenManager({ source: credential });
+    const manager = createTokenManager({ fetcher: credential });
     const request = {
       clientId: "c",
       authority: "a",
@@ -61,7 +61,7 @@ describe("createTokenManager({ source: credential })", () => {
   });
 
   it("still refuses a source that is none of function, acquire() or getToken()", () => {
-    expect(() => createTokenManager({ source: { getToken: "no" } as never })).toThrow(
+    expect(() => createTokenManager({ fetcher: { getToken: "no" } as never })).toThrow(
       expect.objectContaining({ code: "invalid_options", message: expect.stringContaining("getToken") }),
     );
   });

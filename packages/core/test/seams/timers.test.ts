@@ -8,13 +8,13 @@ import {
   type AcquiredToken,
   createTokenManager,
   durationOption,
+  type FetchRequest,
   isBackgroundSignal,
   MAX_TIMER_MS,
   markBackgroundSignal,
   onAbort,
   ResourceCaller,
   raceAbort,
-  type SourceRequest,
   systemClock,
 } from "../../src/index";
 import { createTestClock } from "../../src/testing/index";
@@ -106,7 +106,7 @@ describe("the token manager's background refresh", () => {
     const seen: Array<{ background: boolean; signal: AbortSignal }> = [];
     const manager = createTokenManager({
       clock,
-      source: async (request: SourceRequest): Promise<AcquiredToken> => {
+      fetcher: async (request: FetchRequest): Promise<AcquiredToken> => {
         seen.push({ background: isBackgroundSignal(request.signal), signal: request.signal });
         return {
           accessToken: `t${seen.length}`,

@@ -8,8 +8,8 @@ import {
   createCertificateAuthority,
   createMemoryCacheStore,
   createTokenManager,
+  type FetchRequest,
   type LogLevel,
-  type SourceRequest,
 } from "@certbound/core";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
@@ -40,7 +40,7 @@ describe("results cannot corrupt the cache (item 5)", () => {
     });
     const manager = createTokenManager({
       clock,
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "t",
         tokenType: "mtls_pop",
         expiresOn: new Date(clock.now() + 3600_000),
@@ -93,7 +93,7 @@ describe("results cannot corrupt the cache (item 5)", () => {
     };
     const manager = createTokenManager({
       clock,
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "t",
         tokenType: "mtls_pop",
         expiresOn: new Date(clock.now() + 3600_000),
@@ -114,10 +114,10 @@ describe("results cannot corrupt the cache (item 5)", () => {
 
 describe("a failed background refresh backs off (item 6)", () => {
   function failingAfterFirst(clock: { now(): number }) {
-    const calls: SourceRequest[] = [];
+    const calls: FetchRequest[] = [];
     return {
       calls,
-      source: async (req: SourceRequest): Promise<AcquiredToken> => {
+      source: async (req: FetchRequest): Promise<AcquiredToken> => {
         calls.push(req);
         if (calls.length > 1) throw Object.assign(new Error("IMDS answered 400"), { code: "service_error" });
         return {
@@ -133,7 +133,7 @@ describe("a failed background refresh backs off (item 6)", () => {
   it("500 hits against a failing identity provider make a bounded number of requests", async () => {
     const clock = createTestClock({ random: 0.5 });
     const s = failingAfterFirst(clock);
-    const manager = createTokenManager({ source: s.source, clock });
+    const manager = createTokenManager({ fetcher: s.source, clock });
     await manager.acquireToken(base);
     await clock.advance(3600_000);
     // 500 hits, 100 ms apart (50 s), each given time for its refresh to fail.
@@ -154,7 +154,7 @@ describe("a failed background refresh backs off (item 6)", () => {
     const manager = createTokenManager({
       clock,
       refreshBackoff: { initialMs: 1000, maxMs: 4000 },
-      source: async () => {
+      fetcher: async () => {
         n++;
         if (n > 1 && fail) throw new Error("down");
         return {
@@ -207,9 +207,9 @@ describe("a failed background refresh backs off (item 6)", () => {
       { maxMs: 2 ** 31 },
       { initialMs: 5000, maxMs: 1000 },
     ]) {
-      expect(() => createTokenManager({ source: async () => ({}) as AcquiredToken, refreshBackoff })).toThrow(
-        expect.objectContaining({ code: "invalid_options" }),
-      );
+      expect(() =>
+        createTokenManager({ fetcher: async () => ({}) as AcquiredToken, refreshBackoff }),
+      ).toThrow(expect.objectContaining({ code: "invalid_options" }));
     }
   });
 });
@@ -237,7 +237,7 @@ describe("a failing cache store does not fail acquisitions (item 8)", () => {
         clock,
         logger,
         cache: store,
-        source: async () => ({
+        fetcher: async () => ({
           accessToken: `eyJ.SECRET-TOKEN-${++n}`,
           tokenType: "Bearer",
           expiresOn: new Date(clock.now() + 3600_000),
@@ -270,7 +270,7 @@ describe("a failing cache store does not fail acquisitions (item 8)", () => {
     };
     const manager = createTokenManager({
       cache: store,
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "t",
         tokenType: "Bearer",
         expiresOn: new Date(Date.now() + 3600_000),
@@ -287,7 +287,7 @@ describe("an expired token is an error (item 10)", () => {
     let n = 0;
     const manager = createTokenManager({
       clock,
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "t",
         tokenType: "Bearer",
         expiresOn: new Date(clock.now() - (n++ === 0 ? 1 : 0)),

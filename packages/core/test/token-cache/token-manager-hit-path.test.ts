@@ -1,11 +1,6 @@
 // The cache-hit fast path: what it skips must never change what a call gets.
 
-import {
-  type AcquiredToken,
-  createTokenManager,
-  EXPIRY_BUFFER_MS,
-  type SourceRequest,
-} from "@certbound/core";
+import { type AcquiredToken, createTokenManager, EXPIRY_BUFFER_MS, type FetchRequest } from "@certbound/core";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 
@@ -13,10 +8,10 @@ const base = { clientId: "app", authority: "https://login.example/tenant" };
 
 function setup() {
   const clock = createTestClock({ now: Date.UTC(2030, 0, 1) });
-  const calls: SourceRequest[] = [];
+  const calls: FetchRequest[] = [];
   const manager = createTokenManager({
     clock,
-    source: async (req): Promise<AcquiredToken> => {
+    fetcher: async (req): Promise<AcquiredToken> => {
       calls.push(req);
       return {
         accessToken: `token-${calls.length}-${req.scopes.join(",")}`,
@@ -120,7 +115,7 @@ describe("token manager cache hits", () => {
 
   it("bypass a synchronous store that throws on the lookup (never throw, never reject)", async () => {
     const manager = createTokenManager({
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "t",
         tokenType: "Bearer",
         expiresOn: new Date(Date.now() + 3600_000),

@@ -53,7 +53,7 @@ function popManager(
     cache: store,
     clock,
     logger,
-    source: async (request): Promise<AcquiredToken> => ({
+    fetcher: async (request): Promise<AcquiredToken> => ({
       accessToken: `${prefix}-${++n}`,
       tokenType: request.tokenType,
       expiresOn: new Date(clock.now() + HOUR),
@@ -117,7 +117,7 @@ describe("what a store is given", () => {
     const manager = createTokenManager({
       cache: store,
       clock,
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "t",
         tokenType: "Bearer",
         expiresOn: new Date(expiries.shift() ?? 0),
@@ -159,7 +159,7 @@ describe("what is read back", () => {
     const unresolved = createTokenManager({
       cache: store,
       clock,
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "fresh",
         tokenType: "mtls_pop",
         expiresOn: new Date(clock.now() + HOUR),
@@ -179,7 +179,7 @@ describe("what is read back", () => {
     const manager = createTokenManager({
       cache: store,
       clock,
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "fresh",
         tokenType: "mtls_pop",
         expiresOn: new Date(clock.now() + HOUR),
@@ -261,7 +261,7 @@ describe("a store that lies is never trusted with more than it holds", () => {
         clock,
         logger,
         cache: { get: () => value as string, set: () => {} },
-        source: async () => ({
+        fetcher: async () => ({
           accessToken: "fresh",
           tokenType: "Bearer",
           expiresOn: new Date(clock.now() + HOUR),
@@ -297,7 +297,7 @@ describe("a store that lies is never trusted with more than it holds", () => {
     const manager = createTokenManager({
       cache: { get: () => rewritten, set: () => {} },
       clock,
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "fresh",
         tokenType: "mtls_pop",
         expiresOn: new Date(clock.now() + HOUR),

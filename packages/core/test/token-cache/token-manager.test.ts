@@ -6,8 +6,8 @@ import {
   createMemoryCacheStore,
   createTokenManager,
   EXPIRY_BUFFER_MS,
+  type FetchRequest,
   isCertboundError,
-  type SourceRequest,
 } from "@certbound/core";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
@@ -20,9 +20,9 @@ const base = { clientId: "app", authority: "https://login.example/tenant", scope
 /** A source whose calls are counted and, when `gate` is used, held until released. */
 function countingSource(
   clock: { now(): number },
-  make: (n: number, req: SourceRequest) => Partial<AcquiredToken> = () => ({}),
+  make: (n: number, req: FetchRequest) => Partial<AcquiredToken> = () => ({}),
 ) {
-  const calls: SourceRequest[] = [];
+  const calls: FetchRequest[] = [];
   let release: (() => void) | undefined;
   let gate: Promise<void> | undefined;
   return {
@@ -33,7 +33,7 @@ function countingSource(
       });
     },
     release: () => release?.(),
-    source: async (req: SourceRequest): Promise<AcquiredToken> => {
+    source: async (req: FetchRequest): Promise<AcquiredToken> => {
       calls.push(req);
       const n = calls.length;
       if (gate) await gate;
@@ -53,7 +53,7 @@ describe("token manager", () => {
     const clock = createTestClock();
     const s = countingSource(clock);
     s.hold();
-    const manager = createTokenManager({ source: s.source, clock });
+    const manager = createTokenManager({ fetcher: s.source, clock });
     const all = Array.from({ length: 1000 }, () => manager.acquireToken(base));
     await Promise.resolve();
     s.release();
@@ -72,7 +72,7 @@ describe("token manager", () => {
     const calls: string[] = [];
     const manager = createTokenManager({
       clock,
-      source: async (req) => {
+      fetcher: async (req) => {
         calls.push(req.scopes[0] as string);
         if (req.scopes[0] === "slow") await new Promise<void>((r) => held.push(r));
         return {
@@ -94,7 +94,7 @@ describe("token manager", () => {
     const clock = createTestClock();
     const s = countingSource(clock);
     s.hold();
-    const manager = createTokenManager({ source: s.source, clock });
+    const manager = createTokenManager({ fetcher: s.source, clock });
     const controller = new AbortController();
     const aborted = manager.acquireToken({ ...base, signal: controller.signal });
     const others = [manager.acquireToken(base), manager.acquireToken(base)];
@@ -110,7 +110,7 @@ describe("token manager", () => {
   it("rejects at once when the signal is already aborted, without calling the source", async () => {
     const clock = createTestClock();
     const s = countingSource(clock);
-    const manager = createTokenManager({ source: s.source, clock });
+    const manager = createTokenManager({ fetcher: s.source, clock });
     await expect(manager.acquireToken({ ...base, signal: AbortSignal.abort() })).rejects.toMatchObject({
       code: "aborted",
     });
@@ -122,7 +122,7 @@ describe("token manager", () => {
     const s = countingSource(clock, (_n, req) =>
       req.tokenType === "mtls_pop" ? { bindingCertificate: s.calls.length === 2 ? certB : certA } : {},
     );
-    const manager = createTokenManager({ source: s.source, clock });
+    const manager = createTokenManager({ fetcher: s.source, clock });
     const popA = await manager.acquireToken({ ...base, tokenType: "mtls_pop", x5tS256: certA.x5tS256 });
     expect(popA.bindingCertificate?.x5tS256).toBe(certA.x5tS256);
     const popB = await manager.acquireToken({ ...base, tokenType: "mtls_pop", x5tS256: certB.x5tS256 });
@@ -143,7 +143,7 @@ describe("token manager", () => {
   it("treats a token inside its 5-minute buffer as a miss", async () => {
     const clock = createTestClock();
     const s = countingSource(clock);
-    const manager = createTokenManager({ source: s.source, clock });
+    const manager = createTokenManager({ fetcher: s.source, clock });
     await manager.acquireToken(base);
     await clock.advance(3600_000 - EXPIRY_BUFFER_MS - 1);
     expect((await manager.acquireToken(base)).metadata.tokenSource).toBe("cache");
@@ -159,7 +159,7 @@ describe("token manager", () => {
       expiresOn: new Date(clock.now() + 4 * 3600_000),
       refreshOn: new Date(clock.now() + 2 * 3600_000),
     }));
-    const manager = createTokenManager({ source: s.source, clock });
+    const manager = createTokenManager({ fetcher: s.source, clock });
     const first = await manager.acquireToken(base);
     expect(first.refreshOn?.getTime()).toBe(clock.now() + 2 * 3600_000);
     await clock.advance(2 * 3600_000);
@@ -183,7 +183,7 @@ describe("token manager", () => {
       const start = clock.now();
       const manager = createTokenManager({
         clock,
-        source: async () => ({
+        fetcher: async () => ({
           accessToken: "t",
           tokenType: "Bearer",
           expiresOn: new Date(start + 4 * 3600_000),
@@ -201,7 +201,7 @@ describe("token manager", () => {
     let calls = 0;
     const manager = createTokenManager({
       clock,
-      source: async () => {
+      fetcher: async () => {
         calls++;
         if (fail) throw new Error("identity provider down");
         return {
@@ -224,7 +224,7 @@ describe("token manager", () => {
   it("forceRefresh skips the cache read and stores the new token", async () => {
     const clock = createTestClock();
     const s = countingSource(clock);
-    const manager = createTokenManager({ source: s.source, clock });
+    const manager = createTokenManager({ fetcher: s.source, clock });
     await manager.acquireToken(base);
     const forced = await manager.acquireToken({ ...base, forceRefresh: true });
     expect(forced.accessToken).toBe("token-2");
@@ -239,7 +239,7 @@ describe("token manager", () => {
   it("claims skip the cache read and are not shared, but their token is stored for later plain calls", async () => {
     const clock = createTestClock();
     const s = countingSource(clock);
-    const manager = createTokenManager({ source: s.source, clock });
+    const manager = createTokenManager({ fetcher: s.source, clock });
     await manager.acquireToken(base);
     const claims = '{"access_token":{"xms_cc":{"values":["cp1"]}}}';
     s.hold();
@@ -263,7 +263,7 @@ describe("token manager", () => {
     let n = 0;
     const manager = createTokenManager({
       clock,
-      source: async () => {
+      fetcher: async () => {
         n++;
         if (n === 1) throw new Error("boom");
         return { accessToken: "ok", tokenType: "Bearer", expiresOn: new Date(clock.now() + 3600_000) };
@@ -277,7 +277,7 @@ describe("token manager", () => {
     const clock = createTestClock();
     const downgrade = createTokenManager({
       clock,
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "x",
         tokenType: "Bearer",
         expiresOn: new Date(clock.now() + 3600_000),
@@ -288,7 +288,7 @@ describe("token manager", () => {
     expect(String((err as Error).message)).not.toContain('"x"');
     const unbound = createTokenManager({
       clock,
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "x",
         tokenType: "mtls_pop",
         expiresOn: new Date(clock.now() + 3600_000),
@@ -304,7 +304,7 @@ describe("token manager", () => {
     const s = countingSource(clock);
     const memory = createMemoryCacheStore();
     const manager = createTokenManager({
-      source: s.source,
+      fetcher: s.source,
       clock,
       cache: {
         get: async (k) => memory.get(k),
@@ -322,7 +322,7 @@ describe("token manager", () => {
     const clock = createTestClock();
     const s = countingSource(clock);
     s.hold();
-    const manager = createTokenManager({ source: s.source, clock });
+    const manager = createTokenManager({ fetcher: s.source, clock });
     const pending = manager.acquireToken(base);
     await Promise.resolve();
     await Promise.resolve();
@@ -344,7 +344,7 @@ describe("token manager", () => {
       [undefined, "The token manager was closed while this call was in flight; create a new one."],
       ["@my/app: the client was closed.", "@my/app: the client was closed."],
     ] as const) {
-      const manager = createTokenManager({ source, clock });
+      const manager = createTokenManager({ fetcher: source, clock });
       const pending = manager.acquireToken(base).catch((e: unknown) => e);
       await Promise.resolve();
       await Promise.resolve();
@@ -354,6 +354,6 @@ describe("token manager", () => {
   });
 
   it("validates its options", () => {
-    expect(() => createTokenManager({ source: 42 as never })).toThrow(/source/);
+    expect(() => createTokenManager({ fetcher: 42 as never })).toThrow(/fetcher/);
   });
 });
