@@ -48,14 +48,8 @@ const BUDGET_MARGIN = 1.1;
  */
 const EXPECTED_EXPORTS = {
   "@certbound/core": {
-    ".": [
-      "createTokenManager",
-      "createMemoryCacheStore",
-      "CertboundError",
-      "ResourceCaller",
-      "x5tS256",
-      "DIAGNOSTICS_CHANNELS",
-    ],
+    ".": ["createMemoryCacheStore", "CertboundError", "ResourceCaller", "MtlsPopTokenAcquirer", "DIAGNOSTICS_CHANNELS"],
+    "./credential-kit": ["createTokenManager", "sendWithRetry", "parseTokenResponse", "x5tS256", "AcquisitionBudget"],
     "./testing": null,
     "./transport-kit": [
       "Attempt",

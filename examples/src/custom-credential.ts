@@ -8,16 +8,14 @@
 //    background refresh come for free. Here the "issuer" is a local function; in real life it could
 //    be a workload-identity exchange, a secrets broker, or a test double.
 import {
-  type AcquiredToken,
   CertboundError,
   type Credential,
-  createTokenManager,
-  type FetchRequest,
   type HttpResponse,
   MtlsPopTokenAcquirer,
   ResourceCaller,
   type TokenResult,
 } from "@certbound/core";
+import { type AcquiredToken, createTokenManager, type FetchRequest } from "@certbound/core/credential-kit";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createUndiciTransport } from "@certbound/http-undici";
 

@@ -9,18 +9,18 @@ import type { LookupFunction } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import {
-  abortedError,
   type Clock,
-  DEFAULT_MAX_RESPONSE_BYTES,
   type HttpRequest,
   type HttpResponse,
   type HttpTransport,
   systemClock,
 } from "@certbound/core";
+import { abortedError } from "@certbound/core/credential-kit";
 import {
   Attempt,
   BoundedPools,
   DEFAULT_MAX_IDENTITIES,
+  DEFAULT_MAX_RESPONSE_BYTES,
   decodeResponseBody,
   flattenHeaders,
   mapTransportError,

@@ -7,17 +7,19 @@
 import { certboundClientOptions } from "@certbound/azure";
 import { EXIT_CODES, runCli } from "@certbound/cli";
 import {
-  type AcquiredToken,
   type CertboundError,
-  createCertificateAuthority,
   createMemoryCacheStore,
-  createTokenManager,
-  type FetchRequest,
   MtlsPopTokenAcquirer,
   ResourceCaller,
   type TokenResult,
-  x5tS256,
 } from "@certbound/core";
+import {
+  type AcquiredToken,
+  createCertificateAuthority,
+  createTokenManager,
+  type FetchRequest,
+  x5tS256,
+} from "@certbound/core/credential-kit";
 import { mapTransportError, parseRequestTarget } from "@certbound/core/transport-kit";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createManagedIdentityClient } from "@certbound/credential-msi";

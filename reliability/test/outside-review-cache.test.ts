@@ -4,7 +4,8 @@
 import { randomUUID } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { type CacheStore, createTokenManager, ResourceCaller, type TokenResult } from "@certbound/core";
+import { type CacheStore, ResourceCaller, type TokenResult } from "@certbound/core";
+import { createTokenManager } from "@certbound/core/credential-kit";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nextTick, waitUntil } from "./support/wait";

@@ -1,4 +1,5 @@
-import { CertboundError, invalidOptions } from "@certbound/core";
+import { CertboundError } from "@certbound/core";
+import { invalidOptions } from "@certbound/core/credential-kit";
 import { PACKAGE } from "./package-name";
 
 /** An authority split into the parts the endpoints are built from. */

@@ -1,21 +1,23 @@
 import {
+  CertboundError,
+  type Credential,
+  type GetTokenOptions,
+  MTLS_POP_TOKEN_TYPE,
+  type TokenResult,
+} from "@certbound/core";
+import {
   type AcquiredToken,
   AcquisitionBudget,
   assertGetTokenOptions,
   buildTokenRequest,
-  CertboundError,
-  type Credential,
   createLog,
   createTokenManager,
   type FetchRequest,
-  type GetTokenOptions,
-  MTLS_POP_TOKEN_TYPE,
   parseTokenResponse,
   sendWithRetry,
   ThrottleGuard,
-  type TokenResult,
   tokenEndpointRetryPolicy,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { createCertificateResolver } from "./certificate-resolver";
 import { createClientAssertion } from "./client-assertion";
 import type { LoadedCertificate } from "./load-certificate";

@@ -1,13 +1,12 @@
 import { createHash, KeyObject, type X509Certificate } from "node:crypto";
+import { type BindingCertificate, CertboundError } from "@certbound/core";
 import {
   assertKnownKeys,
-  type BindingCertificate,
-  CertboundError,
   certificateNotBefore,
   createBindingCertificate,
   loadPrivateKey,
   parsePemChain,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import type { CertificateInput } from "./certificate-input";
 import { PACKAGE } from "./package-name";
 import { readPfx } from "./pfx";

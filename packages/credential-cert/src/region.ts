@@ -1,4 +1,5 @@
-import { type HttpTransport, type Log, parseJsonBody, stringField } from "@certbound/core";
+import type { HttpTransport } from "@certbound/core";
+import { type Log, parseJsonBody, stringField } from "@certbound/core/credential-kit";
 import { isValidRegionName } from "./region-name";
 
 /**

@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
 import { lstat, open, realpath } from "node:fs/promises";
 import { extname, isAbsolute, relative, resolve, sep } from "node:path";
-import { CertboundError, sanitizeServerText } from "@certbound/core";
+import { CertboundError } from "@certbound/core";
+import { sanitizeServerText } from "@certbound/core/credential-kit";
 
 /** The largest challenge file accepted: the agent's key files are a few dozen bytes. */
 export const ARC_MAX_KEY_FILE_BYTES = 4096;

@@ -1,5 +1,6 @@
 import { constants, type KeyObject, sign } from "node:crypto";
-import { asn1, CertboundError } from "@certbound/core";
+import { CertboundError } from "@certbound/core";
+import { asn1 } from "@certbound/core/credential-kit";
 
 /** Object identifiers used in the IMDS v2 certificate request (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-4-csr). */
 export const CSR_OID = {

@@ -1,19 +1,16 @@
+import { CertboundError, isCertboundError, MTLS_POP_TOKEN_TYPE, type ServiceError } from "@certbound/core";
 import {
   type AcquiredToken,
   buildTokenRequest,
-  CertboundError,
   createBindingCertificate,
   type FetchRequest,
   halfLifeRefresh,
-  isCertboundError,
-  MTLS_POP_TOKEN_TYPE,
   parseTokenResponse,
-  type ServiceError,
   sendWithRetry,
   type ThrottleGuard,
   tokenEndpointRetryPolicy,
   traceCertificateMint,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { type AttestationProvider, runAttestationProvider } from "./attestation";
 import type { BindingCertificateCache, MintedCertificate } from "./binding-certificate-cache";
 import { MIN_CERTIFICATE_REMAINING_MS } from "./binding-certificate-cache";

@@ -1,24 +1,26 @@
 import { randomUUID } from "node:crypto";
 import {
+  CertboundError,
+  type Credential,
+  type GetTokenOptions,
+  MTLS_POP_TOKEN_TYPE,
+  systemClock,
+  type TokenResult,
+} from "@certbound/core";
+import {
   type AcquiredToken,
   assertCorrelationId,
   assertGetTokenOptions,
-  CertboundError,
-  type Credential,
   createLog,
   createTokenManager,
   type FetchRequest,
-  type GetTokenOptions,
   imdsRetryPolicy,
   invalidOptions,
   LruMap,
-  MTLS_POP_TOKEN_TYPE,
   type RetryPolicy,
-  systemClock,
   ThrottleGuard,
-  type TokenResult,
   unknownOptionError,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { acquireBearerToken, identityParameter, SOURCE_LABEL } from "./bearer-sources";
 import { BindingCertificateCache } from "./binding-certificate-cache";
 import {

@@ -1,14 +1,11 @@
 import { existsSync } from "node:fs";
+import type { CacheStore, Clock, HttpTransport, Logger } from "@certbound/core";
 import {
   assertKnownKeys,
-  type CacheStore,
-  type Clock,
   DEFAULT_ACQUISITION_TIMEOUT_MS,
   durationOption,
-  type HttpTransport,
   invalidOptions,
-  type Logger,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import type { AttestationProvider } from "./attestation";
 import { defaultArcTokenFolder } from "./detect-source";
 import { type ManagedIdentityId, SYSTEM_ASSIGNED } from "./identity";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { invalidOptions, x5tS256 } from "@certbound/core";
+import { invalidOptions, x5tS256 } from "@certbound/core/credential-kit";
 import type { EmulatorContext, Router } from "./context";
 import { sameResource } from "./entra-token-request";
 import { type Exchange, json, type Reply } from "./exchange";

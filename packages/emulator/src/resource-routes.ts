@@ -1,4 +1,4 @@
-import { x5tS256 } from "@certbound/core";
+import { x5tS256 } from "@certbound/core/credential-kit";
 import type { EmulatorContext, Router } from "./context";
 import { sameResource } from "./entra-token-request";
 import { type Exchange, json, type Reply } from "./exchange";

@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPair, type KeyObject, randomBytes, randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import { createCertificateAuthority, invalidOptions } from "@certbound/core";
+import { createCertificateAuthority, invalidOptions } from "@certbound/core/credential-kit";
 import { openArcTokenFolder } from "./arc-token-folder";
 import { AttestationService } from "./attestation";
 import { authorityRouter } from "./authority-routes";

@@ -1,8 +1,9 @@
 import * as http from "node:http";
 import * as https from "node:https";
-import { abortedError, type HttpRequest, type HttpResponse, type HttpTransport } from "@certbound/core";
+import type { HttpRequest, HttpResponse, HttpTransport } from "@certbound/core";
 import {
   Attempt,
+  abortedError,
   BoundedPools,
   DEFAULT_ACCEPT_ENCODING,
   decodeResponseBody,

@@ -1,5 +1,5 @@
 import type { AgentOptions } from "node:https";
-import { assertKnownKeys, invalidOptions } from "@certbound/core";
+import { assertKnownKeys, invalidOptions } from "@certbound/core/credential-kit";
 import {
   assertDurationOption,
   COMMON_TRANSPORT_OPTION_KEYS,

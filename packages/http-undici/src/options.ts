@@ -1,4 +1,4 @@
-import { assertKnownKeys, invalidOptions } from "@certbound/core";
+import { assertKnownKeys, invalidOptions } from "@certbound/core/credential-kit";
 import {
   assertDurationOption,
   COMMON_TRANSPORT_OPTION_KEYS,

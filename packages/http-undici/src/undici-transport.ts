@@ -1,14 +1,14 @@
-import {
-  abortedError,
-  type ClientTlsIdentity,
-  type HttpRequest,
-  type HttpResponse,
-  type HttpTransport,
-  type ProxyPolicy,
-  requestSecrets,
+import type {
+  ClientTlsIdentity,
+  HttpRequest,
+  HttpResponse,
+  HttpTransport,
+  ProxyPolicy,
 } from "@certbound/core";
+import { requestSecrets } from "@certbound/core/credential-kit";
 import {
   Attempt,
+  abortedError,
   BoundedPools,
   caList,
   DEFAULT_ACCEPT_ENCODING,

@@ -4,15 +4,8 @@
 
 import { randomUUID } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import {
-  createCertificateAuthority,
-  createTokenManager,
-  DIAGNOSTICS_CHANNELS,
-  diagnostics,
-  type HttpTransport,
-  type Logger,
-  ResourceCaller,
-} from "@certbound/core";
+import { DIAGNOSTICS_CHANNELS, type HttpTransport, type Logger, ResourceCaller } from "@certbound/core";
+import { createCertificateAuthority, createTokenManager, diagnostics } from "@certbound/core/credential-kit";
 import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createInMemoryKeyProvider, createManagedIdentityClient } from "@certbound/credential-msi";

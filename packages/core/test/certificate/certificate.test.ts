@@ -10,7 +10,7 @@ import {
   parseDerCertificate,
   parsePemChain,
   x5tS256,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { afterAll, describe, expect, it } from "vitest";
 
 const ca = createCertificateAuthority({ commonName: "unit CA" });

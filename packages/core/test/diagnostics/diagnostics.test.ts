@@ -4,17 +4,19 @@ import {
   type AcquireEvent,
   type CacheLookupEvent,
   CertboundError,
-  createTokenManager,
   DIAGNOSTICS_CHANNELS,
   type HttpRequestEvent,
   type HttpTransport,
   type ResourceCallEvent,
   type RetryDiagnosticsEvent,
+} from "@certbound/core";
+import {
+  createTokenManager,
   runInAcquisition,
   sendWithRetry,
   tokenEndpointRetryPolicy,
   traceResourceCall,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { describeUrl } from "../../src/diagnostics/diagnostics";

@@ -1,12 +1,6 @@
 // Misspelt options: the checker every package uses to refuse unknown keys with a suggestion.
-import {
-  assertKnownKeys,
-  closestKnownKey,
-  isCertboundError,
-  MtlsPopTokenAcquirer,
-  ResourceCaller,
-  unknownOptionError,
-} from "@certbound/core";
+import { isCertboundError, MtlsPopTokenAcquirer, ResourceCaller } from "@certbound/core";
+import { assertKnownKeys, closestKnownKey, unknownOptionError } from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
 
 const REQUEST = ["scopes", "mtlsProofOfPossession", "forceRefresh", "claims", "correlationId", "signal"];

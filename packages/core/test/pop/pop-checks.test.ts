@@ -1,14 +1,16 @@
 import {
   type Credential,
   createAuthorizationHeader,
-  createCertificateAuthority,
   MtlsPopTokenAcquirer,
-  parseBearerChallenge,
   ResourceCaller,
   type TokenResult,
-  tokenBindingThumbprint,
   verifyMtlsPopResult,
 } from "@certbound/core";
+import {
+  createCertificateAuthority,
+  parseBearerChallenge,
+  tokenBindingThumbprint,
+} from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
 
 const ca = createCertificateAuthority();

@@ -1,14 +1,13 @@
+import { type HttpResponse, ServiceError } from "@certbound/core";
 import {
   buildTokenRequest,
   encodeForm,
-  type HttpResponse,
   halfLifeRefresh,
   parseErrorResponse,
   parseExpiry,
   parseRetryAfter,
   parseTokenResponse,
-  ServiceError,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
 
 const now = Date.UTC(2026, 10, 1);
@@ -179,7 +178,7 @@ describe("parseTokenResponse", () => {
 
 describe("client identification", () => {
   it("sends the version that package.json declares", async () => {
-    const { CLIENT_VERSION } = await import("@certbound/core");
+    const { CLIENT_VERSION } = await import("@certbound/core/credential-kit");
     const pkg = (await import("../../package.json", { with: { type: "json" } })).default as {
       version: string;
     };

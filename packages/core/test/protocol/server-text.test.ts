@@ -9,7 +9,7 @@ import {
   SERVER_TEXT_LIMITS,
   sanitizeServerText,
   serverText,
-} from "../../src/index";
+} from "../../src/credential-kit/index";
 
 describe("sanitizeServerText", () => {
   it("turns CR/LF, terminal escapes, C1 and bidi controls into single spaces", () => {

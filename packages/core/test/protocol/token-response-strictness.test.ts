@@ -1,4 +1,5 @@
-import { type HttpResponse, parseExpiry, parseTokenResponse, ServiceError } from "@certbound/core";
+import { type HttpResponse, ServiceError } from "@certbound/core";
+import { parseExpiry, parseTokenResponse } from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
 
 // Outside review (issue 12 item 10) and MSAL.NET parity (issue 13 items 4 and 7): what a token

@@ -1,18 +1,15 @@
 // One acquisition's deadline across all its attempts and waits (issue 12 items 3 and 4), and
 // Retry-After on any error answer of the token endpoint (issue 13 item 5), on the injected clock.
+import { CertboundError, type HttpRequest, type HttpResponse, type HttpTransport } from "@certbound/core";
 import {
   AcquisitionBudget,
-  CertboundError,
-  type HttpRequest,
-  type HttpResponse,
-  type HttpTransport,
   imdsRetryPolicy,
   MAX_THROTTLE_MS,
   managedIdentityRetryPolicy,
   sendWithRetry,
   ThrottleGuard,
   tokenEndpointRetryPolicy,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 

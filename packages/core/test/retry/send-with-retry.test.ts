@@ -1,15 +1,12 @@
+import { CertboundError, type HttpRequest, type HttpResponse, type HttpTransport } from "@certbound/core";
 import {
-  CertboundError,
-  type HttpRequest,
-  type HttpResponse,
-  type HttpTransport,
   imdsRetryPolicy,
   managedIdentityRetryPolicy,
   type RetryEvent,
   sendWithRetry,
   ThrottleGuard,
   tokenEndpointRetryPolicy,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 

@@ -2,14 +2,16 @@
 // claims challenges are decoded the way MSAL.NET does.
 import {
   type Credential,
-  createCertificateAuthority,
-  createTokenManager,
-  decodeClaimsChallenge,
   type GetTokenOptions,
   isCredential,
   ResourceCaller,
   type TokenResult,
 } from "@certbound/core";
+import {
+  createCertificateAuthority,
+  createTokenManager,
+  decodeClaimsChallenge,
+} from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
 
 const cert = createCertificateAuthority().issue({ commonName: "bound" });

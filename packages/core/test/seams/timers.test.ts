@@ -13,10 +13,9 @@ import {
   MAX_TIMER_MS,
   markBackgroundSignal,
   onAbort,
-  ResourceCaller,
   raceAbort,
-  systemClock,
-} from "../../src/index";
+} from "../../src/credential-kit/index";
+import { ResourceCaller, systemClock } from "../../src/index";
 import { createTestClock } from "../../src/testing/index";
 import { Attempt, assertDurationOption, validateTransportOptions } from "../../src/transport-kit/index";
 

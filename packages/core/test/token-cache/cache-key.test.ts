@@ -1,4 +1,4 @@
-import { tokenCacheKey } from "@certbound/core";
+import { tokenCacheKey } from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
 import { nextCorrelationId } from "../../src/protocol/correlation-id";
 import { CacheKeyMemo } from "../../src/token-cache/cache-key";

@@ -1,4 +1,5 @@
-import { createMemoryCacheStore, LruMap } from "@certbound/core";
+import { createMemoryCacheStore } from "@certbound/core";
+import { LruMap } from "@certbound/core/credential-kit";
 import { createTestClock, jsonCacheStore, testCacheStore } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 

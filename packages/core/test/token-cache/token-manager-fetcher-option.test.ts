@@ -1,7 +1,8 @@
 // `fetcher` is the token manager's network seam; `source` is its deprecated former name, kept so
 // code written against 0.1 still runs while "source" comes to mean only a managed identity's source.
 
-import { type AcquiredToken, CertboundError, createTokenManager, type FetchRequest } from "@certbound/core";
+import { CertboundError } from "@certbound/core";
+import { type AcquiredToken, createTokenManager, type FetchRequest } from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 

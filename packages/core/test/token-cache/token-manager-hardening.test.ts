@@ -1,16 +1,18 @@
 // Outside review (issue 12, "Cache and refresh"): what a caller, a failing identity provider or a
 // failing cache store could do to the token manager.
 import {
-  type AcquiredToken,
   type BindingCertificate,
   type CacheStore,
-  createBindingCertificate,
-  createCertificateAuthority,
   createMemoryCacheStore,
-  createTokenManager,
-  type FetchRequest,
   type LogLevel,
 } from "@certbound/core";
+import {
+  type AcquiredToken,
+  createBindingCertificate,
+  createCertificateAuthority,
+  createTokenManager,
+  type FetchRequest,
+} from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 

@@ -1,6 +1,11 @@
 // The cache-hit fast path: what it skips must never change what a call gets.
 
-import { type AcquiredToken, createTokenManager, EXPIRY_BUFFER_MS, type FetchRequest } from "@certbound/core";
+import {
+  type AcquiredToken,
+  createTokenManager,
+  EXPIRY_BUFFER_MS,
+  type FetchRequest,
+} from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 

@@ -3,15 +3,17 @@
 // Follows MSAL.NET src/client/Microsoft.Identity.Client/TokenCache.ITokenCacheInternal.cs
 // FilterTokensByPopKeyId: the cache item names the key (x5t#S256), the request brings the certificate.
 import {
-  type AcquiredToken,
   type BindingCertificate,
   type CacheStore,
-  createBindingCertificate,
   createMemoryCacheStore,
-  createTokenManager,
-  EXPIRY_BUFFER_MS,
   type LogLevel,
 } from "@certbound/core";
+import {
+  type AcquiredToken,
+  createBindingCertificate,
+  createTokenManager,
+  EXPIRY_BUFFER_MS,
+} from "@certbound/core/credential-kit";
 import { createCertificateAuthority, createTestClock, jsonCacheStore } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 

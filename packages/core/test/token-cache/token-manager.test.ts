@@ -1,14 +1,12 @@
+import { type BindingCertificate, createMemoryCacheStore, isCertboundError } from "@certbound/core";
 import {
   type AcquiredToken,
   abortedError,
-  type BindingCertificate,
   createCertificateAuthority,
-  createMemoryCacheStore,
   createTokenManager,
   EXPIRY_BUFFER_MS,
   type FetchRequest,
-  isCertboundError,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 

@@ -5,7 +5,7 @@ import {
   type CertificateAuthority,
   createCertificateAuthority,
   type IssuedCertificate,
-} from "../../src/index";
+} from "../../src/credential-kit/index";
 import {
   type ConnectProxy,
   type HttpsTestServer,

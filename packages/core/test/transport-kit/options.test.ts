@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { createCertificateAuthority, DEFAULT_MAX_RESPONSE_BYTES, systemClock } from "../../src/index";
+import { createCertificateAuthority } from "../../src/credential-kit/index";
+import { systemClock } from "../../src/index";
 import { createTestClock } from "../../src/testing/index";
 import {
   assertIntegerOption,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_IDENTITIES,
+  DEFAULT_MAX_RESPONSE_BYTES,
   resolveTransportOptions,
   validateTransportOptions,
 } from "../../src/transport-kit/index";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createCertificateAuthority } from "../../src/index";
+import { createCertificateAuthority } from "../../src/credential-kit/index";
 import {
   caList,
   normalizePin,

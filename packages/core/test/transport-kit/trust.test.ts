@@ -11,7 +11,7 @@ import {
   type CertificateAuthority,
   createCertificateAuthority,
   type IssuedCertificate,
-} from "../../src/index";
+} from "../../src/credential-kit/index";
 import { type HttpsTestServer, startHttpsTestServer } from "../../src/testing/index";
 import { identityPoolId, poolScope, secureContextFor } from "../../src/transport-kit/index";
 
