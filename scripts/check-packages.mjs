@@ -48,8 +48,20 @@ const BUDGET_MARGIN = 1.1;
  */
 const EXPECTED_EXPORTS = {
   "@certbound/core": {
-    ".": ["createMemoryCacheStore", "CertboundError", "ResourceCaller", "MtlsPopTokenAcquirer", "DIAGNOSTICS_CHANNELS"],
-    "./credential-kit": ["createTokenManager", "sendWithRetry", "parseTokenResponse", "x5tS256", "AcquisitionBudget"],
+    ".": [
+      "createMemoryCacheStore",
+      "CertboundError",
+      "ResourceCaller",
+      "MtlsPopTokenAcquirer",
+      "DIAGNOSTICS_CHANNELS",
+    ],
+    "./credential-kit": [
+      "createTokenManager",
+      "sendWithRetry",
+      "parseTokenResponse",
+      "x5tS256",
+      "AcquisitionBudget",
+    ],
     "./testing": null,
     "./transport-kit": [
       "Attempt",
