@@ -77,6 +77,7 @@ const CLOSED = `${PACKAGE}: the client was closed (close() was called), which en
  * assertion; Bearer requests go to the regular host with a signed client assertion.
  * Options are validated and a fixed certificate is parsed right away.
  *
+ * @public
  * @example
  * ```ts
  * const app = createConfidentialClient({

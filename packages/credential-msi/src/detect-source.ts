@@ -4,6 +4,7 @@ import { PACKAGE } from "./package-name";
 /**
  * The managed-identity sources certbound knows, named as `getManagedIdentitySource()` reports them.
  *
+ * @public
  * @example
  * ```ts
  * const { source } = await msi.getManagedIdentitySource();

@@ -40,6 +40,7 @@ import { normalizeResource, scopeForResource } from "./resource";
 /**
  * One `acquireToken` call.
  *
+ * @public
  * @example
  * ```ts
  * const request: ManagedIdentityTokenRequest = { resource: "https://vault.azure.net", mtlsProofOfPossession: true };
@@ -71,6 +72,7 @@ export interface ManagedIdentityTokenRequest {
 /**
  * What {@link ManagedIdentityClient.getManagedIdentitySource} reports.
  *
+ * @public
  * @example
  * ```ts
  * const info = await msi.getManagedIdentitySource();
@@ -140,6 +142,7 @@ const probePolicy: RetryPolicy = {
  * any of them, and mTLS PoP tokens through IMDS v2: an RSA key, a certificate request, an
  * IMDS-issued binding certificate, and a token request over mutual TLS with it.
  *
+ * @public
  * @example
  * ```ts
  * import { createManagedIdentityClient } from "@certbound/credential-msi";

@@ -15,6 +15,7 @@ import { PACKAGE } from "./package-name";
 /**
  * The IMDS address on every Azure VM.
  *
+ * @public
  * @example
  * ```ts
  * createManagedIdentityClient({ transport, imdsEndpoint: DEFAULT_IMDS_ENDPOINT });
@@ -38,6 +39,7 @@ export const DEFAULT_LOCAL_TIMEOUT_MS = 10_000;
  * Options of {@link createManagedIdentityClient}. Give at most one of `clientId`, `objectId`,
  * `resourceId` to use a user-assigned identity; none means the system-assigned identity.
  *
+ * @public
  * @example
  * ```ts
  * const options: ManagedIdentityClientOptions = {

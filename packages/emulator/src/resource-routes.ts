@@ -6,6 +6,7 @@ import { type Exchange, json, type Reply } from "./exchange";
 /**
  * Why the protected resource refused a request: the `error_description` of its 401.
  *
+ * @public
  * @example
  * ```ts
  * const reason = (await response.json()).error_description as ResourceRejection; // e.g. "certificate_mismatch"

@@ -28,6 +28,7 @@ const generateKeyPairAsync = promisify(generateKeyPair);
  * managed-identity sources and an mTLS-protected resource, over real TLS on 127.0.0.1. It speaks
  * and enforces the wire protocol, so a client bug fails here as it would against Entra.
  *
+ * @public
  * @example
  * ```ts
  * const emu = await startEmulator();

@@ -29,6 +29,7 @@ import { PACKAGE } from "./package-name";
 /**
  * An {@link HttpTransport} on axios.
  *
+ * @public
  * @example
  * ```ts
  * const transport = createAxiosTransport();
@@ -51,6 +52,7 @@ export interface AxiosTransport extends HttpTransport {
  * bodies capped (compressed ones decoded within the cap); headers with CR/LF refused before
  * sending; proxies only when enabled and never for loopback or link-local hosts.
  *
+ * @public
  * @example
  * ```ts
  * import { createAxiosTransport } from "@certbound/http-axios";

@@ -7,6 +7,7 @@ import { CertboundError } from "../protocol/errors";
  * `KeyObject`. Errors: `wrong_passphrase` (missing or wrong), `invalid_private_key` (anything else).
  * The passphrase never appears in an error.
  *
+ * @public
  * @example
  * ```ts
  * const key = loadPrivateKey(readFileSync("key.pem", "utf8"), { passphrase: process.env.KEY_PASSPHRASE });

@@ -7,6 +7,7 @@ import { MAX_TIMER_MS } from "../seams/clock";
  * longer timer into a 1 ms one (`timeoutMs: 2 ** 31` would time out at once). Throws
  * `invalid_options` naming the package and the option.
  *
+ * @public
  * @example
  * ```ts
  * const timeoutMs = durationOption("@my-scope/my-credential", "timeoutMs", options.timeoutMs, 30_000);
@@ -33,6 +34,7 @@ export function durationOption(
 /**
  * The `invalid_options` error of a duration above {@link MAX_TIMER_MS}, with the fix.
  *
+ * @public
  * @example
  * ```ts
  * if (value > MAX_TIMER_MS) throw durationTooLong("@my-scope/my-transport", "idleTimeoutMs", value);

@@ -13,6 +13,7 @@ const MAX_QUOTED_LENGTH = 48;
  * `mtlsProofOfPossession`); a known name that ends with the unknown one also counts
  * (`keyPem` finds `privateKeyPem`).
  *
+ * @public
  * @example
  * ```ts
  * closestKnownKey("mtlsProofOfPossesion", ["scopes", "mtlsProofOfPossession"]); // "mtlsProofOfPossession"
@@ -45,6 +46,7 @@ export function closestKnownKey(name: string, known: readonly string[]): string 
  * lists the known ones when none is close. The key is quoted with control characters escaped and
  * cut to a few dozen characters, so a hostile key cannot forge log lines or flood them.
  *
+ * @public
  * @example
  * ```ts
  * throw unknownOptionError("@certbound/credential-cert", "mtlsProofOfPossesion", REQUEST_KEYS, "the acquireTokenForClient request");
@@ -69,6 +71,7 @@ export function unknownOptionError(
  * `known`. For option objects read once (factories, constructors); a check on every call should
  * walk its keys with a `switch` instead, which allocates nothing.
  *
+ * @public
  * @example
  * ```ts
  * assertKnownKeys("@certbound/http-undici", options, ["ca", "proxy", "clock"], "createUndiciTransport options");

@@ -463,6 +463,7 @@ function lowerCaseKeys(headers: Readonly<Record<string, string>> | undefined): R
 /**
  * Reads the parameters of a `WWW-Authenticate: Bearer ...` challenge.
  *
+ * @public
  * @example
  * ```ts
  * parseBearerChallenge('Bearer error="invalid_token", error_description="expired"'); // { error: "invalid_token", error_description: "expired" }

@@ -4,12 +4,14 @@ import { CertboundError } from "./errors";
 /**
  * The scheme in front of the token. Entra's mTLS PoP tokens are still sent as `Bearer` to most
  * resources (the binding is proven by the TLS handshake); MSAL.NET's header helper writes `mtls_pop`.
+ * @public
  */
 export type AuthorizationScheme = "Bearer" | "mtls_pop";
 
 /**
  * The `Authorization` header value for a token.
  *
+ * @public
  * @example
  * ```ts
  * headers.authorization = createAuthorizationHeader(result); // "Bearer eyJ..."

@@ -5,6 +5,7 @@ import { invalidOptions } from "./errors";
  * The longest `correlationId` accepted: 128 characters. A UUID has 36; the cap leaves room for
  * other id schemes while keeping a header value (and every log line it appears in) short.
  *
+ * @public
  * @example
  * ```ts
  * if (id.length > MAX_CORRELATION_ID_LENGTH) throw new Error("too long");
@@ -22,6 +23,7 @@ const SAFE_ID = /^[\x21-\x7e]+$/;
  * before any I/O: a CR/LF in a header would otherwise fail (and be retried) as a network error,
  * or be silently rewritten.
  *
+ * @public
  * @example
  * ```ts
  * assertCorrelationId("@certbound/credential-cert", request.correlationId);

@@ -7,6 +7,7 @@
 /**
  * The stable error codes. Switch on `err.code`; the union narrows.
  *
+ * @public
  * @example
  * ```ts
  * try {
@@ -55,7 +56,11 @@ export type CertboundErrorCode =
   | "resource_unauthorized"
   | "pop_validation_failed";
 
-/** Options accepted by every {@link CertboundError} constructor. */
+/**
+ * Options accepted by every {@link CertboundError} constructor.
+ *
+ * @public
+ */
 export interface CertboundErrorOptions {
   /** The underlying error. Redact it first if it may carry a secret. */
   cause?: unknown;
@@ -68,6 +73,7 @@ const BRAND = Symbol.for("certbound.error");
 /**
  * Base class of every certbound error.
  *
+ * @public
  * @example
  * ```ts
  * throw new CertboundError("invalid_options", "@certbound/core: `scopes` must not be empty. Pass at least one scope.");
@@ -88,7 +94,11 @@ export class CertboundError extends Error {
   }
 }
 
-/** Details an identity provider or managed-identity endpoint sends with an error. */
+/**
+ * Details an identity provider or managed-identity endpoint sends with an error.
+ *
+ * @public
+ */
 export interface ServiceErrorDetails extends CertboundErrorOptions {
   /** HTTP status of the response. */
   status: number;
@@ -112,6 +122,7 @@ export interface ServiceErrorDetails extends CertboundErrorOptions {
  * An error answer from a service: Entra's token endpoint, IMDS, another managed-identity source,
  * or a protected resource. Carries the server's fields as they were sent.
  *
+ * @public
  * @example
  * ```ts
  * if (err instanceof ServiceError && err.errorCode === "invalid_client") {
@@ -146,6 +157,7 @@ export class ServiceError extends CertboundError {
 /**
  * True when `value` is a certbound error, also across duplicate copies of the package.
  *
+ * @public
  * @example
  * ```ts
  * if (isCertboundError(err)) switch (err.code) { case "timeout": retryLater(); break; }
@@ -158,6 +170,7 @@ export function isCertboundError(value: unknown): value is CertboundError {
 /**
  * Shortcut used across packages for option validation errors, prefixed with the package name.
  *
+ * @public
  * @example
  * ```ts
  * throw invalidOptions("@certbound/my-package", "`scopes` must not be empty.");

@@ -3,6 +3,7 @@
  * identity provider over TLS (its `cnf` binding, its audience), never for trusting a token.
  * Returns `undefined` when the token is not a readable JWT (Entra may issue opaque tokens).
  *
+ * @public
  * @example
  * ```ts
  * const cnf = decodeJwtPayload(result.accessToken)?.cnf;
@@ -24,6 +25,7 @@ export function decodeJwtPayload(token: string): Record<string, unknown> | undef
 /**
  * The `cnf["x5t#S256"]` a PoP token is bound to, when the token is a JWT that says so.
  *
+ * @public
  * @example
  * ```ts
  * if (tokenBindingThumbprint(result.accessToken) !== result.bindingCertificate?.x5tS256) throw new Error("not bound");

@@ -10,7 +10,11 @@ import {
   serverText,
 } from "./server-text";
 
-/** Options of {@link parseErrorResponse}. */
+/**
+ * Options of {@link parseErrorResponse}.
+ *
+ * @public
+ */
 export interface ParseErrorOptions {
   /** Human name of the endpoint for messages, e.g. "Entra ID's token endpoint". */
   what: string;
@@ -45,6 +49,7 @@ export interface ParseErrorOptions {
  * Every server field is cleaned before it reaches the error: secrets the request carried are
  * redacted, control characters removed, and lengths capped ({@link SERVER_TEXT_LIMITS}).
  *
+ * @public
  * @example
  * ```ts
  * if (response.status >= 400) throw parseErrorResponse(response, { what: "the token endpoint", now: Date.now() });

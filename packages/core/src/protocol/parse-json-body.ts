@@ -5,6 +5,7 @@ import { CertboundError, type CertboundErrorCode } from "./errors";
  * Parses a response body as a JSON object, refusing bodies over the cap. The error message names
  * the endpoint and the status but never quotes the body, which may hold a token.
  *
+ * @public
  * @example
  * ```ts
  * const json = parseJsonBody(response, { code: "invalid_token_response", what: "the token endpoint" });
@@ -49,6 +50,7 @@ export function parseJsonBody(
 /**
  * The value when it is a non-empty string, else `undefined`.
  *
+ * @public
  * @example
  * ```ts
  * const token = stringField(json, "access_token");

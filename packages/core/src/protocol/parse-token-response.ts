@@ -6,7 +6,11 @@ import { parseErrorResponse } from "./parse-error-response";
 import { parseJsonBody, stringField } from "./parse-json-body";
 import { requestSecrets, serverText } from "./server-text";
 
-/** A validated token endpoint answer. */
+/**
+ * A validated token endpoint answer.
+ *
+ * @public
+ */
 export interface ParsedTokenResponse {
   readonly accessToken: string;
   readonly tokenType: TokenType;
@@ -15,7 +19,11 @@ export interface ParsedTokenResponse {
   readonly extExpiresOn?: Date | undefined;
 }
 
-/** Options of {@link parseTokenResponse}. */
+/**
+ * Options of {@link parseTokenResponse}.
+ *
+ * @public
+ */
 export interface ParseTokenResponseOptions {
   /** The token type asked for; the answer must match it (case-insensitive). */
   expectedTokenType: TokenType;
@@ -43,6 +51,7 @@ export interface ParseTokenResponseOptions {
  * is read only when `expires_in` is absent) that is still in the future; `refresh_in` sets
  * `refreshOn`.
  *
+ * @public
  * @example
  * ```ts
  * const token = parseTokenResponse(response, { expectedTokenType: "mtls_pop", now: Date.now() });

@@ -13,6 +13,7 @@ import type { HttpRequest } from "../seams/transport";
  * - `claims` 16384: a claims challenge is JSON the app sends back verbatim, so it is never cut
  *   (a cut one is invalid JSON): one longer than this is dropped. Entra's are under 1 KB.
  *
+ * @public
  * @example
  * ```ts
  * sanitizeServerText(json.error, SERVER_TEXT_LIMITS.code);
@@ -36,6 +37,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a
  * one space (so multi-line text stays readable on one line), and text beyond `maxChars` is cut
  * with a note of how much was left out. `undefined` and non-strings give `undefined`.
  *
+ * @public
  * @example
  * ```ts
  * sanitizeServerText("bad\r\nInjected: 1", 128); // "bad Injected: 1"
@@ -58,6 +60,7 @@ export function sanitizeServerText(value: unknown, maxChars: number): string | u
 /**
  * The marker that replaces a secret the request carried when a server echoes it back.
  *
+ * @public
  * @example
  * ```ts
  * expect(error.message).toContain(REDACTED);
@@ -83,6 +86,7 @@ const MIN_SECRET_PIECE = 12;
  * `X-IDENTITY-HEADER`, `secret`, ...) and credential form fields (`client_assertion`, ...). Error
  * paths pass them to {@link redactSecrets} so that a server echoing them back shows nothing.
  *
+ * @public
  * @example
  * ```ts
  * const secrets = requestSecrets(request); // ["eyJhbGciOi..."]
@@ -112,6 +116,7 @@ export function requestSecrets(request: Pick<HttpRequest, "headers" | "body"> | 
  * its dot-separated parts of 12 characters or more (a JWT's payload and signature, so that an
  * echoed signature alone is caught too). Longest first, so a part never leaves half a secret.
  *
+ * @public
  * @example
  * ```ts
  * redactSecrets(`bad assertion ${assertion}`, [assertion]); // "bad assertion [redacted]"
@@ -137,6 +142,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  * A server-provided string for an error: secrets the request carried redacted, then
  * {@link sanitizeServerText}. Redaction runs first so that a cap never leaves a secret's head.
  *
+ * @public
  * @example
  * ```ts
  * const description = serverText(json.error_description, SERVER_TEXT_LIMITS.description, requestSecrets(request));

@@ -5,6 +5,7 @@ import { CLIENT_SKU, CLIENT_VERSION } from "./version";
 /**
  * `application/x-www-form-urlencoded` encoding; fields whose value is `undefined` are left out.
  *
+ * @public
  * @example
  * ```ts
  * encodeForm({ grant_type: "client_credentials", claims: undefined }); // "grant_type=client_credentials"
@@ -16,7 +17,11 @@ export function encodeForm(fields: Readonly<Record<string, string | undefined>>)
   return params.toString();
 }
 
-/** Options of {@link buildTokenRequest}. */
+/**
+ * Options of {@link buildTokenRequest}.
+ *
+ * @public
+ */
 export interface TokenRequestOptions {
   /** The full token endpoint URL. */
   url: string;
@@ -35,6 +40,7 @@ export interface TokenRequestOptions {
  * A POST to an Entra token endpoint with the headers MSAL sends (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-3-pop-request):
  * `client-request-id`, `return-client-request-id`, `x-client-SKU`/`Ver`/`OS`, `x-ms-lib-capability`.
  *
+ * @public
  * @example
  * ```ts
  * const request = buildTokenRequest({ url, form: { client_id, grant_type: "client_credentials", scope, token_type: "mtls_pop" }, clientIdentity });

@@ -6,6 +6,7 @@ import type { Clock } from "../seams/clock";
  * Long enough for IMDS's documented restart window (410 answers, retried 7 times 10 s apart) plus
  * the token request; short enough that a person or a health check waiting on it gets an answer.
  *
+ * @public
  * @example
  * ```ts
  * const budget = new AcquisitionBudget({ clock, budgetMs: DEFAULT_ACQUISITION_TIMEOUT_MS, optionName: "acquisitionTimeoutMs" });
@@ -13,7 +14,11 @@ import type { Clock } from "../seams/clock";
  */
 export const DEFAULT_ACQUISITION_TIMEOUT_MS = 90_000;
 
-/** Options of {@link AcquisitionBudget}. */
+/**
+ * Options of {@link AcquisitionBudget}.
+ *
+ * @public
+ */
 export interface AcquisitionBudgetOptions {
   readonly clock: Clock;
   /** The whole budget in milliseconds. */
@@ -29,6 +34,7 @@ export interface AcquisitionBudgetOptions {
  * what it tried, so that running out of time fails with an error that says what was attempted and
  * for how long. Pass it to every {@link sendWithRetry} of the acquisition as `budget`.
  *
+ * @public
  * @example
  * ```ts
  * const budget = new AcquisitionBudget({ clock, budgetMs: 90_000, optionName: "acquisitionTimeoutMs" });

@@ -2,6 +2,7 @@
  * Parses a `Retry-After` header, in delta-seconds or HTTP-date form, into milliseconds from `now`.
  * Returns `undefined` when the header is absent or unreadable; never a negative number.
  *
+ * @public
  * @example
  * ```ts
  * parseRetryAfter("120", Date.now()); // 120000

@@ -2,7 +2,11 @@ import type { CertboundErrorCode } from "../protocol/errors";
 import type { HttpResponse } from "../seams/transport";
 import { parseRetryAfter } from "./retry-after";
 
-/** What one attempt ended with: a response (any status) or a transport error code. */
+/**
+ * What one attempt ended with: a response (any status) or a transport error code.
+ *
+ * @public
+ */
 export type AttemptOutcome =
   | { readonly response: HttpResponse; readonly errorCode?: undefined }
   | { readonly response?: undefined; readonly errorCode: CertboundErrorCode };
@@ -12,6 +16,7 @@ export type AttemptOutcome =
  * `retry` is the number of the retry being considered (1 for the first retry).
  * Returns the delay in milliseconds, or `undefined` to stop.
  *
+ * @public
  * @example
  * ```ts
  * const twice: RetryPolicy = { name: "twice", delayBeforeRetry: (retry) => (retry <= 2 ? 500 : undefined) };
@@ -31,6 +36,7 @@ const isTransient = (outcome: AttemptOutcome) =>
  * IMDS (v1 token, v2 getplatformmetadata and issuecredential): 404, 408, 410, 429, 5xx and
  * timeouts; 3 retries at 1 s, 2 s, 4 s; a 410 (IMDS restarting) gets 7 retries 10 s apart.
  *
+ * @public
  * @example
  * ```ts
  * await sendWithRetry(transport, request, { policy: imdsRetryPolicy });
@@ -55,6 +61,7 @@ export const imdsRetryPolicy: RetryPolicy = {
  * App Service, Service Fabric, Azure Arc, Cloud Shell and Machine Learning: 404, 408, 429, 500,
  * 503, 504 and timeouts; 3 retries, each after max(1 s, Retry-After).
  *
+ * @public
  * @example
  * ```ts
  * await sendWithRetry(transport, request, { policy: managedIdentityRetryPolicy });
@@ -75,6 +82,7 @@ export const managedIdentityRetryPolicy: RetryPolicy = {
  * Entra's `/oauth2/v2.0/token`: one retry after 1 s on 5xx or a timeout, and none at all when the
  * server sent `Retry-After` (the throttle guard then blocks identical requests instead).
  *
+ * @public
  * @example
  * ```ts
  * await sendWithRetry(transport, request, { policy: tokenEndpointRetryPolicy, throttle });
@@ -95,6 +103,7 @@ export const tokenEndpointRetryPolicy: RetryPolicy = {
 /**
  * Never retries.
  *
+ * @public
  * @example
  * ```ts
  * await sendWithRetry(transport, request, { policy: noRetryPolicy });

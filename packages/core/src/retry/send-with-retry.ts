@@ -15,7 +15,11 @@ import { parseRetryAfter } from "./retry-after";
 import type { AttemptOutcome, RetryPolicy } from "./retry-policy";
 import type { ThrottleGuard } from "./throttle-guard";
 
-/** Emitted before each retry's wait. */
+/**
+ * Emitted before each retry's wait.
+ *
+ * @public
+ */
 export interface RetryEvent {
   readonly policy: string;
   /** 1 for the first retry. */
@@ -29,7 +33,11 @@ export interface RetryEvent {
   readonly endpoint: string;
 }
 
-/** Options of {@link sendWithRetry}. */
+/**
+ * Options of {@link sendWithRetry}.
+ *
+ * @public
+ */
 export interface SendWithRetryOptions {
   policy: RetryPolicy;
   /** @default systemClock */
@@ -53,6 +61,7 @@ export interface SendWithRetryOptions {
  * Sends a request, retrying per `policy` on the injected clock. Resolves with the last response,
  * whatever its status (the caller reads error bodies); rejects with the last transport error.
  *
+ * @public
  * @example
  * ```ts
  * const response = await sendWithRetry(transport, request, { policy: imdsRetryPolicy, signal });
@@ -159,6 +168,7 @@ export async function sendWithRetry(
 /**
  * `scheme://host/path` without the query string, which may carry identifiers.
  *
+ * @public
  * @example
  * ```ts
  * endpointOf("http://169.254.169.254/metadata/identity/oauth2/token?resource=x"); // no query

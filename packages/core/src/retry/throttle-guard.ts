@@ -5,6 +5,7 @@ import { LruMap } from "../token-cache/lru-map";
  * The longest a `Retry-After` may block identical requests locally: 1 hour, as MSAL.NET's
  * `RetryAfterProvider.MaxRetryAfter`.
  *
+ * @public
  * @example
  * ```ts
  * guard.block(key, Math.min(retryAfterMs, MAX_THROTTLE_MS));
@@ -16,6 +17,7 @@ export const MAX_THROTTLE_MS = 60 * 60 * 1000;
  * Remembers `Retry-After` answers so that identical requests fail fast locally until the time
  * passes, instead of hammering a service that asked us to back off. Bounded in size and duration.
  *
+ * @public
  * @example
  * ```ts
  * const throttle = new ThrottleGuard(clock);

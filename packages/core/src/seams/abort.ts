@@ -5,6 +5,7 @@ import { CertboundError } from "../protocol/errors";
 /**
  * The error every certbound wait rejects with when its AbortSignal fires.
  *
+ * @public
  * @example
  * ```ts
  * if (signal.aborted) throw abortedError(signal);
@@ -21,6 +22,7 @@ export function abortedError(signal?: AbortSignal): CertboundError {
 /**
  * Throws an `aborted` error when `signal` has fired.
  *
+ * @public
  * @example
  * ```ts
  * throwIfAborted(options.signal);
@@ -40,6 +42,7 @@ const abortHooks = new WeakMap<AbortSignal, Set<AbortHook>>();
  * certbound wait. Returns the function that cancels the subscription. Check `signal.aborted` first:
  * a signal that has already fired never fires again.
  *
+ * @public
  * @example
  * ```ts
  * const unsubscribe = onAbort(signal, () => reject(abortedError(signal)));
@@ -73,6 +76,7 @@ export function onAbort(signal: AbortSignal, hook: () => void): () => void {
  * Resolves or rejects with `promise`, or rejects with `aborted` as soon as `signal` fires, whichever
  * comes first. The promise itself keeps running: this ends only the caller's wait.
  *
+ * @public
  * @example
  * ```ts
  * const result = await raceAbort(sharedAcquisition, callerSignal);

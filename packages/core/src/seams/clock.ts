@@ -3,6 +3,7 @@ import { abortedError, onAbort } from "./abort";
 /**
  * Time, waiting and randomness, injected everywhere so tests never wait on the wall clock.
  *
+ * @public
  * @example
  * ```ts
  * const clock: Clock = systemClock;
@@ -22,6 +23,7 @@ export interface Clock {
  * The longest delay a Node.js timer can hold: 2^31-1 ms (about 24.8 days). A longer one is silently
  * cut to 1 ms by Node, so every duration option is checked against it and longer sleeps are chained.
  *
+ * @public
  * @example
  * ```ts
  * if (timeoutMs > MAX_TIMER_MS) throw invalidOptions(PACKAGE, "`timeoutMs` is too long.");
@@ -36,6 +38,7 @@ const backgroundSignals = new WeakSet<AbortSignal>();
  * system clock's waits under it do not keep the process alive. Every other wait does, so that a
  * CLI awaiting a token never exits in the middle of a retry back-off.
  *
+ * @public
  * @example
  * ```ts
  * const refreshes = new AbortController();
@@ -52,6 +55,7 @@ export function markBackgroundSignal(signal: AbortSignal): AbortSignal {
  * Whether `signal` was marked with {@link markBackgroundSignal}; a custom {@link Clock} can use it
  * to let background waits not hold the process open, as the system clock does.
  *
+ * @public
  * @example
  * ```ts
  * const timer = setTimeout(resolve, ms);
@@ -66,6 +70,7 @@ export function isBackgroundSignal(signal: AbortSignal | undefined): boolean {
  * Keeps the process alive until `promise` settles, and returns it. For a caller that joins work
  * started in the background (whose own timers may be unref'd) and now waits for it.
  *
+ * @public
  * @example
  * ```ts
  * const result = await keepAliveUntilSettled(backgroundRefresh);
@@ -82,6 +87,7 @@ export function keepAliveUntilSettled<T>(promise: Promise<T>): Promise<T> {
  * with {@link markBackgroundSignal}. Waits longer than {@link MAX_TIMER_MS} are chained, never cut
  * short; a negative or NaN duration waits 0 ms.
  *
+ * @public
  * @example
  * ```ts
  * await systemClock.sleep(1000, signal);

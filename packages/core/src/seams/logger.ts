@@ -3,6 +3,7 @@
  * Messages never contain tokens, keys, assertions or secrets. Personal data (client ids, object ids,
  * resource ids, tenant ids) is replaced by `<pii>` unless `piiLoggingEnabled` is true.
  *
+ * @public
  * @example
  * ```ts
  * const logger: Logger = { level: "info", log: (level, message, fields) => console.log(level, message, fields) };
@@ -16,7 +17,11 @@ export interface Logger {
   log(level: LogLevel, message: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 
-/** Log levels, most severe first. */
+/**
+ * Log levels, most severe first.
+ *
+ * @public
+ */
 export type LogLevel = "error" | "warn" | "info" | "verbose";
 
 const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, verbose: 3 };
@@ -24,6 +29,7 @@ const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, verbose: 3
 /**
  * A logger that drops everything; the default.
  *
+ * @public
  * @example
  * ```ts
  * createTokenManager({ fetcher, logger: silentLogger });
@@ -35,6 +41,7 @@ export const silentLogger: Logger = { level: "error", log: () => {} };
  * Wraps a {@link Logger} so callers can log cheaply: the level check happens before any message
  * work, and PII fields are masked unless the logger opted in.
  *
+ * @public
  * @example
  * ```ts
  * const log = createLog(options.logger);
@@ -58,5 +65,9 @@ export function createLog(logger: Logger = silentLogger) {
   };
 }
 
-/** The object returned by {@link createLog}. */
+/**
+ * The object returned by {@link createLog}.
+ *
+ * @public
+ */
 export type Log = ReturnType<typeof createLog>;

@@ -3,6 +3,7 @@ import type { ClientTlsIdentity } from "./transport";
 /**
  * The token type of an mTLS Proof-of-Possession token (RFC 8705), as Entra ID returns it.
  *
+ * @public
  * @example
  * ```ts
  * if (result.tokenType !== MTLS_POP_TOKEN_TYPE) throw new Error("expected an mTLS PoP token");
@@ -10,22 +11,35 @@ import type { ClientTlsIdentity } from "./transport";
  */
 export const MTLS_POP_TOKEN_TYPE = "mtls_pop" as const;
 
-/** `"mtls_pop"` for a certificate-bound token, `"Bearer"` otherwise. */
+/**
+ * `"mtls_pop"` for a certificate-bound token, `"Bearer"` otherwise.
+ *
+ * @public
+ */
 export type TokenType = typeof MTLS_POP_TOKEN_TYPE | "Bearer";
 
 /**
  * The certificate a PoP token is bound to, with its private key. Pass it as the client TLS identity
  * of every call that uses the token: it *is* a {@link ClientTlsIdentity}.
+ * @public
  */
 export interface BindingCertificate extends ClientTlsIdentity {
   /** End of the certificate's validity. */
   readonly notAfter: Date;
 }
 
-/** Where a token came from. */
+/**
+ * Where a token came from.
+ *
+ * @public
+ */
 export type TokenSource = "identity_provider" | "cache";
 
-/** How a result was obtained. */
+/**
+ * How a result was obtained.
+ *
+ * @public
+ */
 export interface TokenMetadata {
   readonly tokenSource: TokenSource;
   /** The `client-request-id` of the network request, or of this call for a cache hit. */
@@ -39,6 +53,7 @@ export interface TokenMetadata {
 /**
  * What every `acquireToken*` call returns.
  *
+ * @public
  * @example
  * ```ts
  * const result = await app.acquireTokenForClient({ scopes: ["https://vault.azure.net/.default"], mtlsProofOfPossession: true });

@@ -3,6 +3,7 @@ import type { BindingCertificate, TokenType } from "./result";
 /**
  * What a {@link TokenFetcher} is asked for: one network acquisition. `C` is whatever the
  * credential passed as `context` with the call that started it (e.g. the certificate it resolved).
+ * @public
  */
 export interface FetchRequest<C = undefined> {
   readonly scopes: readonly string[];
@@ -17,7 +18,11 @@ export interface FetchRequest<C = undefined> {
   readonly context?: C | undefined;
 }
 
-/** A token as a source acquired it, before caching. */
+/**
+ * A token as a source acquired it, before caching.
+ *
+ * @public
+ */
 export interface AcquiredToken {
   readonly accessToken: string;
   readonly tokenType: TokenType;
@@ -33,6 +38,7 @@ export interface AcquiredToken {
  * The credential seam: performs one network acquisition. It knows its protocol and nothing about
  * caching; `createTokenManager` adds the cache, single-flight and background refresh.
  *
+ * @public
  * @example
  * ```ts
  * const source: TokenFetcher = async ({ scopes, correlationId }) => {

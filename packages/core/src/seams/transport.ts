@@ -7,6 +7,7 @@ import type { KeyObject } from "node:crypto";
  * `x5tS256`); a connection opened with one identity is never reused for another identity or for
  * a request without one.
  *
+ * @public
  * @example
  * ```ts
  * const identity = clientTlsIdentity({ certificatePem, privateKey });
@@ -27,12 +28,14 @@ export interface ClientTlsIdentity {
  * - `"environment"`: honour `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` when the transport enables proxies.
  *
  * Link-local (169.254.0.0/16) and loopback destinations are direct whatever the policy says.
+ * @public
  */
 export type ProxyPolicy = "never" | "environment";
 
 /**
  * One HTTP request as certbound sends it.
  *
+ * @public
  * @example
  * ```ts
  * const request: HttpRequest = { method: "GET", url: "https://127.0.0.1:8443/data", headers: {} };
@@ -64,6 +67,7 @@ export interface HttpRequest {
 /**
  * The answer to an {@link HttpRequest}. 4xx and 5xx are responses, never exceptions: the retry
  * engine and the caller decide what they mean.
+ * @public
  */
 export interface HttpResponse {
   readonly status: number;
@@ -84,6 +88,7 @@ export interface HttpResponse {
  * certificate, never by the `x5tS256` field alone); decode gzip/deflate/br answers within the
  * body cap.
  *
+ * @public
  * @example
  * ```ts
  * const transport: HttpTransport = { send: async (request) => ({ status: 200, headers: {}, body: "{}" }) };
@@ -98,6 +103,7 @@ export interface HttpTransport {
 /**
  * The default cap on a response body: 1 MiB.
  *
+ * @public
  * @example
  * ```ts
  * createUndiciTransport({ maxResponseBytes: 4 * DEFAULT_MAX_RESPONSE_BYTES });

@@ -27,14 +27,22 @@ import {
   type TestServer,
 } from "./test-server";
 
-/** Proxy settings the suite hands to a transport, in the shape of `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`. */
+/**
+ * Proxy settings the suite hands to a transport, in the shape of `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`.
+ *
+ * @public
+ */
 export interface TestProxyEnvironment {
   readonly httpsProxy?: string;
   readonly httpProxy?: string;
   readonly noProxy?: string;
 }
 
-/** What the suite gives the factory for each test. */
+/**
+ * What the suite gives the factory for each test.
+ *
+ * @public
+ */
 export interface TransportTestContext {
   /**
    * A clock with `autoAdvance: false`: build the transport on it so that `request.timeoutMs` fires
@@ -55,12 +63,17 @@ export interface TransportTestContext {
   readonly maxIdentities?: number;
 }
 
-/** Builds a fresh transport for one test. */
+/**
+ * Builds a fresh transport for one test.
+ *
+ * @public
+ */
 export type HttpTransportFactory = (context: TransportTestContext) => HttpTransport | Promise<HttpTransport>;
 
 /**
  * What a transport declares it supports. A missing capability swaps the cases that need it for
  * cases that check the transport degrades safely; nothing is skipped silently.
+ * @public
  */
 export interface TransportCapabilities {
   /**
@@ -77,7 +90,11 @@ export interface TransportCapabilities {
   readonly maxIdentities?: boolean;
 }
 
-/** Options of {@link testHttpTransport}. */
+/**
+ * Options of {@link testHttpTransport}.
+ *
+ * @public
+ */
 export interface HttpTransportSuiteOptions {
   readonly capabilities?: TransportCapabilities;
 }
@@ -113,6 +130,7 @@ function gzipBomb(): Buffer {
  * not checked here: each adapter unit-tests the predicate it routes with. Loopback bypass is
  * checked end to end.
  *
+ * @public
  * @example
  * ```ts
  * import { testHttpTransport } from "@certbound/core/testing";

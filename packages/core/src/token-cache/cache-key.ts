@@ -1,6 +1,10 @@
 import type { TokenType } from "../seams/result";
 
-/** The parts that identify a cached app token (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s5-1-cache-key). */
+/**
+ * The parts that identify a cached app token (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s5-1-cache-key).
+ *
+ * @public
+ */
 export interface CacheKeyParts {
   /** The application (client id) or managed identity the token was issued to. */
   readonly clientId: string;
@@ -23,6 +27,7 @@ const SEP = "\u0000";
  * binding certificate's thumbprint, so a token bound to certificate A can never be served for
  * certificate B or for a Bearer request.
  *
+ * @public
  * @example
  * ```ts
  * tokenCacheKey({ clientId, authority, scopes: ["b", "a"], x5tS256 }, "mtls_pop");

@@ -1,6 +1,7 @@
 /**
  * A number at or above this is an absolute epoch (seconds); below, a relative duration.
  *
+ * @public
  * @example
  * ```ts
  * const absolute = value >= EPOCH_THRESHOLD_SECONDS;
@@ -25,6 +26,7 @@ const US_DATE =
  * `MM/dd/yyyy hh:mm:ss [AM|PM] +00:00`). Anything else, e.g. `"abc 2001"` that `Date.parse` would
  * accept, is unreadable. Returns epoch milliseconds, or `undefined` when absent or unreadable.
  *
+ * @public
  * @example
  * ```ts
  * parseExpiry(3599, Date.now());             // now + 3599 s
@@ -100,6 +102,7 @@ function parseDate(text: string): number | undefined {
  * The managed-identity half-life rule: a token that lives more than 2 hours is refreshed at half
  * its remaining lifetime.
  *
+ * @public
  * @example
  * ```ts
  * halfLifeRefresh(now, now + 24 * 3600_000); // now + 12 h

@@ -4,6 +4,7 @@
  * (moves them to the back, unmarked) and drops the first unmarked one. This "clock" approximation
  * of LRU keeps every operation O(1) amortised and makes hits as cheap as a plain `Map` lookup.
  *
+ * @public
  * @example
  * ```ts
  * const lru = new LruMap<string, number>(2, (key) => console.log("evicted", key));

@@ -4,7 +4,11 @@ import { type Clock, systemClock } from "../seams/clock";
 import type { DecodedCacheEntry } from "./cache-entry-codec";
 import { LruMap } from "./lru-map";
 
-/** Options of {@link createMemoryCacheStore}. */
+/**
+ * Options of {@link createMemoryCacheStore}.
+ *
+ * @public
+ */
 export interface MemoryCacheStoreOptions {
   /** Most entries kept; the least recently used is evicted past it. @default 10000 */
   maxEntries?: number;
@@ -12,7 +16,11 @@ export interface MemoryCacheStoreOptions {
   clock?: Clock | undefined;
 }
 
-/** The in-memory store: synchronous, so a cache hit never awaits. */
+/**
+ * The in-memory store: synchronous, so a cache hit never awaits.
+ *
+ * @public
+ */
 export interface MemoryCacheStore extends CacheStore {
   get(key: string): string | undefined;
   set(key: string, value: string, ttlMs?: number): void;

@@ -5,6 +5,7 @@ import { raceAbort } from "../seams/abort";
  * key share its promise. Keys never wait on each other. A caller's AbortSignal ends only its own
  * wait; the shared work goes on for the others. Failures are not remembered.
  *
+ * @public
  * @example
  * ```ts
  * const flights = new SingleFlight<string, Token>();

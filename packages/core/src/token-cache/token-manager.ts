@@ -31,6 +31,7 @@ import { SingleFlight } from "./single-flight";
 /**
  * Tokens are served from the cache only while more than this remains (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s5-2-serving).
  *
+ * @public
  * @example
  * ```ts
  * const servable = entry.expiresAt - Date.now() > EXPIRY_BUFFER_MS;
@@ -40,6 +41,7 @@ export const EXPIRY_BUFFER_MS = 5 * 60 * 1000;
 /**
  * `refresh_in` is spread by up to this much either way, so a fleet does not refresh in lockstep.
  *
+ * @public
  * @example
  * ```ts
  * const jitter = (Math.random() * 2 - 1) * REFRESH_JITTER_MS;
@@ -51,6 +53,7 @@ export const REFRESH_JITTER_MS = 5 * 60 * 1000;
  * Back-off of a failed background refresh: the first wait, doubled after each further failure
  * up to `maxMs`. See {@link TokenManagerOptions.refreshBackoff}.
  *
+ * @public
  * @example
  * ```ts
  * const refreshBackoff: RefreshBackoff = { initialMs: 30_000, maxMs: 600_000 };
@@ -70,6 +73,7 @@ export interface RefreshBackoff {
  * times before the token stops being served (a token no longer served is fetched in the foreground,
  * without waiting for the back-off).
  *
+ * @public
  * @example
  * ```ts
  * createTokenManager({ fetcher, refreshBackoff: { ...DEFAULT_REFRESH_BACKOFF, maxMs: 60_000 } });
@@ -112,7 +116,11 @@ class UnreadableCacheEntry extends Error {
   override readonly name = "UnreadableCacheEntry";
 }
 
-/** Options of {@link createTokenManager}. */
+/**
+ * Options of {@link createTokenManager}.
+ *
+ * @public
+ */
 export interface TokenManagerOptions<C = undefined> {
   /**
    * Performs one network acquisition: a {@link TokenFetcher}, or any {@link Credential} (its
@@ -155,7 +163,11 @@ export interface TokenManagerOptions<C = undefined> {
   refreshBackoff?: RefreshBackoff | undefined;
 }
 
-/** One `acquireToken` call on a {@link TokenManager}. */
+/**
+ * One `acquireToken` call on a {@link TokenManager}.
+ *
+ * @public
+ */
 export interface TokenManagerRequest<C = undefined> {
   readonly clientId: string;
   readonly authority: string;
@@ -194,6 +206,7 @@ export interface TokenManagerRequest<C = undefined> {
  * no I/O and no parsing (a store's value is parsed once per change); a `refreshOn` in the past triggers one background refresh while callers keep getting
  * the cached token; a failed refresh changes nothing but delays the next one (back-off per key).
  * Results of one cached token share its frozen scopes and binding certificate.
+ * @public
  */
 export interface TokenManager<C = undefined> {
   acquireToken(request: TokenManagerRequest<C>): Promise<TokenResult>;
@@ -211,6 +224,7 @@ export interface TokenManager<C = undefined> {
  * Builds a {@link TokenManager} around any {@link TokenFetcher}: the credential packages use it,
  * and so can a source of your own to get caching, single-flight and refresh for free.
  *
+ * @public
  * @example
  * ```ts
  * const manager = createTokenManager({ fetcher: async (req) => myIssuer(req) });

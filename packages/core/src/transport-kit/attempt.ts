@@ -12,6 +12,7 @@ const TIMER_DISPOSED = new CertboundError("aborted", "The attempt finished befor
  * injected clock (so tests drive timeouts with a test clock instead of waiting), and remembers
  * which of the two it was, because an HTTP client reports both as the same abort.
  *
+ * @public
  * @example
  * ```ts
  * const attempt = new Attempt(clock, request.timeoutMs, request.signal);

@@ -14,6 +14,7 @@ const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
  * its value (it may be a secret). undici used to fail such a request as a retried network error
  * and axios to rewrite the value silently; every certbound transport now refuses it the same way.
  *
+ * @public
  * @example
  * ```ts
  * assertSendableHeaders(request.headers, "@my-scope/my-transport");

@@ -5,6 +5,7 @@ import { CertboundError } from "../protocol/errors";
  * Error code of a server certificate that does not match `pinnedServerThumbprint`.
  * {@link mapTransportError} turns it into `tls_handshake_failed`.
  *
+ * @public
  * @example
  * ```ts
  * callback(Object.assign(new Error("pin mismatch"), { code: PIN_MISMATCH }), socket);
@@ -16,6 +17,7 @@ export const PIN_MISMATCH = "ERR_CERTBOUND_PIN_MISMATCH";
  * Normalises a thumbprint (hex, colons and case ignored) to lower-case hex; `undefined` when it is
  * neither 40 digits (SHA-1) nor 64 (SHA-256).
  *
+ * @public
  * @example
  * ```ts
  * normalizePin("AB:CD:...:EF"); // "abcd...ef"
@@ -31,6 +33,7 @@ export function normalizePin(pin: string): string | undefined {
  * The normalised pin of a request (`undefined` when it has none). A malformed thumbprint fails
  * with `tls_handshake_failed` before any connection is made, naming the expected form.
  *
+ * @public
  * @example
  * ```ts
  * const pin = parsePinnedThumbprint(request.pinnedServerThumbprint, endpointOf(request.url));
@@ -52,6 +55,7 @@ export function parsePinnedThumbprint(thumbprint: string | undefined, endpoint: 
  * Whether the certificate the server presented on `socket` has the pinned thumbprint (as
  * returned by {@link normalizePin}). Check it on `secureConnect`, before writing the request.
  *
+ * @public
  * @example
  * ```ts
  * socket.once("secureConnect", () => (matchesPin(socket, pin) ? ready(socket) : fail(pinMismatch())));
@@ -67,6 +71,7 @@ export function matchesPin(socket: TLSSocket, pin: string): boolean {
 /**
  * The error a pinned connection fails with (code {@link PIN_MISMATCH}).
  *
+ * @public
  * @example
  * ```ts
  * socket.destroy();
