@@ -27,6 +27,16 @@
  *
  * @packageDocumentation
  */
+/**
+ * DER encoders (SEQUENCE, INTEGER, OID, strings, times) for the CSRs and certificates certbound's
+ * own packages build; not a general ASN.1 library.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const der = asn1.sequence([asn1.integer(1), asn1.utf8String("x")]);
+ * ```
+ */
 export * as asn1 from "../certificate/asn1-der";
 export type {
   CertificateAuthority,
