@@ -16,6 +16,7 @@ import {
   parseTokenResponse,
   sendWithRetry,
   ThrottleGuard,
+  type TokenManagerCall,
   tokenEndpointRetryPolicy,
 } from "@certbound/core/credential-kit";
 import { createCertificateResolver } from "./certificate-resolver";
@@ -274,8 +275,9 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
     scopes: readonly string[],
     certificate: LoadedCertificate | undefined,
     now: number | undefined,
-  ): Promise<TokenResult> =>
-    manager.acquireToken({
+  ): Promise<TokenResult> => {
+    // The certificate and clock reading ride along as internal hints (TokenManagerCall).
+    const call: TokenManagerCall<LoadedCertificate> = {
       clientId: o.clientId,
       authority: certificate ? popCacheAuthority : bearerCacheAuthority,
       scopes,
@@ -287,7 +289,9 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
       signal: request.signal,
       context: certificate,
       now,
-    });
+    };
+    return manager.acquireToken(call);
+  };
 
   // Not `async`: a cache hit hands back the token manager's promise itself instead of wrapping it
   // in another one (each wrapper costs turns of the microtask queue). Errors still reject.

@@ -19,6 +19,7 @@ import {
   LruMap,
   type RetryPolicy,
   ThrottleGuard,
+  type TokenManagerCall,
   unknownOptionError,
 } from "@certbound/core/credential-kit";
 import { acquireBearerToken, identityParameter, SOURCE_LABEL } from "./bearer-sources";
@@ -291,7 +292,8 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
         // One clock reading for the certificate's remaining validity and the token's expiry.
         const now = clock.now();
         const current = certificates.peek(certKey, now);
-        return manager.acquireToken({
+        // The clock reading rides along as an internal hint (TokenManagerCall).
+        const call: TokenManagerCall = {
           clientId: cacheClientId,
           authority: popCacheAuthority,
           scopes: scopes.pop,
@@ -302,7 +304,8 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
           correlationId: request.correlationId,
           signal: request.signal,
           now,
-        });
+        };
+        return manager.acquireToken(call);
       }
       // Fails before any network call when the source cannot serve this identity.
       if (!identitySupported) {

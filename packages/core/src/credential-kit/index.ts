@@ -126,6 +126,7 @@ export type {
   BindingCertificateResolver,
   RefreshBackoff,
   TokenManager,
+  TokenManagerCall,
   TokenManagerOptions,
   TokenManagerRequest,
 } from "../token-cache/token-manager";

@@ -4,7 +4,7 @@
 import type { Clock } from "../seams/clock";
 import type { TokenResult, TokenType } from "../seams/result";
 import type { CacheEntry } from "../token-cache/cache-entry-codec";
-import type { TokenManager, TokenManagerRequest } from "../token-cache/token-manager";
+import type { TokenManager, TokenManagerCall } from "../token-cache/token-manager";
 import {
   type AcquireEvent,
   type CacheLookupEvent,
@@ -64,9 +64,9 @@ export function publishCacheLookup(
  * return traceAcquisitions(manager, clock, logger?.piiLoggingEnabled === true);
  * ```
  */
-export function traceAcquisitions<C>(manager: TokenManager<C>, clock: Clock, pii: boolean): TokenManager<C> {
+export function traceAcquisitions<C>(manager: TokenManager, clock: Clock, pii: boolean): TokenManager {
   const untraced = manager.acquireToken;
-  const traced = (request: TokenManagerRequest<C>): Promise<TokenResult> => {
+  const traced = (request: TokenManagerCall<C>): Promise<TokenResult> => {
     const started = clock.now();
     const event: AcquireEvent = {
       tokenType: request.tokenType ?? "Bearer",

@@ -14,7 +14,11 @@ export interface FetchRequest<C = undefined> {
   readonly correlationId: string;
   /** Fires when the token manager is closed. Individual callers' signals do not reach here. */
   readonly signal: AbortSignal;
-  /** The `context` of the `acquireToken` call that started this acquisition. */
+  /**
+   * The `context` of the `acquireToken` call that started this acquisition: a hot-path hint of
+   * certbound's own credentials (see `TokenManagerCall`), not part of the public contract.
+   * @internal
+   */
   readonly context?: C | undefined;
 }
 

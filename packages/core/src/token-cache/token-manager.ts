@@ -168,7 +168,7 @@ export interface TokenManagerOptions<C = undefined> {
  *
  * @public
  */
-export interface TokenManagerRequest<C = undefined> {
+export interface TokenManagerRequest {
   readonly clientId: string;
   readonly authority: string;
   readonly scopes: readonly string[];
@@ -187,9 +187,19 @@ export interface TokenManagerRequest<C = undefined> {
   readonly correlationId?: string | undefined;
   /** Ends this caller's wait only; an acquisition shared with other callers goes on. */
   readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * A {@link TokenManagerRequest} with the hints certbound's own credentials pass on their hot path.
+ * Kept out of the public request type: they are speed-ups whose shape may change in any release.
+ * `acquireToken` reads them from any request that carries them.
+ *
+ * @internal
+ */
+export interface TokenManagerCall<C = undefined> extends TokenManagerRequest {
   /**
-   * Handed to the source as `FetchRequest.context` when this call starts the acquisition, e.g.
-   * the certificate a credential resolved for the cache key, so the source does not resolve it again.
+   * Handed to the fetcher as `FetchRequest.context` when this call starts the acquisition, e.g.
+   * the certificate a credential resolved for the cache key, so the fetcher does not resolve it again.
    */
   readonly context?: C | undefined;
   /**
@@ -208,8 +218,8 @@ export interface TokenManagerRequest<C = undefined> {
  * Results of one cached token share its frozen scopes and binding certificate.
  * @public
  */
-export interface TokenManager<C = undefined> {
-  acquireToken(request: TokenManagerRequest<C>): Promise<TokenResult>;
+export interface TokenManager {
+  acquireToken(request: TokenManagerRequest): Promise<TokenResult>;
   /** Removes the cached token for these parts, e.g. after the resource rejected it. */
   evict(parts: CacheKeyParts): Promise<void>;
   /**
@@ -231,7 +241,7 @@ export interface TokenManager<C = undefined> {
  * const result = await manager.acquireToken({ clientId: "my-app", authority: "my-issuer", scopes: ["api://x/.default"] });
  * ```
  */
-export function createTokenManager<C = undefined>(options: TokenManagerOptions<C>): TokenManager<C> {
+export function createTokenManager<C = undefined>(options: TokenManagerOptions<C>): TokenManager {
   if (options.fetcher !== undefined && options.source !== undefined) {
     throw invalidOptions("@certbound/core", "Pass `fetcher` only: `source` is its deprecated former name.");
   }
@@ -289,7 +299,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     x5t: undefined as string | undefined,
     key: "",
   };
-  const keyFor = (request: TokenManagerRequest<C>, tokenType: TokenType): string => {
+  const keyFor = (request: TokenManagerCall<C>, tokenType: TokenType): string => {
     const { scopes } = request;
     if (
       last.key !== "" &&
@@ -463,7 +473,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
 
   async function fetchAndStore(
     key: string,
-    request: TokenManagerRequest<C>,
+    request: TokenManagerCall<C>,
     tokenType: TokenType,
     correlationId: string,
     store: boolean,
@@ -513,7 +523,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
 
   function refreshInBackground(
     key: string,
-    request: TokenManagerRequest<C>,
+    request: TokenManagerCall<C>,
     tokenType: TokenType,
     now: number,
   ): void {
@@ -545,7 +555,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     now: number,
     started: number,
     key: string,
-    request: TokenManagerRequest<C>,
+    request: TokenManagerCall<C>,
     tokenType: TokenType,
   ): TokenResult | undefined => {
     if (entry === undefined || !(entry.expiresAt - now > EXPIRY_BUFFER_MS) || entry.tokenType !== tokenType) {
@@ -562,7 +572,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     pending: Promise<CacheEntry | undefined> | undefined,
     started: number,
     key: string,
-    request: TokenManagerRequest<C>,
+    request: TokenManagerCall<C>,
     tokenType: TokenType,
   ): Promise<TokenResult> {
     if (pending !== undefined) {
@@ -588,10 +598,11 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     return { ...result, metadata: { ...result.metadata, durationMs: clock.now() - started } };
   }
 
-  const manager: TokenManager<C> = {
+  const manager: TokenManager = {
     // Not `async`: a hit in a synchronous store is served without awaiting anything, in an already
     // resolved promise. Errors still come back as rejections, never as throws.
-    acquireToken(request) {
+    // Typed as the internal call: the public request type leaves out the hot-path hints.
+    acquireToken(request: TokenManagerCall<C>) {
       try {
         const started = request.now ?? clock.now();
         throwIfAborted(request.signal);

@@ -5,6 +5,7 @@ import {
   createTokenManager,
   EXPIRY_BUFFER_MS,
   type FetchRequest,
+  type TokenManagerCall,
 } from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
@@ -82,10 +83,13 @@ describe("token manager cache hits", () => {
     const scopes = ["https://a/.default"];
     const first = await manager.acquireToken({ ...base, scopes });
     const lastServable = first.expiresOn.getTime() - EXPIRY_BUFFER_MS - 1;
-    const hit = await manager.acquireToken({ ...base, scopes, now: lastServable });
+    // `now` is an internal hint (TokenManagerCall), passed as certbound's own credentials do.
+    const hitCall: TokenManagerCall = { ...base, scopes, now: lastServable };
+    const hit = await manager.acquireToken(hitCall);
     expect(hit.metadata.tokenSource).toBe("cache");
     expect(hit.metadata.durationMs).toBe(0);
-    const miss = await manager.acquireToken({ ...base, scopes, now: lastServable + 1 });
+    const missCall: TokenManagerCall = { ...base, scopes, now: lastServable + 1 };
+    const miss = await manager.acquireToken(missCall);
     expect(miss.metadata.tokenSource).toBe("identity_provider");
     expect(calls).toHaveLength(2);
     // Without `now` the injected clock decides.
