@@ -15,9 +15,9 @@ import {
   type HttpTransport,
   systemClock,
 } from "@certbound/core";
-import { abortedError } from "@certbound/core/credential-kit";
 import {
   Attempt,
+  abortedError,
   BoundedPools,
   DEFAULT_MAX_IDENTITIES,
   DEFAULT_MAX_RESPONSE_BYTES,

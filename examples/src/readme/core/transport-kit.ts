@@ -6,8 +6,8 @@ declare function sendWithMyClient(url: URL, pin: unknown, signal: AbortSignal): 
 
 // #region readme-core-transport-kit
 import type { HttpTransport } from "@certbound/core";
-import { abortedError } from "@certbound/core/credential-kit";
 import {
+  abortedError,
   Attempt,
   mapTransportError,
   parseRequestTarget,
