@@ -1,4 +1,4 @@
-// packages/core/README.md, "Your own credential source". The prelude stands for the app's own issuer.
+// packages/core/README.md, "Your own token fetcher". The prelude stands for the app's own issuer.
 import type { AcquiredToken } from "@certbound/core/credential-kit";
 
 declare function myIssuer(

@@ -23,7 +23,7 @@ export interface FetchRequest<C = undefined> {
 }
 
 /**
- * A token as a source acquired it, before caching.
+ * A token as a fetcher acquired it, before caching.
  *
  * @public
  */

@@ -140,7 +140,7 @@ export interface TokenManagerOptions<C = undefined> {
    * reach it serialised, without key material (see {@link CacheStore}); a PoP entry read from it
    * is served only when {@link TokenManagerOptions.resolveBindingCertificate} still finds its
    * certificate. A store whose `get`/`set`/`delete` throws or rejects is logged (once per burst) and
-   * bypassed: the token then comes from the source.
+   * bypassed: the token then comes from the fetcher.
    * @default none: tokens are kept in process (10,000 entries, LRU), not serialised
    */
   cache?: CacheStore | undefined;
@@ -212,7 +212,7 @@ export interface TokenManagerCall<C = undefined> extends TokenManagerRequest {
 }
 
 /**
- * Cache lookup, then single-flight per key, then the credential source. In-process cache hits do
+ * Cache lookup, then single-flight per key, then the token fetcher. In-process cache hits do
  * no I/O and no parsing (a store's value is parsed once per change); a `refreshOn` in the past triggers one background refresh while callers keep getting
  * the cached token; a failed refresh changes nothing but delays the next one (back-off per key).
  * Results of one cached token share its frozen scopes and binding certificate.
@@ -232,7 +232,7 @@ export interface TokenManager {
 
 /**
  * Builds a {@link TokenManager} around any {@link TokenFetcher}: the credential packages use it,
- * and so can a source of your own to get caching, single-flight and refresh for free.
+ * and so can a fetcher of your own to get caching, single-flight and refresh for free.
  *
  * @public
  * @example
@@ -506,7 +506,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       bindingCertificate: token.bindingCertificate && freezeBindingCertificate(token.bindingCertificate),
       tokenEndpoint: token.tokenEndpoint,
     };
-    // A PoP token is stored under the thumbprint it is really bound to, which a source may learn
+    // A PoP token is stored under the thumbprint it is really bound to, which a fetcher may learn
     // only while acquiring (a managed identity's freshly minted certificate).
     const storeKey =
       tokenType === MTLS_POP_TOKEN_TYPE &&
@@ -549,7 +549,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       });
   }
 
-  // A cached entry still worth serving at `now`, as a result; `undefined` sends the call to the source.
+  // A cached entry still worth serving at `now`, as a result; `undefined` sends the call to the fetcher.
   const fromCache = (
     entry: CacheEntry | undefined,
     now: number,
@@ -680,31 +680,31 @@ function validateAcquired(
   now: number,
 ): asserts token is AcquiredToken {
   if (!token || typeof token.accessToken !== "string" || token.accessToken.length === 0) {
-    throw new CertboundError("invalid_token_response", "The credential source returned no access token.");
+    throw new CertboundError("invalid_token_response", "The token fetcher returned no access token.");
   }
   if (!(token.expiresOn instanceof Date) || Number.isNaN(token.expiresOn.getTime())) {
     throw new CertboundError(
       "invalid_token_response",
-      "The credential source returned no valid `expiresOn` date.",
+      "The token fetcher returned no valid `expiresOn` date.",
     );
   }
   // An expired token is never a success: no caller could use it, and the cache would not serve it.
   if (token.expiresOn.getTime() <= now) {
     throw new CertboundError(
       "invalid_token_response",
-      `The credential source returned a token that has already expired (expiresOn ${token.expiresOn.toISOString()}). Check the identity provider and the system clock.`,
+      `The token fetcher returned a token that has already expired (expiresOn ${token.expiresOn.toISOString()}). Check the identity provider and the system clock.`,
     );
   }
   if (token.tokenType !== tokenType) {
     throw new CertboundError(
       "token_type_mismatch",
-      `Asked for a ${tokenType} token but the credential source returned ${token.tokenType}. A PoP request is never downgraded to Bearer.`,
+      `Asked for a ${tokenType} token but the token fetcher returned ${token.tokenType}. A PoP request is never downgraded to Bearer.`,
     );
   }
   if (tokenType === MTLS_POP_TOKEN_TYPE && !token.bindingCertificate) {
     throw new CertboundError(
       "binding_certificate_missing",
-      "The credential source returned an mtls_pop token without its binding certificate.",
+      "The token fetcher returned an mtls_pop token without its binding certificate.",
     );
   }
 }
