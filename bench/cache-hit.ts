@@ -2,7 +2,7 @@
 // physical floor (a bare awaited Map lookup with an expiry check) with 1 and 10,000 keys, and core's
 // token manager on a synthetic source, so a client's own overhead can be told apart from core's.
 // Run alone: `node --import tsx cache-hit.ts` (in bench/).
-import { createTokenManager, type TokenManagerRequest } from "@certbound/core";
+import { createTokenManager, type TokenManagerRequest } from "@certbound/core/credential-kit";
 
 /** Throughput and per-call latency of one repeated asynchronous operation. */
 export interface CacheHitStats {
@@ -158,7 +158,7 @@ export function floorOperation(keys: number): Operation {
  */
 export async function tokenManagerOperation(keys: number): Promise<{ op: Operation; close(): void }> {
   const manager = createTokenManager({
-    source: async (req) => ({
+    fetcher: async (req) => ({
       accessToken: `token-for-${req.scopes[0]}`,
       tokenType: "Bearer",
       expiresOn: new Date(Date.now() + 3600_000),

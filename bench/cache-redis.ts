@@ -11,12 +11,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRedisCacheStore } from "@certbound/cache-redis";
-import {
-  type CacheStore,
-  createCertificateAuthority,
-  createMemoryCacheStore,
-  createTokenManager,
-} from "@certbound/core";
+import { type CacheStore, createMemoryCacheStore } from "@certbound/core";
+import { createCertificateAuthority, createTokenManager } from "@certbound/core/credential-kit";
 import { startEmulator } from "@certbound/emulator";
 import { createClient } from "redis";
 import { startRedisServer } from "../packages/cache-redis/test/redis-server";

@@ -1,7 +1,7 @@
 // A/B of the cache-hit path: each client's MSAL-shaped method against its Credential method
 // (`getToken`), measured in the same rounds so machine load hits both alike. Run alone, after
 // `pnpm build`: `node --import tsx credential-hit.ts` (in bench/). BENCH_MS sets the time per round.
-import { createCertificateAuthority } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createManagedIdentityClient } from "@certbound/credential-msi";
 import { startEmulator } from "@certbound/emulator";

@@ -6,7 +6,7 @@
 // Run: `node --import tsx resource-server.ts` (in bench/, after a build). Prints Markdown.
 import type { AddressInfo } from "node:net";
 import { connect, createServer, type TLSSocket } from "node:tls";
-import { createCertificateAuthority } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { startEmulator } from "@certbound/emulator";
 import { createUndiciTransport } from "@certbound/http-undici";

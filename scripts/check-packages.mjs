@@ -49,12 +49,18 @@ const BUDGET_MARGIN = 1.1;
 const EXPECTED_EXPORTS = {
   "@certbound/core": {
     ".": [
-      "createTokenManager",
       "createMemoryCacheStore",
       "CertboundError",
       "ResourceCaller",
-      "x5tS256",
+      "MtlsPopTokenAcquirer",
       "DIAGNOSTICS_CHANNELS",
+    ],
+    "./credential-kit": [
+      "createTokenManager",
+      "sendWithRetry",
+      "parseTokenResponse",
+      "x5tS256",
+      "AcquisitionBudget",
     ],
     "./testing": null,
     "./transport-kit": [

@@ -58,6 +58,8 @@ if (task === "test") {
   p("lint", "exec", "biome", "check", ".");
   p("typecheck", "exec", "tsc", "-p", "tsconfig.json", "--noEmit");
   p("packages", "exec", "node", "scripts/check-packages.mjs");
+  // The built .d.ts against the committed API reports (packages/*/api/): refresh with `pnpm run api:update`.
+  p("api reports", "exec", "node", "scripts/check-api.mjs");
   // The emulator inspector's browser test needs Debian's Chromium: installed here, never skipped.
   must("chromium", process.execPath, ["scripts/ensure-chromium.mjs"]);
   // @certbound/cache-redis's tests start a real redis-server: installed here, never skipped.

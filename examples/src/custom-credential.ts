@@ -4,20 +4,18 @@
 //    shipped clients go (MtlsPopTokenAcquirer, ResourceCaller, createTokenManager, adapters) with no
 //    cast. Here it is a policy layer over another credential: it hands out only the scopes the app
 //    was granted and counts what it served.
-// 2. A credential source of your own, plugged into core: caching, single-flight, expiry buffer and
+// 2. A token fetcher of your own, plugged into core: caching, single-flight, expiry buffer and
 //    background refresh come for free. Here the "issuer" is a local function; in real life it could
 //    be a workload-identity exchange, a secrets broker, or a test double.
 import {
-  type AcquiredToken,
   CertboundError,
   type Credential,
-  createTokenManager,
   type HttpResponse,
   MtlsPopTokenAcquirer,
   ResourceCaller,
-  type SourceRequest,
   type TokenResult,
 } from "@certbound/core";
+import { type AcquiredToken, createTokenManager, type FetchRequest } from "@certbound/core/credential-kit";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createUndiciTransport } from "@certbound/http-undici";
 
@@ -74,7 +72,7 @@ export async function runPluggedCredential(settings: PluggedCredentialSettings):
   // #region readme-custom-credential-plugged
   const { credential, served } = allowListCredential(app, [scope]);
   const caller = new ResourceCaller({ transport });
-  const manager = createTokenManager({ source: credential });
+  const manager = createTokenManager({ fetcher: credential });
   try {
     const checked = await new MtlsPopTokenAcquirer(credential).acquireToken(scope); // mtls_pop, cnf checked
     const direct = await caller.call(credential, resourceUrl, { scopes: [scope] }); // PoP by default
@@ -103,7 +101,7 @@ export function createLocalIssuer() {
       return issued;
     },
     // #region readme-custom-credential-source
-    source: async ({ scopes, correlationId }: SourceRequest): Promise<AcquiredToken> => {
+    fetcher: async ({ scopes, correlationId }: FetchRequest): Promise<AcquiredToken> => {
       issued++;
       const expiresInSeconds = 3600;
       return {
@@ -120,7 +118,7 @@ export function createLocalIssuer() {
 export async function runCustomCredentialExample(): Promise<{ results: TokenResult[]; issued: number }> {
   const issuer = createLocalIssuer();
   // #region readme-custom-credential
-  const manager = createTokenManager({ source: issuer.source });
+  const manager = createTokenManager({ fetcher: issuer.fetcher });
   const request = { clientId: "my-app", authority: "local-issuer", scopes: ["api://orders/.default"] };
   const first = await Promise.all(Array.from({ length: 100 }, () => manager.acquireToken(request)));
   const again = await manager.acquireToken(request); // metadata.tokenSource === "cache"

@@ -9,9 +9,7 @@ import type { LookupFunction } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import {
-  abortedError,
   type Clock,
-  DEFAULT_MAX_RESPONSE_BYTES,
   type HttpRequest,
   type HttpResponse,
   type HttpTransport,
@@ -19,8 +17,10 @@ import {
 } from "@certbound/core";
 import {
   Attempt,
+  abortedError,
   BoundedPools,
   DEFAULT_MAX_IDENTITIES,
+  DEFAULT_MAX_RESPONSE_BYTES,
   decodeResponseBody,
   flattenHeaders,
   mapTransportError,

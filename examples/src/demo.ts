@@ -2,15 +2,12 @@
 // resource, all real TLS on 127.0.0.1), runs the managed-identity and confidential-client vanilla
 // flows, and prints what happened. Exits 0 only if every check passed.
 import { X509Certificate } from "node:crypto";
+import { isCertboundError, MtlsPopTokenAcquirer, ResourceCaller, type TokenResult } from "@certbound/core";
 import {
   createCertificateAuthority,
   decodeJwtPayload,
-  isCertboundError,
-  MtlsPopTokenAcquirer,
-  ResourceCaller,
-  type TokenResult,
   tokenBindingThumbprint,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { createConfidentialClient, mtlsTokenEndpoint } from "@certbound/credential-cert";
 import { createManagedIdentityClient } from "@certbound/credential-msi";
 import { type Emulator, startEmulator } from "@certbound/emulator";

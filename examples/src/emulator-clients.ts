@@ -3,7 +3,8 @@
 // the README shows them. examples/test/emulator-clients.test.ts runs it.
 import type { TokenResult } from "@certbound/core";
 // #region readme-emulator-imports
-import { createCertificateAuthority, ResourceCaller } from "@certbound/core";
+import { ResourceCaller } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createManagedIdentityClient } from "@certbound/credential-msi";
 import { startEmulator } from "@certbound/emulator";

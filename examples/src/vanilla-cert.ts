@@ -55,7 +55,7 @@ export async function runVanillaCert(settings: VanillaCertSettings): Promise<{
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { startEmulator } = await import("@certbound/emulator");
-  const { createCertificateAuthority } = await import("@certbound/core");
+  const { createCertificateAuthority } = await import("@certbound/core/credential-kit");
   const emu = await startEmulator();
   const appCert = createCertificateAuthority({ commonName: "my app's CA" }).issue({ commonName: "my-app" });
   const clientId = "6b3c1f2e-4d5a-4e8f-9a0b-1c2d3e4f5a6b";

@@ -1,4 +1,4 @@
-import { createCertificateAuthority } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

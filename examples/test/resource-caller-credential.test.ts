@@ -4,13 +4,8 @@
 // WwwAuthenticateParametersTests.cs CreateRawParameters_ClaimsAndErrorReturned (base64 claims in
 // `WWW-Authenticate: Bearer ... error="insufficient_claims", claims="..."`, decoded as
 // src/client/Microsoft.Identity.Client/WwwAuthenticateParameters.cs GetJsonFragment does).
-import {
-  type Credential,
-  createCertificateAuthority,
-  type GetTokenOptions,
-  ResourceCaller,
-  type TokenResult,
-} from "@certbound/core";
+import { type Credential, type GetTokenOptions, ResourceCaller, type TokenResult } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { type ConfidentialClient, createConfidentialClient } from "@certbound/credential-cert";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { createUndiciTransport, type UndiciTransport } from "@certbound/http-undici";

@@ -1,10 +1,6 @@
 // ResourceCaller against the emulator's protected resource, which echoes the certificate it saw.
-import {
-  createCertificateAuthority,
-  MtlsPopTokenAcquirer,
-  ResourceCaller,
-  type TokenResult,
-} from "@certbound/core";
+import { MtlsPopTokenAcquirer, ResourceCaller, type TokenResult } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { createUndiciTransport, type UndiciTransport } from "@certbound/http-undici";

@@ -1,6 +1,6 @@
 // @azure/msal-node 7.2.3 ConfidentialClientApplication and @azure/identity 4.14.1
 // ClientCertificateCredential against the emulator's regular Entra host, each in its own process.
-import type { IssuedCertificate } from "@certbound/core";
+import type { IssuedCertificate } from "@certbound/core/credential-kit";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { appCertificate, scratch } from "./support/fixture";

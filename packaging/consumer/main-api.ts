@@ -8,17 +8,19 @@ import { certboundClientOptions } from "@certbound/azure";
 import { createRedisCacheStore, type RedisCacheStore, type RedisClientLike } from "@certbound/cache-redis";
 import { EXIT_CODES, runCli } from "@certbound/cli";
 import {
-  type AcquiredToken,
   type CertboundError,
-  createCertificateAuthority,
   createMemoryCacheStore,
-  createTokenManager,
   MtlsPopTokenAcquirer,
   ResourceCaller,
-  type SourceRequest,
   type TokenResult,
-  x5tS256,
 } from "@certbound/core";
+import {
+  type AcquiredToken,
+  createCertificateAuthority,
+  createTokenManager,
+  type FetchRequest,
+  x5tS256,
+} from "@certbound/core/credential-kit";
 import { mapTransportError, parseRequestTarget } from "@certbound/core/transport-kit";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createManagedIdentityClient } from "@certbound/credential-msi";
@@ -72,7 +74,7 @@ export async function consumer(): Promise<number> {
 
   const manager = createTokenManager({
     cache: createMemoryCacheStore(),
-    source: async ({ scopes }: SourceRequest): Promise<AcquiredToken> => ({
+    fetcher: async ({ scopes }: FetchRequest): Promise<AcquiredToken> => ({
       accessToken: scopes.join(" "),
       tokenType: "Bearer",
       expiresOn: new Date(Date.now() + 3_600_000),

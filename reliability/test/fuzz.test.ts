@@ -4,12 +4,10 @@
 // that is checked too. Parsers that are not exported (IMDS and managed-identity answers, the Azure
 // Arc challenge) are reached through the client, with the emulator serving the fuzzed answer.
 import { join } from "node:path";
+import { type CertboundErrorCode, type HttpResponse, isCertboundError, ServiceError } from "@certbound/core";
 import {
-  type CertboundErrorCode,
   decodeJwtPayload,
   EPOCH_THRESHOLD_SECONDS,
-  type HttpResponse,
-  isCertboundError,
   loadPrivateKey,
   parseBearerChallenge,
   parseDerCertificate,
@@ -18,8 +16,7 @@ import {
   parsePemChain,
   parseRetryAfter,
   parseTokenResponse,
-  ServiceError,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/testing";
 import { loadCertificate, readPfx } from "@certbound/credential-cert";
 import fc from "fast-check";

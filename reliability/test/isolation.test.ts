@@ -2,7 +2,8 @@
 // certificates never cross, even when every client shares one cache store; and a throttled
 // (Retry-After) request blocks only identical requests.
 import { randomUUID } from "node:crypto";
-import { decodeJwtPayload, type TokenResult } from "@certbound/core";
+import type { TokenResult } from "@certbound/core";
+import { decodeJwtPayload } from "@certbound/core/credential-kit";
 import type { IssuedCertificate } from "@certbound/core/testing";
 import type { ConfidentialClient } from "@certbound/credential-cert";
 import type { ManagedIdentityClient } from "@certbound/credential-msi";

@@ -4,7 +4,8 @@
 import { randomUUID } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { type CacheStore, createTokenManager, ResourceCaller, type TokenResult } from "@certbound/core";
+import { type CacheStore, ResourceCaller, type TokenResult } from "@certbound/core";
+import { createTokenManager } from "@certbound/core/credential-kit";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nextTick, waitUntil } from "./support/wait";
@@ -195,7 +196,7 @@ describe("item 7: the token manager's memory is bounded", () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
     const manager = createTokenManager({
-      source: async () => ({
+      fetcher: async () => ({
         accessToken: "t",
         tokenType: "Bearer",
         expiresOn: new Date(Date.now() + 3600_000),

@@ -9,14 +9,8 @@ import { Agent as HttpsAgent } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import {
-  type HttpTransport,
-  isCertboundError,
-  REDACTED,
-  ResourceCaller,
-  SERVER_TEXT_LIMITS,
-  type TokenResult,
-} from "@certbound/core";
+import { type HttpTransport, isCertboundError, ResourceCaller, type TokenResult } from "@certbound/core";
+import { REDACTED, SERVER_TEXT_LIMITS } from "@certbound/core/credential-kit";
 import {
   type CertificateAuthority,
   createCertificateAuthority,

@@ -3,7 +3,8 @@
 // files) and a logger at its most verbose level. Nothing a user can see — log lines, error
 // messages, stacks, cause chains, fields, util.inspect output — may contain any of them.
 import { randomUUID } from "node:crypto";
-import { loadPrivateKey, ResourceCaller, type TokenResult } from "@certbound/core";
+import { ResourceCaller, type TokenResult } from "@certbound/core";
+import { loadPrivateKey } from "@certbound/core/credential-kit";
 import { loadCertificate, readPfx } from "@certbound/credential-cert";
 import type { EndpointName, Fault } from "@certbound/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
 
 /** A scratch folder for CA bundles and client certificates; removed by `cleanup()`. */
 export function scratch(): { dir: string; write(name: string, content: string): string; cleanup(): void } {

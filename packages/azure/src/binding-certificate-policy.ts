@@ -6,16 +6,15 @@ import type {
   SendRequest,
   TlsSettings,
 } from "@azure/core-rest-pipeline";
+import { CertboundError, type TokenResult } from "@certbound/core";
 import {
-  CertboundError,
   invalidOptions,
   parseBearerChallenge,
   SERVER_TEXT_LIMITS,
   serverText,
-  type TokenResult,
   tokenBindingThumbprint,
   x5tS256,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { PACKAGE } from "./package-name";
 import { TlsSettingsCache } from "./tls-settings";
 import type { CertboundTokenCredential } from "./token-credential";

@@ -1,5 +1,6 @@
 import type { TlsSettings } from "@azure/core-rest-pipeline";
-import { type BindingCertificate, LruMap } from "@certbound/core";
+import type { BindingCertificate } from "@certbound/core";
+import { LruMap } from "@certbound/core/credential-kit";
 
 // Binding certificates live for hours to days; a handful per base covers rotation overlap.
 const CERTIFICATES_PER_BASE = 8;

@@ -2,13 +2,12 @@ import type { AccessToken, GetTokenOptions as AzureGetTokenOptions, TokenCredent
 import {
   CertboundError,
   type Credential,
-  invalidOptions,
   isCredential,
-  LruMap,
   MTLS_POP_TOKEN_TYPE,
   type TokenResult,
   verifyMtlsPopResult,
 } from "@certbound/core";
+import { invalidOptions, LruMap } from "@certbound/core/credential-kit";
 import { toAbortSignal } from "./abort-signal";
 import { PACKAGE } from "./package-name";
 

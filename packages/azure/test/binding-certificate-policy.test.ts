@@ -9,12 +9,8 @@ import {
   type PipelineRequest,
   type TlsSettings,
 } from "@azure/core-rest-pipeline";
-import {
-  type Credential,
-  createCertificateAuthority,
-  type IssuedCertificate,
-  type TokenResult,
-} from "@certbound/core";
+import type { Credential, TokenResult } from "@certbound/core";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
 import { createBindingCertificatePolicy, createCertboundTokenCredential } from "../src/index";
 

@@ -8,12 +8,8 @@
 import { randomUUID } from "node:crypto";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { SecretClient } from "@azure/keyvault-secrets";
-import {
-  CertboundError,
-  type Credential,
-  createCertificateAuthority,
-  type IssuedCertificate,
-} from "@certbound/core";
+import { CertboundError, type Credential } from "@certbound/core";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
 import { type ConfidentialClient, createConfidentialClient } from "@certbound/credential-cert";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { createUndiciTransport, type UndiciTransport } from "@certbound/http-undici";

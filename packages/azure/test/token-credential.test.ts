@@ -3,13 +3,8 @@
 // recording its calls and answering with results built from real certificates; the end-to-end
 // behaviour against the emulator is in secret-client.e2e.test.ts.
 
-import {
-  CertboundError,
-  type Credential,
-  createCertificateAuthority,
-  type GetTokenOptions,
-  type TokenResult,
-} from "@certbound/core";
+import { CertboundError, type Credential, type GetTokenOptions, type TokenResult } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
 import { createCertboundTokenCredential } from "../src/index";
 

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
-import { invalidOptions } from "@certbound/core";
+import { invalidOptions } from "@certbound/core/credential-kit";
 
 const PKG = "@certbound/cache-redis";
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;

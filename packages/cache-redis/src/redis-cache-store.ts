@@ -1,15 +1,17 @@
 import { randomUUID } from "node:crypto";
 import {
-  assertKnownKeys,
   type CacheStore,
   type CacheWriteOptions,
   type Clock,
-  createLog,
-  invalidOptions,
   type Logger,
-  markBackgroundSignal,
   systemClock,
 } from "@certbound/core";
+import {
+  assertKnownKeys,
+  createLog,
+  invalidOptions,
+  markBackgroundSignal,
+} from "@certbound/core/credential-kit";
 import { createEntryCipher, type RedisCacheEncryption } from "./entry-cipher";
 import { LocalLevel } from "./local-level";
 import type { RedisClientLike, RedisSubscriberLike } from "./redis-client";

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createBindingCertificate, createCertificateAuthority } from "@certbound/core";
+import { createBindingCertificate, createCertificateAuthority } from "@certbound/core/credential-kit";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { type RedisServer, startRedisServer } from "./redis-server";

@@ -1,5 +1,6 @@
 // Issue 16: two levels, encryption at rest and keyed names, against a real redis-server.
-import { type AcquiredToken, createTokenManager, type LogLevel } from "@certbound/core";
+import type { LogLevel } from "@certbound/core";
+import { type AcquiredToken, createTokenManager } from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,7 @@
 // Issue 16: the test's redis-server is SIGKILLed mid-run and started again; acquisitions never fail
 // because of it, the outage is logged once, and the store shares tokens through Redis again after.
-import { type AcquiredToken, createTokenManager, type LogLevel } from "@certbound/core";
+import type { LogLevel } from "@certbound/core";
+import { type AcquiredToken, createTokenManager } from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";

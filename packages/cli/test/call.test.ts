@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { createCertificateAuthority } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import type { Emulator } from "@certbound/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certbound, cleanEnv, emulatorWithCaFile, mask, tempDir, underPty } from "./helpers";

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:https";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { join } from "node:path";
-import { createCertificateAuthority } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certbound, cleanEnv, closedPort, emulatorWithCaFile, mask, tempDir } from "./helpers";
 

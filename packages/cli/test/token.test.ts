@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
 import type { Emulator } from "@certbound/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certbound, cleanEnv, emulatorWithCaFile, mask, tempDir } from "./helpers";

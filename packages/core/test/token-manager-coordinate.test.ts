@@ -2,14 +2,16 @@
 // so that a cold fleet makes one token request. Here "processes" are token managers sharing one
 // memory store and a fake lease; the Redis store tests it across real processes.
 import {
-  type AcquiredToken,
   type CacheStore,
   type CacheWriteOptions,
   CertboundError,
-  createBindingCertificate,
   createMemoryCacheStore,
-  createTokenManager,
 } from "@certbound/core";
+import {
+  type AcquiredToken,
+  createBindingCertificate,
+  createTokenManager,
+} from "@certbound/core/credential-kit";
 import { createCertificateAuthority, createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 

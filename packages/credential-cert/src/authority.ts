@@ -1,7 +1,12 @@
-import { CertboundError, invalidOptions } from "@certbound/core";
+import { CertboundError } from "@certbound/core";
+import { invalidOptions } from "@certbound/core/credential-kit";
 import { PACKAGE } from "./package-name";
 
-/** An authority split into the parts the endpoints are built from. */
+/**
+ * An authority split into the parts the endpoints are built from.
+ *
+ * @public
+ */
 export interface ParsedAuthority {
   /** `https://host` (lower case, no trailing slash). */
   readonly origin: string;
@@ -24,6 +29,7 @@ const TENANT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * Errors: `invalid_options` (not an https URL), `missing_tenanted_authority` (no tenant, or
  * `/common`, `/organizations`, `/consumers`).
  *
+ * @public
  * @example
  * ```ts
  * parseAuthority("https://login.microsoftonline.com/contoso.onmicrosoft.com").tenant; // "contoso.onmicrosoft.com"

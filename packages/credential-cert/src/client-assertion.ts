@@ -2,10 +2,18 @@ import { constants, createHash, type KeyObject, randomUUID, sign, type X509Certi
 import { CertboundError } from "@certbound/core";
 import { PACKAGE } from "./package-name";
 
-/** Signature algorithm of the client assertion. PS256 is what current MSAL versions send. */
+/**
+ * Signature algorithm of the client assertion. PS256 is what current MSAL versions send.
+ *
+ * @public
+ */
 export type AssertionAlgorithm = "PS256" | "RS256";
 
-/** Options of {@link createClientAssertion}. */
+/**
+ * Options of {@link createClientAssertion}.
+ *
+ * @public
+ */
 export interface ClientAssertionOptions {
   clientId: string;
   /** The token endpoint URL the assertion is sent to (`aud`). */
@@ -28,6 +36,7 @@ export interface ClientAssertionOptions {
 /**
  * Lifetime of a client assertion (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s2-4-client-assertion).
  *
+ * @public
  * @example
  * ```ts
  * const exp = Math.floor(Date.now() / 1000) + ASSERTION_LIFETIME_SECONDS;
@@ -60,6 +69,7 @@ function sha1Thumbprint(chain: readonly X509Certificate[]): string {
  * sends the leaf alone as a string; Entra ID reads both.
  * The assertion is a credential: never log it.
  *
+ * @public
  * @example
  * ```ts
  * const assertion = createClientAssertion({ clientId, audience: tokenUrl, chain, privateKey, x5tS256, now: Date.now() });

@@ -1,21 +1,24 @@
 import {
+  CertboundError,
+  type Credential,
+  type GetTokenOptions,
+  MTLS_POP_TOKEN_TYPE,
+  type TokenResult,
+} from "@certbound/core";
+import {
   type AcquiredToken,
   AcquisitionBudget,
   assertGetTokenOptions,
   buildTokenRequest,
-  CertboundError,
-  type Credential,
   createLog,
   createTokenManager,
-  type GetTokenOptions,
-  MTLS_POP_TOKEN_TYPE,
+  type FetchRequest,
   parseTokenResponse,
-  type SourceRequest,
   sendWithRetry,
   ThrottleGuard,
-  type TokenResult,
+  type TokenManagerCall,
   tokenEndpointRetryPolicy,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { createCertificateResolver } from "./certificate-resolver";
 import { createClientAssertion } from "./client-assertion";
 import type { LoadedCertificate } from "./load-certificate";
@@ -75,6 +78,7 @@ const CLOSED = `${PACKAGE}: the client was closed (close() was called), which en
  * assertion; Bearer requests go to the regular host with a signed client assertion.
  * Options are validated and a fixed certificate is parsed right away.
  *
+ * @public
  * @example
  * ```ts
  * const app = createConfidentialClient({
@@ -140,7 +144,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   };
 
   // `context` is the certificate a PoP call resolved for its cache key: the provider runs once per call.
-  const source = async (request: SourceRequest<LoadedCertificate>): Promise<AcquiredToken> => {
+  const source = async (request: FetchRequest<LoadedCertificate>): Promise<AcquiredToken> => {
     const pop = request.tokenType === MTLS_POP_TOKEN_TYPE;
     const certificate = request.context ?? (await resolver.current(clock.now(), pop));
     const url = await tokenEndpoint(pop);
@@ -244,7 +248,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   };
 
   const manager = createTokenManager<LoadedCertificate>({
-    source,
+    fetcher: source,
     cache: o.cache,
     clock,
     logger: o.logger,
@@ -271,8 +275,9 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
     scopes: readonly string[],
     certificate: LoadedCertificate | undefined,
     now: number | undefined,
-  ): Promise<TokenResult> =>
-    manager.acquireToken({
+  ): Promise<TokenResult> => {
+    // The certificate and clock reading ride along as internal hints (TokenManagerCall).
+    const call: TokenManagerCall<LoadedCertificate> = {
       clientId: o.clientId,
       authority: certificate ? popCacheAuthority : bearerCacheAuthority,
       scopes,
@@ -284,7 +289,9 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
       signal: request.signal,
       context: certificate,
       now,
-    });
+    };
+    return manager.acquireToken(call);
+  };
 
   // Not `async`: a cache hit hands back the token manager's promise itself instead of wrapping it
   // in another one (each wrapper costs turns of the microtask queue). Errors still reject.

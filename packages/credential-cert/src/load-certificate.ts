@@ -1,18 +1,21 @@
 import { createHash, KeyObject, type X509Certificate } from "node:crypto";
+import { type BindingCertificate, CertboundError } from "@certbound/core";
 import {
   assertKnownKeys,
-  type BindingCertificate,
-  CertboundError,
   certificateNotBefore,
   createBindingCertificate,
   loadPrivateKey,
   parsePemChain,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import type { CertificateInput } from "./certificate-input";
 import { PACKAGE } from "./package-name";
 import { readPfx } from "./pfx";
 
-/** A certificate checked and ready for TLS and for signing client assertions. */
+/**
+ * A certificate checked and ready for TLS and for signing client assertions.
+ *
+ * @public
+ */
 export interface LoadedCertificate {
   /** Chain PEM, key and `x5t#S256`: the TLS client identity and the PoP binding certificate. */
   readonly binding: BindingCertificate;
@@ -55,6 +58,7 @@ const text = (value: string | Uint8Array) =>
  * `invalid_certificate`, `invalid_private_key`, `wrong_passphrase`, `cert_without_private_key`,
  * `certificate_expired`, `certificate_not_yet_valid`.
  *
+ * @public
  * @example
  * ```ts
  * const loaded = loadCertificate({ pfx: readFileSync("app.pfx"), passphrase }, Date.now());

@@ -2,7 +2,11 @@ import type { CacheStore, Clock, HttpTransport, Logger } from "@certbound/core";
 import type { CertificateInput, CertificateProvider } from "./certificate-input";
 import type { AssertionAlgorithm } from "./client-assertion";
 
-/** Options of {@link createConfidentialClient}. */
+/**
+ * Options of {@link createConfidentialClient}.
+ *
+ * @public
+ */
 export interface ConfidentialClientOptions {
   /** The application (client) id of the app registration. */
   clientId: string;
@@ -71,7 +75,11 @@ export interface ConfidentialClientOptions {
   acquisitionTimeoutMs?: number | undefined;
 }
 
-/** One {@link ConfidentialClient.acquireTokenForClient} call. */
+/**
+ * One {@link ConfidentialClient.acquireTokenForClient} call.
+ *
+ * @public
+ */
 export interface AcquireTokenForClientRequest {
   /** App-token scopes, e.g. `["https://vault.azure.net/.default"]`. */
   scopes: readonly string[];

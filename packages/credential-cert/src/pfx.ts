@@ -8,7 +8,11 @@ import { metered } from "./pfx/metered-forge";
 import { prescanPfx } from "./pfx/prescan";
 import { PfxWorkBudget } from "./pfx/work-budget";
 
-/** Options of {@link readPfx}. */
+/**
+ * Options of {@link readPfx}.
+ *
+ * @public
+ */
 export interface ReadPfxOptions {
   /**
    * The most key-derivation work the whole file may ask for: the sum, over the integrity check and
@@ -22,7 +26,11 @@ export interface ReadPfxOptions {
   maxKdfIterations?: number | undefined;
 }
 
-/** What a PKCS#12 (PFX) file holds, ready for node:crypto. */
+/**
+ * What a PKCS#12 (PFX) file holds, ready for node:crypto.
+ *
+ * @public
+ */
 export interface PfxContents {
   /** Every certificate, in file order, with its exact DER bytes. */
   readonly certificates: readonly X509Certificate[];

@@ -1,19 +1,29 @@
-import { type HttpTransport, type Log, parseJsonBody, stringField } from "@certbound/core";
+import type { HttpTransport } from "@certbound/core";
+import { type Log, parseJsonBody, stringField } from "@certbound/core/credential-kit";
 import { isValidRegionName } from "./region-name";
 
 /**
  * Where the region came from: the `azureRegion` option, env `MSAL_FORCE_REGION` (both configured,
  * no detection), or auto-detection from env `REGION_NAME` or IMDS.
+ * @public
  */
 export type RegionSource = "option" | "MSAL_FORCE_REGION" | "REGION_NAME" | "imds";
 
-/** A region and where it came from. */
+/**
+ * A region and where it came from.
+ *
+ * @public
+ */
 export interface DetectedRegion {
   readonly region: string;
   readonly source: RegionSource;
 }
 
-/** Options of {@link detectRegion}. */
+/**
+ * Options of {@link detectRegion}.
+ *
+ * @public
+ */
 export interface DetectRegionOptions {
   /** The environment to read `REGION_NAME` from. */
   env: Readonly<Record<string, string | undefined>>;
@@ -31,6 +41,7 @@ export interface DetectRegionOptions {
 /**
  * The IMDS instance-metadata call that tells a VM its region.
  *
+ * @public
  * @example
  * ```ts
  * const url = `${imdsEndpoint}${IMDS_COMPUTE_PATH}`;
@@ -46,6 +57,7 @@ export const IMDS_COMPUTE_PATH = "/metadata/instance/compute?api-version=2021-02
  * `MSAL_FORCE_REGION` is not read here: it applies only when the app configured no region (the
  * client decides that), never once the app asked for auto-detection.
  *
+ * @public
  * @example
  * ```ts
  * const detected = await detectRegion({ env: process.env, imdsEndpoint: "http://169.254.169.254", transport });

@@ -4,7 +4,11 @@ import { type ParsedAuthority, parseAuthority } from "./authority";
 import { PACKAGE } from "./package-name";
 import { isValidRegionName } from "./region-name";
 
-/** Inputs of {@link mtlsTokenEndpoint} and {@link bearerTokenEndpoint}. */
+/**
+ * Inputs of {@link mtlsTokenEndpoint} and {@link bearerTokenEndpoint}.
+ *
+ * @public
+ */
 export interface TokenEndpointInput {
   /** The tenant-specific authority, e.g. `https://login.microsoftonline.com/<tenant>`. */
   authority: string | ParsedAuthority;
@@ -54,6 +58,7 @@ const usableRegion = (region: string | undefined, hostname: string) =>
  * every host that does not start with `login.` (`sts.windows.net` too), are rejected with
  * `mtls_pop_not_supported_for_environment` before any network call.
  *
+ * @public
  * @example
  * ```ts
  * mtlsTokenEndpoint({ authority: "https://login.microsoftonline.com/contoso.com", region: "westus3" });
@@ -92,6 +97,7 @@ export function mtlsTokenEndpoint(input: TokenEndpointInput): string {
  * `{region}.login.partner.microsoftonline.cn` for `login.chinacloudapi.cn`, and `{region}.{host}`
  * elsewhere (as MSAL.NET does).
  *
+ * @public
  * @example
  * ```ts
  * bearerTokenEndpoint({ authority: "https://login.microsoftonline.com/contoso.com", region: "westus3" });

@@ -1,14 +1,10 @@
+import { type CacheStore, type Clock, type HttpTransport, type Logger, systemClock } from "@certbound/core";
 import {
   assertKnownKeys,
-  type CacheStore,
-  type Clock,
   DEFAULT_ACQUISITION_TIMEOUT_MS,
   durationOption,
-  type HttpTransport,
   invalidOptions,
-  type Logger,
-  systemClock,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { type ParsedAuthority, parseAuthority, parseHostOverride } from "./authority";
 import type { CertificateInput, CertificateProvider } from "./certificate-input";
 import type { AssertionAlgorithm } from "./client-assertion";

@@ -1,4 +1,4 @@
-import { assertCorrelationId, invalidOptions, unknownOptionError } from "@certbound/core";
+import { assertCorrelationId, invalidOptions, unknownOptionError } from "@certbound/core/credential-kit";
 import type { AcquireTokenForClientRequest } from "./options";
 import { PACKAGE } from "./package-name";
 

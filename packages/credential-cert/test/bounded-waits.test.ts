@@ -1,13 +1,8 @@
 // Bounded waits in the confidential client: one deadline per acquisition (issue 12 item 4),
 // duration options that cannot overflow Node's timers (item 2), and a token-endpoint error with
 // Retry-After that blocks identical requests locally whatever its status (issue 13 item 5).
-import {
-  CertboundError,
-  createCertificateAuthority,
-  type HttpRequest,
-  type HttpResponse,
-  type HttpTransport,
-} from "@certbound/core";
+import { CertboundError, type HttpRequest, type HttpResponse, type HttpTransport } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 import { type ConfidentialClientOptions, createConfidentialClient } from "../src/index";

@@ -1,5 +1,6 @@
 import { constants, createHash, verify, X509Certificate } from "node:crypto";
-import { createCertificateAuthority, isCertboundError, x5tS256 } from "@certbound/core";
+import { isCertboundError } from "@certbound/core";
+import { createCertificateAuthority, x5tS256 } from "@certbound/core/credential-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ASSERTION_LIFETIME_SECONDS, createClientAssertion } from "../src/index";
 

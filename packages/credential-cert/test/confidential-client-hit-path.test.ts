@@ -1,12 +1,8 @@
 // The cache-hit fast path of acquireTokenForClient: validation, certificate checks and the
 // separation of results from the cache must hold on every call, not only on the first.
 
-import {
-  type CertboundErrorCode,
-  createCertificateAuthority,
-  type HttpRequest,
-  isCertboundError,
-} from "@certbound/core";
+import { type CertboundErrorCode, type HttpRequest, isCertboundError } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 import { createConfidentialClient } from "../src/index";

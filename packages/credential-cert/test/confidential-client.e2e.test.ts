@@ -2,12 +2,8 @@
 // on 127.0.0.1, with both transports. Time is the injected test clock (the emulator shares it).
 
 import { createHash, randomUUID } from "node:crypto";
-import {
-  createCertificateAuthority,
-  type HttpTransport,
-  type IssuedCertificate,
-  ResourceCaller,
-} from "@certbound/core";
+import { type HttpTransport, ResourceCaller } from "@certbound/core";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
 import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { createAxiosTransport } from "@certbound/http-axios";

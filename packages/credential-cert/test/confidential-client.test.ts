@@ -6,13 +6,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   type CertboundErrorCode,
-  createCertificateAuthority,
   type HttpRequest,
   type HttpResponse,
   type HttpTransport,
   isCertboundError,
   type LogLevel,
 } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConfidentialClientOptions, createConfidentialClient } from "../src/index";

@@ -1,10 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
-import {
-  type CertboundErrorCode,
-  createCertificateAuthority,
-  isCertboundError,
-  x5tS256,
-} from "@certbound/core";
+import { type CertboundErrorCode, isCertboundError } from "@certbound/core";
+import { createCertificateAuthority, x5tS256 } from "@certbound/core/credential-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCertificateResolver } from "../src/certificate-resolver";
 import { type CertificateInput, loadCertificate, readPfx } from "../src/index";

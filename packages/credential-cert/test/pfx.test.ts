@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, X509Certificate } from "node:crypto";
-import { asn1, type CertboundErrorCode, isCertboundError, x5tS256 } from "@certbound/core";
+import { type CertboundErrorCode, isCertboundError } from "@certbound/core";
+import { asn1, x5tS256 } from "@certbound/core/credential-kit";
 import fc from "fast-check";
 import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -6,11 +6,11 @@
 
 import {
   type CertboundErrorCode,
-  createCertificateAuthority,
   type HttpRequest,
   type HttpTransport,
   isCertboundError,
 } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createConfidentialClient } from "../src/index";

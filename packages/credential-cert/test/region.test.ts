@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createLog } from "@certbound/core";
+import { createLog } from "@certbound/core/credential-kit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { detectRegion, IMDS_COMPUTE_PATH } from "../src/index";
 import { fetchTransport } from "./fetch-transport";

@@ -4,6 +4,7 @@ import type { ManagedIdentityKeyPair } from "./key-provider";
 /**
  * What an {@link AttestationProvider} gets for one certificate request.
  *
+ * @public
  * @example
  * ```ts
  * const request: AttestationRequest = { attestationEndpoint, keyPair, exportable: true, clientId, tenantId, correlationId };
@@ -29,6 +30,7 @@ export interface AttestationRequest {
  * `attestation_token` in issuecredential (as MSAL.NET does for attested KeyGuard keys). Return the
  * token text; throw, or return an empty string, when attestation fails (`attestation_failed`).
  *
+ * @public
  * @example
  * ```ts
  * const attestationProvider: AttestationProvider = async ({ attestationEndpoint, keyPair, signal }) => {

@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
 import { lstat, open, realpath } from "node:fs/promises";
 import { extname, isAbsolute, relative, resolve, sep } from "node:path";
-import { CertboundError, sanitiseServerText } from "@certbound/core";
+import { CertboundError } from "@certbound/core";
+import { sanitizeServerText } from "@certbound/core/credential-kit";
 
 /** The largest challenge file accepted: the agent's key files are a few dozen bytes. */
 export const ARC_MAX_KEY_FILE_BYTES = 4096;
@@ -34,7 +35,7 @@ export async function readArcChallenge(
     new CertboundError(
       "managed_identity_request_failed",
       // The reason quotes the path the server named: cleaned and capped like any server text.
-      `Refused the Azure Arc challenge: ${sanitiseServerText(reason, 1024)}`,
+      `Refused the Azure Arc challenge: ${sanitizeServerText(reason, 1024)}`,
       cause === undefined ? { correlationId } : { correlationId, cause },
     );
   const tooLarge = () =>

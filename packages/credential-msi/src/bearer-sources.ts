@@ -1,16 +1,14 @@
+import { CertboundError, type HttpRequest, type HttpResponse } from "@certbound/core";
 import {
   type AcquisitionBudget,
-  CertboundError,
   CLIENT_SKU,
   CLIENT_VERSION,
   encodeForm,
-  type HttpRequest,
-  type HttpResponse,
   imdsRetryPolicy,
   managedIdentityRetryPolicy,
   type RetryPolicy,
   sendWithRetry,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { readArcChallenge } from "./azure-arc-challenge";
 import type { DetectedSource, ManagedIdentitySourceName } from "./detect-source";
 import { describeIdentity, type ManagedIdentityId } from "./identity";

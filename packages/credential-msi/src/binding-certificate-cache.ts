@@ -1,4 +1,5 @@
-import { type BindingCertificate, type Clock, EXPIRY_BUFFER_MS, SingleFlight } from "@certbound/core";
+import type { BindingCertificate, Clock } from "@certbound/core";
+import { EXPIRY_BUFFER_MS, SingleFlight } from "@certbound/core/credential-kit";
 
 /**
  * New tokens are minted with a cached certificate only while more than this much validity remains

@@ -1,5 +1,6 @@
 import { constants, type KeyObject, sign } from "node:crypto";
-import { asn1, CertboundError } from "@certbound/core";
+import { CertboundError } from "@certbound/core";
+import { asn1 } from "@certbound/core/credential-kit";
 
 /** Object identifiers used in the IMDS v2 certificate request (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s3-4-csr). */
 export const CSR_OID = {
@@ -15,6 +16,7 @@ export const CSR_OID = {
 /**
  * The compute unit id from getplatformmetadata: at least one of the two is present.
  *
+ * @public
  * @example
  * ```ts
  * const cuId: ComputeUnitId = { vmId: "f1a2..." };
@@ -28,6 +30,7 @@ export interface ComputeUnitId {
 /**
  * What goes into the certificate request.
  *
+ * @public
  * @example
  * ```ts
  * const input: CsrInput = { tenantId, clientId, cuId: { vmId }, privateKey, publicKey };
@@ -115,6 +118,7 @@ export function buildCertificationRequestInfo(input: Omit<CsrInput, "privateKey"
  * `1.3.6.1.4.1.311.90.2.10` holding the compute unit id as JSON, signed RSASSA-PSS/SHA-256 with a
  * 32-byte salt. Returns the DER; IMDS takes it as one line of base64.
  *
+ * @public
  * @example
  * ```ts
  * const der = buildCsr({ tenantId, clientId, cuId: { vmId }, privateKey, publicKey });

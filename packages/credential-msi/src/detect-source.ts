@@ -1,9 +1,10 @@
-import { invalidOptions } from "@certbound/core";
+import { invalidOptions } from "@certbound/core/credential-kit";
 import { PACKAGE } from "./package-name";
 
 /**
  * The managed-identity sources certbound knows, named as `getManagedIdentitySource()` reports them.
  *
+ * @public
  * @example
  * ```ts
  * const { source } = await msi.getManagedIdentitySource();

@@ -1,19 +1,16 @@
+import { CertboundError, isCertboundError, MTLS_POP_TOKEN_TYPE, type ServiceError } from "@certbound/core";
 import {
   type AcquiredToken,
   buildTokenRequest,
-  CertboundError,
   createBindingCertificate,
+  type FetchRequest,
   halfLifeRefresh,
-  isCertboundError,
-  MTLS_POP_TOKEN_TYPE,
   parseTokenResponse,
-  type ServiceError,
-  type SourceRequest,
   sendWithRetry,
   type ThrottleGuard,
   tokenEndpointRetryPolicy,
   traceCertificateMint,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { type AttestationProvider, runAttestationProvider } from "./attestation";
 import type { BindingCertificateCache, MintedCertificate } from "./binding-certificate-cache";
 import { MIN_CERTIFICATE_REMAINING_MS } from "./binding-certificate-cache";
@@ -59,12 +56,12 @@ export function certificateCacheKey(identity: ManagedIdentityId, endpoint: strin
  *
  * @example
  * ```ts
- * const manager = createTokenManager({ source: createImdsV2PopSource({ ctx, endpoint, identity, keyProvider, certificates, throttle }) });
+ * const manager = createTokenManager({ fetcher: createImdsV2PopFetcher({ ctx, endpoint, identity, keyProvider, certificates, throttle }) });
  * ```
  */
-export function createImdsV2PopSource(
+export function createImdsV2PopFetcher(
   options: ImdsV2PopOptions,
-): (request: SourceRequest) => Promise<AcquiredToken> {
+): (request: FetchRequest) => Promise<AcquiredToken> {
   const { ctx, endpoint, identity, keyProvider, certificates, throttle, attestationProvider } = options;
   const certKey = certificateCacheKey(identity, endpoint);
 
@@ -144,7 +141,7 @@ export function createImdsV2PopSource(
 
   async function requestToken(
     minted: MintedCertificate,
-    request: SourceRequest,
+    request: FetchRequest,
     call: ImdsV2Call,
   ): Promise<AcquiredToken> {
     const scope = request.scopes.join(" ");

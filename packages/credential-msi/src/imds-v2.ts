@@ -1,8 +1,7 @@
 import type { X509Certificate } from "node:crypto";
+import { CertboundError, type HttpResponse } from "@certbound/core";
 import {
   type AcquisitionBudget,
-  CertboundError,
-  type HttpResponse,
   imdsRetryPolicy,
   parseDerCertificate,
   parseErrorResponse,
@@ -10,7 +9,7 @@ import {
   type RetryPolicy,
   sendWithRetry,
   stringField,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { attestationRequired, isAttestationMissing } from "./attestation";
 import type { ComputeUnitId } from "./csr";
 import type { ManagedIdentityId } from "./identity";

@@ -6,6 +6,7 @@ const generateRsa = promisify(generateKeyPair);
 /**
  * A key pair for an IMDS v2 binding certificate.
  *
+ * @public
  * @example
  * ```ts
  * const pair: ManagedIdentityKeyPair = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -23,6 +24,7 @@ export interface ManagedIdentityKeyPair {
  *
  * The key must be RSA (2048 bits or more): the certificate request is signed with RSASSA-PSS.
  *
+ * @public
  * @example
  * ```ts
  * const keyProvider: KeyProvider = {
@@ -54,6 +56,7 @@ export interface KeyProvider {
  * thread) on first use and kept in memory only. Nothing is written to disk, so a restarted process
  * mints a new certificate with a new key, which is what IMDS expects.
  *
+ * @public
  * @example
  * ```ts
  * const client = createManagedIdentityClient({ transport, keyProvider: createInMemoryKeyProvider() });

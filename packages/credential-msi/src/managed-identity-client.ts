@@ -1,24 +1,27 @@
 import { randomUUID } from "node:crypto";
 import {
+  CertboundError,
+  type Credential,
+  type GetTokenOptions,
+  MTLS_POP_TOKEN_TYPE,
+  systemClock,
+  type TokenResult,
+} from "@certbound/core";
+import {
   type AcquiredToken,
   assertCorrelationId,
   assertGetTokenOptions,
-  CertboundError,
-  type Credential,
   createLog,
   createTokenManager,
-  type GetTokenOptions,
+  type FetchRequest,
   imdsRetryPolicy,
   invalidOptions,
   LruMap,
-  MTLS_POP_TOKEN_TYPE,
   type RetryPolicy,
-  type SourceRequest,
-  systemClock,
   ThrottleGuard,
-  type TokenResult,
+  type TokenManagerCall,
   unknownOptionError,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import { acquireBearerToken, identityParameter, SOURCE_LABEL } from "./bearer-sources";
 import { BindingCertificateCache } from "./binding-certificate-cache";
 import {
@@ -28,7 +31,7 @@ import {
 } from "./detect-source";
 import { identityKey } from "./identity";
 import { parsePlatformMetadata, requestPlatformMetadata } from "./imds-v2";
-import { certificateCacheKey, createImdsV2PopSource } from "./imds-v2-pop";
+import { certificateCacheKey, createImdsV2PopFetcher } from "./imds-v2-pop";
 import { createInMemoryKeyProvider } from "./key-provider";
 import { type ManagedIdentityClientOptions, resolveOptions } from "./options";
 import { PACKAGE } from "./package-name";
@@ -38,6 +41,7 @@ import { normalizeResource, scopeForResource } from "./resource";
 /**
  * One `acquireToken` call.
  *
+ * @public
  * @example
  * ```ts
  * const request: ManagedIdentityTokenRequest = { resource: "https://vault.azure.net", mtlsProofOfPossession: true };
@@ -69,6 +73,7 @@ export interface ManagedIdentityTokenRequest {
 /**
  * What {@link ManagedIdentityClient.getManagedIdentitySource} reports.
  *
+ * @public
  * @example
  * ```ts
  * const info = await msi.getManagedIdentitySource();
@@ -138,6 +143,7 @@ const probePolicy: RetryPolicy = {
  * any of them, and mTLS PoP tokens through IMDS v2: an RSA key, a certificate request, an
  * IMDS-issued binding certificate, and a token request over mutual TLS with it.
  *
+ * @public
  * @example
  * ```ts
  * import { createManagedIdentityClient } from "@certbound/credential-msi";
@@ -180,7 +186,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   const keyProvider = resolved.keyProvider ?? ownKeys;
   const certificates = new BindingCertificateCache(clock);
   const identity = resolved.identity;
-  const popSource = createImdsV2PopSource({
+  const popFetcher = createImdsV2PopFetcher({
     ctx,
     endpoint: resolved.imdsEndpoint,
     identity,
@@ -191,7 +197,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
     mtlsAuthorityHost: resolved.mtlsAuthorityHost,
   });
 
-  const bearerSource = async (request: SourceRequest): Promise<AcquiredToken> => {
+  const bearerFetcher = async (request: FetchRequest): Promise<AcquiredToken> => {
     const token = await acquireBearerToken(ctx, {
       source,
       identity,
@@ -210,8 +216,8 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   };
 
   const manager = createTokenManager({
-    source: (request) =>
-      request.tokenType === MTLS_POP_TOKEN_TYPE ? popSource(request) : bearerSource(request),
+    fetcher: (request) =>
+      request.tokenType === MTLS_POP_TOKEN_TYPE ? popFetcher(request) : bearerFetcher(request),
     cache: resolved.cache,
     clock,
     logger: resolved.logger,
@@ -288,7 +294,8 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
         // One clock reading for the certificate's remaining validity and the token's expiry.
         const now = clock.now();
         const current = certificates.peek(certKey, now);
-        return manager.acquireToken({
+        // The clock reading rides along as an internal hint (TokenManagerCall).
+        const call: TokenManagerCall = {
           clientId: cacheClientId,
           authority: popCacheAuthority,
           scopes: scopes.pop,
@@ -299,7 +306,8 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
           correlationId: request.correlationId,
           signal: request.signal,
           now,
-        });
+        };
+        return manager.acquireToken(call);
       }
       // Fails before any network call when the source cannot serve this identity.
       if (!identitySupported) {

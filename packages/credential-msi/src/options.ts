@@ -1,14 +1,11 @@
 import { existsSync } from "node:fs";
+import type { CacheStore, Clock, HttpTransport, Logger } from "@certbound/core";
 import {
   assertKnownKeys,
-  type CacheStore,
-  type Clock,
   DEFAULT_ACQUISITION_TIMEOUT_MS,
   durationOption,
-  type HttpTransport,
   invalidOptions,
-  type Logger,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 import type { AttestationProvider } from "./attestation";
 import { defaultArcTokenFolder } from "./detect-source";
 import { type ManagedIdentityId, SYSTEM_ASSIGNED } from "./identity";
@@ -18,6 +15,7 @@ import { PACKAGE } from "./package-name";
 /**
  * The IMDS address on every Azure VM.
  *
+ * @public
  * @example
  * ```ts
  * createManagedIdentityClient({ transport, imdsEndpoint: DEFAULT_IMDS_ENDPOINT });
@@ -41,6 +39,7 @@ export const DEFAULT_LOCAL_TIMEOUT_MS = 10_000;
  * Options of {@link createManagedIdentityClient}. Give at most one of `clientId`, `objectId`,
  * `resourceId` to use a user-assigned identity; none means the system-assigned identity.
  *
+ * @public
  * @example
  * ```ts
  * const options: ManagedIdentityClientOptions = {

@@ -1,13 +1,11 @@
+import { CertboundError, type HttpRequest, type HttpResponse } from "@certbound/core";
 import {
-  CertboundError,
-  type HttpRequest,
-  type HttpResponse,
   halfLifeRefresh,
   parseErrorResponse,
   parseExpiry,
   parseJsonBody,
   stringField,
-} from "@certbound/core";
+} from "@certbound/core/credential-kit";
 
 /** A token as a Bearer managed-identity source returned it. */
 export interface ManagedIdentityToken {

@@ -1,4 +1,5 @@
-import { AcquisitionBudget, type Clock, type HttpTransport, type Log } from "@certbound/core";
+import type { Clock, HttpTransport } from "@certbound/core";
+import { AcquisitionBudget, type Log } from "@certbound/core/credential-kit";
 
 /** What every managed-identity request needs, resolved once from the client's options. */
 export interface RequestContext {

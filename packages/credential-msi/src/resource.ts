@@ -1,4 +1,4 @@
-import { invalidOptions } from "@certbound/core";
+import { invalidOptions } from "@certbound/core/credential-kit";
 import { PACKAGE } from "./package-name";
 
 const DEFAULT_SUFFIX = "/.default";

@@ -1,4 +1,5 @@
-import { type BindingCertificate, EXPIRY_BUFFER_MS } from "@certbound/core";
+import type { BindingCertificate } from "@certbound/core";
+import { EXPIRY_BUFFER_MS } from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 import { BindingCertificateCache, type MintedCertificate } from "../src/binding-certificate-cache";

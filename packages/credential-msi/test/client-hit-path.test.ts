@@ -1,7 +1,7 @@
 // The cache-hit fast path of acquireToken: validation, the binding certificate's remaining validity
 // and the separation of results from the cache must hold on every call, not only on the first.
 
-import { EXPIRY_BUFFER_MS } from "@certbound/core";
+import { EXPIRY_BUFFER_MS } from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
 import { fakeImds } from "./helpers/fake-imds";
 import { testClient } from "./helpers/test-client";

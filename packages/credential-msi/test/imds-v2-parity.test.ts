@@ -1,5 +1,6 @@
 // IMDS v2 behaviour that follows MSAL.NET (issue 13 items 9 to 12), against the in-memory IMDS.
-import { CertboundError, CLIENT_SKU, CLIENT_VERSION } from "@certbound/core";
+import { CertboundError } from "@certbound/core";
+import { CLIENT_SKU, CLIENT_VERSION } from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
 import { fakeImds, TENANT } from "./helpers/fake-imds";
 import { json, pathOf } from "./helpers/fake-transport";

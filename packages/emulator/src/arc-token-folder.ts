@@ -3,7 +3,7 @@ import { accessSync, constants, existsSync, mkdirSync, rmdirSync, unlinkSync, wr
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { invalidOptions } from "@certbound/core";
+import { invalidOptions } from "@certbound/core/credential-kit";
 
 /**
  * The Azure Connected Machine agent's token folder on Linux. @azure/msal-node (and so

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { invalidOptions } from "@certbound/core";
+import { invalidOptions } from "@certbound/core/credential-kit";
 import type { ConfidentialClientRegistration, EmulatorOptions, ManagedIdentityInfo } from "./types";
 
 const PKG = "certbound-emulator";

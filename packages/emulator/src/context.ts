@@ -1,4 +1,4 @@
-import type { CertificateAuthority } from "@certbound/core";
+import type { CertificateAuthority } from "@certbound/core/credential-kit";
 import type { ArcTokenFolder } from "./arc-token-folder";
 import type { AttestationService } from "./attestation";
 import type { Exchange, Reply } from "./exchange";

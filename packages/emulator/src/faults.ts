@@ -1,4 +1,4 @@
-import { invalidOptions } from "@certbound/core";
+import { invalidOptions } from "@certbound/core/credential-kit";
 import type { EndpointName, Fault } from "./types";
 
 /** A fault with its remaining count. */

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID, type X509Certificate } from "node:crypto";
-import { invalidOptions, parsePemChain } from "@certbound/core";
+import { invalidOptions, parsePemChain } from "@certbound/core/credential-kit";
 import type { ConfidentialClientRegistration, ManagedIdentityInfo } from "./types";
 
 const PKG = "@certbound/emulator";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { invalidOptions, x5tS256 } from "@certbound/core";
+import { invalidOptions, x5tS256 } from "@certbound/core/credential-kit";
 import type { EmulatorContext, Router } from "./context";
 import { sameResource } from "./entra-token-request";
 import { type Exchange, json, type Reply } from "./exchange";
@@ -15,6 +15,7 @@ const PATH = /^\/secrets\/([^/]+)(?:\/([^/]*))?\/?$/;
 /**
  * What {@link Emulator.setKeyVaultSecret} stores, as Key Vault's "set secret" takes it.
  *
+ * @public
  * @example
  * ```ts
  * const secret: KeyVaultSecretInput = { name: "db-password", value: "s3cret", contentType: "text/plain" };
@@ -30,6 +31,7 @@ export interface KeyVaultSecretInput {
 /**
  * One stored secret version: its `id` is the URL Key Vault answers with.
  *
+ * @public
  * @example
  * ```ts
  * const { id, version }: KeyVaultSecretVersion = emu.setKeyVaultSecret({ name: "db-password", value: "s3cret" });

@@ -1,5 +1,5 @@
 import type { X509Certificate } from "node:crypto";
-import { x5tS256 } from "@certbound/core";
+import { x5tS256 } from "@certbound/core/credential-kit";
 import type { EmulatorContext, Router } from "./context";
 import { type EntraError, entraErrors } from "./entra-errors";
 import {

@@ -1,4 +1,4 @@
-import { x5tS256 } from "@certbound/core";
+import { x5tS256 } from "@certbound/core/credential-kit";
 import type { EmulatorContext, Router } from "./context";
 import { sameResource } from "./entra-token-request";
 import { type Exchange, json, type Reply } from "./exchange";
@@ -6,6 +6,7 @@ import { type Exchange, json, type Reply } from "./exchange";
 /**
  * Why the protected resource refused a request: the `error_description` of its 401.
  *
+ * @public
  * @example
  * ```ts
  * const reason = (await response.json()).error_description as ResourceRejection; // e.g. "certificate_mismatch"

@@ -6,7 +6,7 @@ import {
   sign,
   X509Certificate,
 } from "node:crypto";
-import { asn1, keyIdentifier } from "@certbound/core";
+import { asn1, keyIdentifier } from "@certbound/core/credential-kit";
 
 /** A self-signed TLS server certificate with its key and SHA-1 thumbprint (upper-case hex). */
 export interface SelfSignedServerCertificate {

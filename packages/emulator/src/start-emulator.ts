@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPair, type KeyObject, randomBytes, randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import { createCertificateAuthority, invalidOptions } from "@certbound/core";
+import { createCertificateAuthority, invalidOptions } from "@certbound/core/credential-kit";
 import { openArcTokenFolder } from "./arc-token-folder";
 import { AttestationService } from "./attestation";
 import { authorityRouter } from "./authority-routes";
@@ -28,6 +28,7 @@ const generateKeyPairAsync = promisify(generateKeyPair);
  * managed-identity sources and an mTLS-protected resource, over real TLS on 127.0.0.1. It speaks
  * and enforces the wire protocol, so a client bug fails here as it would against Entra.
  *
+ * @public
  * @example
  * ```ts
  * const emu = await startEmulator();

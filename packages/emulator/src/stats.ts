@@ -1,4 +1,4 @@
-import { x5tS256 } from "@certbound/core";
+import { x5tS256 } from "@certbound/core/credential-kit";
 import { type Exchange, toRecord } from "./exchange";
 import type { EmulatorStats, EndpointName, RecordedRequest } from "./types";
 

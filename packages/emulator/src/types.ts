@@ -4,6 +4,7 @@ import type { KeyVaultSecretInput, KeyVaultSecretVersion } from "./keyvault-rout
 /**
  * Options of {@link startEmulator}. Every field is optional.
  *
+ * @public
  * @example
  * ```ts
  * const emu = await startEmulator({ tokenLifetimeSeconds: 86400, imdsV2: false, now: clock.now });
@@ -88,6 +89,7 @@ export interface EmulatorOptions {
 /**
  * A managed identity of the emulated machine.
  *
+ * @public
  * @example
  * ```ts
  * const { clientId, objectId, resourceId }: ManagedIdentityInfo = emu.registerManagedIdentity();
@@ -102,6 +104,7 @@ export interface ManagedIdentityInfo {
 /**
  * Options of {@link Emulator.registerConfidentialClient}.
  *
+ * @public
  * @example
  * ```ts
  * emu.registerConfidentialClient({ clientId: "my-app", certificatePem, allowedScopes: [`${emu.resourceUrl}/.default`] });
@@ -122,6 +125,7 @@ export interface ConfidentialClientRegistration {
 /**
  * Managed-identity sources whose environment {@link Emulator.managedIdentityEnvironment} describes.
  *
+ * @public
  * @example
  * ```ts
  * const source: ManagedIdentitySourceName = "serviceFabric";
@@ -139,6 +143,7 @@ export type ManagedIdentitySourceName =
 /**
  * A running emulator: URLs, CAs, the directory of identities, fault injection and statistics.
  *
+ * @public
  * @example
  * ```ts
  * const emu: Emulator = await startEmulator();
@@ -212,6 +217,7 @@ export interface Emulator {
 /**
  * The endpoints the emulator counts, records and can inject faults into.
  *
+ * @public
  * @example
  * ```ts
  * const endpoint: EndpointName = "issueCredential";
@@ -241,6 +247,7 @@ export type EndpointName =
  * them (status default 500, body default an error shaped like the endpoint's); with only `headers`
  * and/or `delayMs` the normal answer is sent, later and/or with the extra headers.
  *
+ * @public
  * @example
  * ```ts
  * emu.injectFault("imdsToken", { status: 500, count: 3 });
@@ -267,6 +274,7 @@ export interface Fault {
 /**
  * One request as the emulator saw it, with secrets redacted.
  *
+ * @public
  * @example
  * ```ts
  * const last: RecordedRequest | undefined = emu.stats().recent.at(-1);
@@ -290,6 +298,7 @@ export interface RecordedRequest {
 /**
  * Counters and recent requests.
  *
+ * @public
  * @example
  * ```ts
  * const { requests, handshakes }: EmulatorStats = emu.stats();

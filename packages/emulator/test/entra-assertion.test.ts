@@ -5,7 +5,7 @@ import {
   type KeyObject,
   X509Certificate,
 } from "node:crypto";
-import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../src/index";
 import { clientAssertion, formPost, jwtHeader, jwtPayload, send } from "./helpers";

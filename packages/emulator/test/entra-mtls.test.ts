@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject, X509Certificate } from "node:crypto";
 import { rmSync } from "node:fs";
-import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../src/index";
 import { buildCsr, derToPem, formPost, jwtPayload, openssl, send, tempDir, writeIn } from "./helpers";

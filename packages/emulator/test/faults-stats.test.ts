@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createCertificateAuthority } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../src/index";
 import { clientAssertion, formPost, send } from "./helpers";

@@ -8,7 +8,7 @@ import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
-import { asn1 } from "@certbound/core";
+import { asn1 } from "@certbound/core/credential-kit";
 
 export interface SendOptions {
   method?: string;

@@ -3,7 +3,7 @@
 import { type KeyObject, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { request } from "node:https";
-import type { IssuedCertificate } from "@certbound/core";
+import type { IssuedCertificate } from "@certbound/core/credential-kit";
 import type { Emulator } from "../src/index";
 import { buildCsr, derToPem, formPost, type Sent, send } from "./helpers";
 

@@ -7,7 +7,7 @@ import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../src/index";

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { request as httpsRequest } from "node:https";
 import { fileURLToPath } from "node:url";
-import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCliArgs } from "../src/cli-options";
 import { type Emulator, startEmulator } from "../src/index";

@@ -3,7 +3,7 @@
 // tests drive it with the real SecretClient.
 
 import { generateKeyPairSync } from "node:crypto";
-import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../src/index";
 import { formPost, send } from "./helpers";

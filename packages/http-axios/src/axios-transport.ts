@@ -1,8 +1,9 @@
 import * as http from "node:http";
 import * as https from "node:https";
-import { abortedError, type HttpRequest, type HttpResponse, type HttpTransport } from "@certbound/core";
+import type { HttpRequest, HttpResponse, HttpTransport } from "@certbound/core";
 import {
   Attempt,
+  abortedError,
   BoundedPools,
   DEFAULT_ACCEPT_ENCODING,
   decodeResponseBody,
@@ -28,6 +29,7 @@ import { PACKAGE } from "./package-name";
 /**
  * An {@link HttpTransport} on axios.
  *
+ * @public
  * @example
  * ```ts
  * const transport = createAxiosTransport();
@@ -50,6 +52,7 @@ export interface AxiosTransport extends HttpTransport {
  * bodies capped (compressed ones decoded within the cap); headers with CR/LF refused before
  * sending; proxies only when enabled and never for loopback or link-local hosts.
  *
+ * @public
  * @example
  * ```ts
  * import { createAxiosTransport } from "@certbound/http-axios";

@@ -1,5 +1,5 @@
 import type { AgentOptions } from "node:https";
-import { assertKnownKeys, invalidOptions } from "@certbound/core";
+import { assertKnownKeys, invalidOptions } from "@certbound/core/credential-kit";
 import {
   assertDurationOption,
   COMMON_TRANSPORT_OPTION_KEYS,
@@ -15,6 +15,7 @@ import { PACKAGE } from "./package-name";
  * agent closes idle sockets now and busy ones after their request), `clock` and `lookup` are the
  * ones every certbound transport takes.
  *
+ * @public
  * @example
  * ```ts
  * const options: AxiosTransportOptions = { axios: axios.create({ headers: { "user-agent": "my-app" } }), proxy: true };

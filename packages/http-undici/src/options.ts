@@ -1,4 +1,4 @@
-import { assertKnownKeys, invalidOptions } from "@certbound/core";
+import { assertKnownKeys, invalidOptions } from "@certbound/core/credential-kit";
 import {
   assertDurationOption,
   COMMON_TRANSPORT_OPTION_KEYS,
@@ -13,6 +13,7 @@ import { PACKAGE } from "./package-name";
  * `maxResponseBytes`, `proxy`, `maxIdentities` (one undici Agent per client identity), `clock` and
  * `lookup` are the ones every certbound transport takes.
  *
+ * @public
  * @example
  * ```ts
  * const options: UndiciTransportOptions = { ca: readFileSync("corp-root.pem", "utf8"), proxy: true, maxIdentities: 8 };

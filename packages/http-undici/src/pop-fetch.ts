@@ -3,14 +3,12 @@ import {
   type ClientTlsIdentity,
   type Credential,
   createAuthorizationHeader,
-  decodeClaimsChallenge,
-  invalidOptions,
   isCredential,
   type ProxyPolicy,
-  parseBearerChallenge,
   type TokenResult,
   verifyMtlsPopResult,
 } from "@certbound/core";
+import { decodeClaimsChallenge, invalidOptions, parseBearerChallenge } from "@certbound/core/credential-kit";
 import { type Dispatcher, fetch, Headers, type RequestInit, type Response } from "undici";
 import { PACKAGE } from "./package-name";
 import { createUndiciTransport, type UndiciTransport } from "./undici-transport";

@@ -1,14 +1,14 @@
-import {
-  abortedError,
-  type ClientTlsIdentity,
-  type HttpRequest,
-  type HttpResponse,
-  type HttpTransport,
-  type ProxyPolicy,
-  requestSecrets,
+import type {
+  ClientTlsIdentity,
+  HttpRequest,
+  HttpResponse,
+  HttpTransport,
+  ProxyPolicy,
 } from "@certbound/core";
+import { requestSecrets } from "@certbound/core/credential-kit";
 import {
   Attempt,
+  abortedError,
   BoundedPools,
   caList,
   DEFAULT_ACCEPT_ENCODING,
@@ -29,7 +29,11 @@ import { mapError } from "./map-error";
 import { type UndiciTransportOptions, validateOptions } from "./options";
 import { PACKAGE } from "./package-name";
 
-/** Options of {@link UndiciTransport.dispatcherFor}. */
+/**
+ * Options of {@link UndiciTransport.dispatcherFor}.
+ *
+ * @public
+ */
 export interface DispatcherForOptions {
   /** Extra CAs (PEM) trusted on these connections, on top of the transport's. */
   ca?: string | readonly string[] | undefined;
@@ -42,6 +46,7 @@ export interface DispatcherForOptions {
 /**
  * An {@link HttpTransport} on undici, plus access to its per-identity connection pools.
  *
+ * @public
  * @example
  * ```ts
  * const transport = createUndiciTransport();
@@ -80,6 +85,7 @@ export interface UndiciTransport extends HttpTransport {
  * response bodies capped (compressed ones decoded within the cap), headers with CR/LF refused
  * before sending, proxies only when enabled and never for loopback or link-local hosts.
  *
+ * @public
  * @example
  * ```ts
  * import { createUndiciTransport } from "@certbound/http-undici";

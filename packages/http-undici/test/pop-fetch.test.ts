@@ -1,7 +1,8 @@
 // createPopFetch against real HTTPS servers on 127.0.0.1 that ask for client certificates: which
 // certificate is presented, how many handshakes, and the refusal rules it shares with ResourceCaller.
 
-import type { Credential, GetTokenOptions, IssuedCertificate, TokenResult } from "@certbound/core";
+import type { Credential, GetTokenOptions, TokenResult } from "@certbound/core";
+import type { IssuedCertificate } from "@certbound/core/credential-kit";
 import { startHttpsTestServer, useTransportTestbed } from "@certbound/core/testing";
 import { createPopFetch, createUndiciTransport, type PopFetch } from "@certbound/http-undici";
 import { afterEach, describe, expect, it } from "vitest";

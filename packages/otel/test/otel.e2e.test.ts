@@ -4,15 +4,8 @@
 
 import { randomUUID } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import {
-  createCertificateAuthority,
-  createTokenManager,
-  DIAGNOSTICS_CHANNELS,
-  diagnostics,
-  type HttpTransport,
-  type Logger,
-  ResourceCaller,
-} from "@certbound/core";
+import { DIAGNOSTICS_CHANNELS, type HttpTransport, type Logger, ResourceCaller } from "@certbound/core";
+import { createCertificateAuthority, createTokenManager, diagnostics } from "@certbound/core/credential-kit";
 import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createInMemoryKeyProvider, createManagedIdentityClient } from "@certbound/credential-msi";
@@ -350,7 +343,7 @@ describe("background refresh", () => {
     let calls = 0;
     const manager = createTokenManager({
       clock,
-      source: async () => {
+      fetcher: async () => {
         calls++;
         if (calls > 1) throw Object.assign(new Error("down"), { code: "network_error" });
         return {

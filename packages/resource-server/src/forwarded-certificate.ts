@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
-import { invalidOptions, x5tS256 } from "@certbound/core";
+import { invalidOptions, x5tS256 } from "@certbound/core/credential-kit";
 import { TokenValidationError } from "./errors";
 import { PACKAGE } from "./package-name";
 

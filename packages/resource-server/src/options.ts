@@ -1,4 +1,4 @@
-import { durationOption, invalidOptions } from "@certbound/core";
+import { durationOption, invalidOptions } from "@certbound/core/credential-kit";
 import {
   checkForwardedOptions,
   type ForwardedCertificateOptions,

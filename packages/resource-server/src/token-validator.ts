@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { x5tS256 } from "@certbound/core";
+import { x5tS256 } from "@certbound/core/credential-kit";
 import { TokenValidationError } from "./errors";
 import { forwardedThumbprint, isTrustedProxy } from "./forwarded-certificate";
 import { type Jose, loadJose } from "./jose-module";

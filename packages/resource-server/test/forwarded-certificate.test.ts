@@ -5,7 +5,7 @@
 import { X509Certificate } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { x5tS256 } from "@certbound/core";
+import { x5tS256 } from "@certbound/core/credential-kit";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { IssuedCertificate } from "@certbound/core";
+import type { IssuedCertificate } from "@certbound/core/credential-kit";
 import { createPopFetch } from "@certbound/http-undici";
 import { requireAccessToken } from "@certbound/resource-server/express";
 import { accessTokenPlugin } from "@certbound/resource-server/fastify";

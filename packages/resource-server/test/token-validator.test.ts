@@ -5,7 +5,7 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID } from "node:crypto";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { decodeJwtPayload } from "@certbound/core";
+import { decodeJwtPayload } from "@certbound/core/credential-kit";
 import { type JWTPayload, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { type TokenValidationCode, TokenValidationError, type ValidationInput } from "../src/index";

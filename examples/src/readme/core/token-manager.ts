@@ -1,5 +1,5 @@
-// packages/core/README.md, "Your own credential source". The prelude stands for the app's own issuer.
-import type { AcquiredToken } from "@certbound/core";
+// packages/core/README.md, "Your own token fetcher". The prelude stands for the app's own issuer.
+import type { AcquiredToken } from "@certbound/core/credential-kit";
 
 declare function myIssuer(
   scopes: readonly string[],
@@ -7,9 +7,9 @@ declare function myIssuer(
 ): Promise<AcquiredToken>;
 
 // #region readme-core-token-manager
-import { createTokenManager } from "@certbound/core";
+import { createTokenManager } from "@certbound/core/credential-kit";
 
-const manager = createTokenManager({ source: async ({ scopes, correlationId, signal }) => myIssuer(scopes, { correlationId, signal }) });
+const manager = createTokenManager({ fetcher: async ({ scopes, correlationId, signal }) => myIssuer(scopes, { correlationId, signal }) });
 const result = await manager.acquireToken({ clientId: "my-app", authority: "my-issuer", scopes: ["api://x/.default"] });
 // #endregion readme-core-token-manager
 

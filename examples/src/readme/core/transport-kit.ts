@@ -5,8 +5,9 @@ import type { HttpResponse } from "@certbound/core";
 declare function sendWithMyClient(url: URL, pin: unknown, signal: AbortSignal): Promise<HttpResponse>;
 
 // #region readme-core-transport-kit
-import { abortedError, type HttpTransport } from "@certbound/core";
+import type { HttpTransport } from "@certbound/core";
 import {
+  abortedError,
   Attempt,
   mapTransportError,
   parseRequestTarget,

@@ -2,7 +2,7 @@
 
 // #region readme-emulator-minimal
 import { startEmulator } from "@certbound/emulator";
-import { createCertificateAuthority } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
 
 const emu = await startEmulator();
 try {

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
-import { parseBearerChallenge, ResourceCaller, redactSecrets } from "@certbound/core";
+import { ResourceCaller } from "@certbound/core";
+import { parseBearerChallenge, redactSecrets } from "@certbound/core/credential-kit";
 import type { Command } from "commander";
 import { acquireToken } from "../acquire";
 import { CliError } from "../cli-error";

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
+import type { BindingCertificate } from "../seams/result";
 import {
   bitString,
   boolean,
@@ -14,15 +15,22 @@ import {
   set,
   time,
   utf8String,
-} from "../asn1-der";
-import type { BindingCertificate } from "../result";
+} from "./asn1-der";
 import { keyIdentifier } from "./key-identifier";
 import { x5tS256 } from "./x5t";
 
-/** A key pair kind: `ec` (P-256, fast to generate) or `rsa` (2048 bits, needed for RS256/PS256). */
+/**
+ * A key pair kind: `ec` (P-256, fast to generate) or `rsa` (2048 bits, needed for RS256/PS256).
+ *
+ * @public
+ */
 export type CertificateKeyType = "ec" | "rsa";
 
-/** A certificate with its key, as tests and the emulator use them. */
+/**
+ * A certificate with its key, as tests and the emulator use them.
+ *
+ * @public
+ */
 export interface IssuedCertificate extends BindingCertificate {
   readonly certificate: X509Certificate;
   /**
@@ -34,7 +42,11 @@ export interface IssuedCertificate extends BindingCertificate {
   readonly keyPem: string;
 }
 
-/** What to put in a certificate. */
+/**
+ * What to put in a certificate.
+ *
+ * @public
+ */
 export interface CertificateRequest {
   commonName: string;
   /** Extra subject attributes before CN, as [oid, value] pairs (e.g. DC = 0.9.2342.19200300.100.1.25). */
@@ -53,7 +65,11 @@ export interface CertificateRequest {
   publicKey?: KeyObject;
 }
 
-/** A certificate authority that issues certificates at run time. */
+/**
+ * A certificate authority that issues certificates at run time.
+ *
+ * @public
+ */
 export interface CertificateAuthority {
   readonly certificatePem: string;
   readonly certificate: X509Certificate;
@@ -78,6 +94,7 @@ const OID = {
 /**
  * Generates a key pair of the given kind.
  *
+ * @public
  * @example
  * ```ts
  * const { privateKey, publicKey } = generateKeyPair("rsa");
@@ -159,6 +176,7 @@ function buildTbs(options: {
  * Creates a certificate authority in memory (no files, no openssl) that issues server and client
  * certificates: the basis of the emulator and of every real-TLS test. Not meant for production PKI.
  *
+ * @public
  * @example
  * ```ts
  * const ca = createCertificateAuthority({ commonName: "test CA" });

@@ -1,10 +1,14 @@
 import type { KeyObject, X509Certificate } from "node:crypto";
-import { CertboundError } from "../errors";
-import type { BindingCertificate } from "../result";
+import { CertboundError } from "../protocol/errors";
+import type { BindingCertificate } from "../seams/result";
 import { certificateNotAfter, certificateNotBefore, parsePemChain, toPem } from "./pem";
 import { x5tS256 } from "./x5t";
 
-/** Options of {@link createBindingCertificate}. */
+/**
+ * Options of {@link createBindingCertificate}.
+ *
+ * @public
+ */
 export interface BindingCertificateInput {
   /** Leaf first, then intermediates: PEM text or parsed certificates. */
   certificate: string | readonly X509Certificate[];
@@ -19,6 +23,7 @@ export interface BindingCertificateInput {
  * Errors: `invalid_certificate`, `cert_without_private_key`, `certificate_expired`,
  * `certificate_not_yet_valid`.
  *
+ * @public
  * @example
  * ```ts
  * const binding = createBindingCertificate({ certificate: pem, privateKey: loadPrivateKey(keyPem), now: Date.now() });

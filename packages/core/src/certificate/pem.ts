@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
 
@@ -7,6 +7,7 @@ const CERT_BLOCK = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERT
  * Splits a PEM bundle into certificates, in order (leaf first). Throws `invalid_certificate` when
  * the text holds no certificate or one that does not parse.
  *
+ * @public
  * @example
  * ```ts
  * const [leaf, ...intermediates] = parsePemChain(readFileSync("chain.pem", "utf8"));
@@ -32,6 +33,7 @@ export function parsePemChain(pem: string): X509Certificate[] {
 /**
  * Parses one DER certificate; `invalid_certificate` when it does not parse.
  *
+ * @public
  * @example
  * ```ts
  * const cert = parseDerCertificate(Buffer.from(base64Der, "base64"));
@@ -54,6 +56,7 @@ export function parseDerCertificate(der: Uint8Array): X509Certificate {
 /**
  * PEM text of certificates, joined leaf first.
  *
+ * @public
  * @example
  * ```ts
  * const pem = toPem([leaf, intermediate]);
@@ -66,6 +69,7 @@ export function toPem(chain: readonly X509Certificate[]): string {
 /**
  * The end of a certificate's validity.
  *
+ * @public
  * @example
  * ```ts
  * if (certificateNotAfter(cert).getTime() < Date.now()) console.warn("expired");
@@ -78,6 +82,7 @@ export function certificateNotAfter(cert: X509Certificate): Date {
 /**
  * The start of a certificate's validity.
  *
+ * @public
  * @example
  * ```ts
  * certificateNotBefore(cert).toISOString();

@@ -1,5 +1,5 @@
 import { createPrivateKey, KeyObject } from "node:crypto";
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
 
 /**
  * Loads a private key from PEM (PKCS#1 `RSA PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, PKCS#8 `PRIVATE
@@ -7,6 +7,7 @@ import { CertboundError } from "../errors";
  * `KeyObject`. Errors: `wrong_passphrase` (missing or wrong), `invalid_private_key` (anything else).
  * The passphrase never appears in an error.
  *
+ * @public
  * @example
  * ```ts
  * const key = loadPrivateKey(readFileSync("key.pem", "utf8"), { passphrase: process.env.KEY_PASSPHRASE });

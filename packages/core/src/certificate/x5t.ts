@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
  * `x5t#S256` of a certificate: base64url (no padding) of SHA-256 over its DER bytes. This is the
  * value Entra puts in a PoP token's `cnf` claim and the id transports pool connections by.
  *
+ * @public
  * @example
  * ```ts
  * const thumbprint = x5tS256(new X509Certificate(pem).raw);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { CacheStore } from "../cache-store";
 import { createCertificateAuthority, type IssuedCertificate } from "../certificate/authority";
-import type { SourceRequest } from "../credential-source";
-import type { BindingCertificate } from "../result";
-import { createTokenManager, EXPIRY_BUFFER_MS } from "../token-manager";
+import type { CacheStore } from "../seams/cache-store";
+import type { BindingCertificate } from "../seams/result";
+import type { FetchRequest } from "../seams/token-fetcher";
+import { createTokenManager, EXPIRY_BUFFER_MS } from "../token-cache/token-manager";
 import { createTestClock, type TestClock } from "./test-clock";
 
 /**
@@ -187,11 +187,11 @@ export function testCacheStore(
       // it holds (the resolver finds only that one).
       const instance = (store: CacheStore, clock: TestClock, held: BindingCertificate | undefined) => {
         let issuedCount = 0;
-        const calls: SourceRequest[] = [];
+        const calls: FetchRequest[] = [];
         const manager = createTokenManager({
           cache: store,
           clock,
-          source: async (request) => {
+          fetcher: async (request) => {
             calls.push(request);
             issuedCount++;
             const pop = request.tokenType === "mtls_pop";
@@ -282,7 +282,7 @@ export function testCacheStore(
         const stranger = createTokenManager({
           cache: store,
           clock,
-          source: async (request) => ({
+          fetcher: async (request) => ({
             accessToken: "fresh",
             tokenType: request.tokenType,
             expiresOn: new Date(clock.now() + HOUR),

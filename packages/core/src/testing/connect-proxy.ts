@@ -1,7 +1,11 @@
 import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 
-/** One request the proxy received. */
+/**
+ * One request the proxy received.
+ *
+ * @public
+ */
 export interface ProxyTunnel {
   /** `connect` for a CONNECT tunnel, `forward` for an absolute-form plain HTTP request. */
   readonly kind: "connect" | "forward";
@@ -11,7 +15,11 @@ export interface ProxyTunnel {
   readonly proxyAuthorization: string | undefined;
 }
 
-/** Options of {@link startConnectProxy}. */
+/**
+ * Options of {@link startConnectProxy}.
+ *
+ * @public
+ */
 export interface ConnectProxyOptions {
   /**
    * Answer every CONNECT with this status instead of opening a tunnel (e.g. 403 to test a proxy
@@ -20,7 +28,11 @@ export interface ConnectProxyOptions {
   refuseWith?: number;
 }
 
-/** A tiny HTTP CONNECT proxy for tests. */
+/**
+ * A tiny HTTP CONNECT proxy for tests.
+ *
+ * @public
+ */
 export interface ConnectProxy {
   /** `http://127.0.0.1:<port>`: use it as `HTTPS_PROXY` / `HTTP_PROXY`. */
   readonly url: string;
@@ -40,6 +52,7 @@ export interface ConnectProxy {
  * **127.0.0.1** at the requested port: tests use public-looking names (`api.example.test`) that
  * never leave the machine.
  *
+ * @public
  * @example
  * ```ts
  * const proxy = await startConnectProxy();

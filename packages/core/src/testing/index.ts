@@ -1,4 +1,3 @@
-export * as asn1 from "../asn1-der";
 export type {
   CertificateAuthority,
   CertificateKeyType,

@@ -1,5 +1,5 @@
-import type { CacheStore } from "../cache-store";
-import { type Clock, systemClock } from "../clock";
+import type { CacheStore } from "../seams/cache-store";
+import { type Clock, systemClock } from "../seams/clock";
 
 /**
  * Options of {@link jsonCacheStore}.

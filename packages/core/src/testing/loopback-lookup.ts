@@ -6,7 +6,11 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
-/** A `dns.lookup`-compatible function that records the names it was asked for. */
+/**
+ * A `dns.lookup`-compatible function that records the names it was asked for.
+ *
+ * @public
+ */
 export interface LoopbackLookup {
   (hostname: string, options: LookupOptions, callback: LookupCallback): void;
   /** Every hostname looked up, in order. */
@@ -19,6 +23,7 @@ export interface LoopbackLookup {
  * verification) see the name, not the address. Pass it as a transport's `lookup` option. Handles
  * `{ all: true }`, which Node 20 asks for when it races address families.
  *
+ * @public
  * @example
  * ```ts
  * const lookup = createLoopbackLookup();

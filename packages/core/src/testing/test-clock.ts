@@ -1,6 +1,11 @@
-import { abortedError, type Clock, onAbort } from "../clock";
+import { abortedError, onAbort } from "../seams/abort";
+import type { Clock } from "../seams/clock";
 
-/** A {@link Clock} under the test's control. */
+/**
+ * A {@link Clock} under the test's control.
+ *
+ * @public
+ */
 export interface TestClock extends Clock {
   /** Every `sleep` duration requested, in order: assert retry schedules on this. */
   readonly sleeps: number[];
@@ -17,6 +22,7 @@ export interface TestClock extends Clock {
  * forward by its duration and resolves at once, so a retry schedule runs instantly and is recorded
  * in `sleeps`; without it, sleeps wait for `advance()`.
  *
+ * @public
  * @example
  * ```ts
  * const clock = createTestClock();

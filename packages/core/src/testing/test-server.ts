@@ -10,7 +10,11 @@ import type { TLSSocket } from "node:tls";
 import type { CertificateAuthority, IssuedCertificate } from "../certificate/authority";
 import { x5tS256 } from "../certificate/x5t";
 
-/** What a test server saw of one request. */
+/**
+ * What a test server saw of one request.
+ *
+ * @public
+ */
 export interface RecordedRequest {
   readonly method: string;
   /** Path and query, as sent. */
@@ -30,6 +34,7 @@ export interface RecordedRequest {
 /**
  * Answers one request. The request body has already been read and is in `recorded.body`; answer
  * through `response`, or leave it hanging (the server destroys every socket on `close()`).
+ * @public
  */
 export type TestRequestHandler = (
   request: IncomingMessage,
@@ -37,7 +42,11 @@ export type TestRequestHandler = (
   recorded: RecordedRequest,
 ) => void | Promise<void>;
 
-/** A local HTTP or HTTPS server that records what it sees. */
+/**
+ * A local HTTP or HTTPS server that records what it sees.
+ *
+ * @public
+ */
 export interface TestServer {
   /** `https://127.0.0.1:<port>` or `http://127.0.0.1:<port>`. */
   readonly origin: string;
@@ -65,7 +74,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Options of {@link startHttpsTestServer}. */
+/**
+ * Options of {@link startHttpsTestServer}.
+ *
+ * @public
+ */
 export interface HttpsTestServerOptions {
   /** Issues the server certificate. */
   authority: CertificateAuthority;
@@ -82,7 +95,11 @@ export interface HttpsTestServerOptions {
   handler: TestRequestHandler;
 }
 
-/** An HTTPS test server, with the certificate it presents. */
+/**
+ * An HTTPS test server, with the certificate it presents.
+ *
+ * @public
+ */
 export interface HttpsTestServer extends TestServer {
   /** The server's certificate: pin it, or build wrong pins next to it. */
   readonly certificate: IssuedCertificate;
@@ -93,6 +110,7 @@ export interface HttpsTestServer extends TestServer {
  * handshakes, and records for every request the presented certificate's `x5t#S256` and the
  * connection it came on. The basis of the transport conformance suite; reuse it for any mTLS test.
  *
+ * @public
  * @example
  * ```ts
  * const ca = createCertificateAuthority();
@@ -120,7 +138,11 @@ export async function startHttpsTestServer(options: HttpsTestServerOptions): Pro
   return Object.assign(tracked, { certificate });
 }
 
-/** Options of {@link startHttpTestServer}. */
+/**
+ * Options of {@link startHttpTestServer}.
+ *
+ * @public
+ */
 export interface HttpTestServerOptions {
   handler: TestRequestHandler;
 }
@@ -129,6 +151,7 @@ export interface HttpTestServerOptions {
  * Starts a plain HTTP server on 127.0.0.1 (random port) that records requests and counts
  * connections, like {@link startHttpsTestServer} without TLS (think IMDS).
  *
+ * @public
  * @example
  * ```ts
  * const server = await startHttpTestServer({ handler: (_req, res) => res.end("{}") });
@@ -144,6 +167,7 @@ export async function startHttpTestServer(options: HttpTestServerOptions): Promi
  * Starts a TCP server on 127.0.0.1 that accepts connections and never sends a byte: a TLS
  * handshake against it stalls, which makes connect-phase timeouts testable without timers.
  *
+ * @public
  * @example
  * ```ts
  * const stall = await startStallingServer();
@@ -187,7 +211,11 @@ export async function startStallingServer(): Promise<StallingServer> {
   };
 }
 
-/** A server that accepts TCP connections and stays silent. */
+/**
+ * A server that accepts TCP connections and stays silent.
+ *
+ * @public
+ */
 export interface StallingServer {
   readonly port: number;
   /** Connections accepted so far. */

@@ -1,5 +1,6 @@
-import { abortedError, type Clock, onAbort } from "../clock";
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
+import { abortedError, onAbort } from "../seams/abort";
+import type { Clock } from "../seams/clock";
 
 // Cancels a finished attempt's timer. Shared, and passed as the abort reason, so that cancelling a
 // timer on every request creates no DOMException and no error (both capture a stack trace, which
@@ -11,6 +12,7 @@ const TIMER_DISPOSED = new CertboundError("aborted", "The attempt finished befor
  * injected clock (so tests drive timeouts with a test clock instead of waiting), and remembers
  * which of the two it was, because an HTTP client reports both as the same abort.
  *
+ * @public
  * @example
  * ```ts
  * const attempt = new Attempt(clock, request.timeoutMs, request.signal);

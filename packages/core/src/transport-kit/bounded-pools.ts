@@ -4,6 +4,7 @@
  * always the eldest. Not core's `LruMap`, because a transport must also drain every pool to close
  * them all.
  *
+ * @public
  * @example
  * ```ts
  * const pools = new BoundedPools<https.Agent>(16, (agent) => agent.destroy());

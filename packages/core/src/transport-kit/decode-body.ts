@@ -1,6 +1,6 @@
 import { promisify } from "node:util";
 import { brotliDecompress, gunzip, inflate, inflateRaw, type ZlibOptions } from "node:zlib";
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
 import { responseTooLarge } from "./transport-errors";
 
 type Decoder = (input: Buffer, options: ZlibOptions) => Promise<Buffer>;
@@ -19,6 +19,7 @@ const DECODERS: Readonly<Record<string, Decoder>> = {
  * Token and managed-identity answers are small, and not advertising compression keeps what
  * reaches the wire the same on every HTTP client (axios would otherwise add its own list).
  *
+ * @public
  * @example
  * ```ts
  * const headers = { "accept-encoding": DEFAULT_ACCEPT_ENCODING, ...request.headers };
@@ -29,6 +30,7 @@ export const DEFAULT_ACCEPT_ENCODING = "identity";
 /**
  * Options of {@link decodeResponseBody}.
  *
+ * @public
  * @example
  * ```ts
  * const limits: DecodeBodyOptions = { maxBytes: settings.maxResponseBytes, endpoint };
@@ -49,6 +51,7 @@ export interface DecodeBodyOptions {
  * `content-encoding` and `content-length` once decoded (they describe the bytes on the wire).
  * Every certbound transport handles compressed answers this way, whatever its HTTP client does.
  *
+ * @public
  * @example
  * ```ts
  * const raw = await readCappedBytes(response.body, { maxBytes, endpoint });

@@ -2,6 +2,7 @@
  * Response headers in the shape of `HttpResponse.headers`: names in lower case, repeated headers
  * joined with ", ", absent values dropped.
  *
+ * @public
  * @example
  * ```ts
  * flattenHeaders({ "Set-Cookie": ["a=1", "b=2"], "content-type": "text/plain" });

@@ -18,8 +18,8 @@
  *
  * @example
  * ```ts
- * import { abortedError, systemClock, type HttpTransport } from "@certbound/core";
- * import { Attempt, mapTransportError, parseRequestTarget } from "@certbound/core/transport-kit";
+ * import { systemClock, type HttpTransport } from "@certbound/core";
+ * import { abortedError, Attempt, mapTransportError, parseRequestTarget } from "@certbound/core/transport-kit";
  *
  * const PACKAGE = "@my-scope/my-transport";
  * const transport: HttpTransport = {
@@ -40,6 +40,8 @@
  *
  * @packageDocumentation
  */
+export { abortedError } from "../seams/abort";
+export { DEFAULT_MAX_RESPONSE_BYTES } from "../seams/transport";
 export { Attempt } from "./attempt";
 export { BoundedPools } from "./bounded-pools";
 export type { DecodeBodyOptions } from "./decode-body";
@@ -60,7 +62,7 @@ export { readCappedBody, readCappedBytes } from "./read-capped-body";
 export { assertSendableHeaders } from "./request-headers";
 export type { RequestTarget } from "./request-target";
 export { parseRequestTarget } from "./request-target";
-export { matchesPin, normalisePin, PIN_MISMATCH, parsePinnedThumbprint, pinMismatch } from "./server-pin";
+export { matchesPin, normalizePin, PIN_MISMATCH, parsePinnedThumbprint, pinMismatch } from "./server-pin";
 export { responseTooLarge, transportClosed, unusableTlsMaterial } from "./transport-errors";
 export type { CommonTransportOptions, OptionNames, ResolvedTransportOptions } from "./transport-options";
 export {

@@ -1,4 +1,4 @@
-import { CertboundError, isCertboundError } from "../errors";
+import { CertboundError, isCertboundError } from "../protocol/errors";
 import { PIN_MISMATCH } from "./server-pin";
 import { PROXY_REFUSED } from "./tunnel";
 
@@ -11,6 +11,7 @@ const TLS_CODE =
  * The code and message that describe a failure: a TLS code found anywhere in the error's causes
  * or aggregated errors wins (the handshake is what went wrong), else the outermost code.
  *
+ * @public
  * @example
  * ```ts
  * const failure: TransportFailure = describeTransportFailure(error); // { code: "ECONNRESET", message: "socket hang up" }
@@ -25,6 +26,7 @@ export interface TransportFailure {
 /**
  * Where a request was when it failed, and what the HTTP client's own errors mean.
  *
+ * @public
  * @example
  * ```ts
  * const context: TransportErrorContext = {
@@ -58,6 +60,7 @@ export interface TransportErrorContext {
 /**
  * Finds the code and message of whatever an HTTP client or Node threw.
  *
+ * @public
  * @example
  * ```ts
  * const { code, message } = describeTransportFailure(error);
@@ -79,6 +82,7 @@ export function describeTransportFailure(error: unknown): TransportFailure {
  * certbound error passes through untouched. Messages name the endpoint and say how to fix the
  * problem; the (redacted) original error stays as `cause`.
  *
+ * @public
  * @example
  * ```ts
  * } catch (error) {

@@ -1,11 +1,12 @@
 import { BlockList, isIP } from "node:net";
-import { invalidOptions } from "../errors";
+import { invalidOptions } from "../protocol/errors";
 
 /**
  * Proxy settings in the shape of the `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` environment
  * variables. Pass them explicitly (tests, apps with their own configuration) or let `proxy: true`
  * read them from `process.env`.
  *
+ * @public
  * @example
  * ```ts
  * const proxy: ProxyEnvironment = { httpsProxy: "http://proxy.corp:3128", noProxy: "corp.example,.internal" };
@@ -27,6 +28,7 @@ export interface ProxyEnvironment {
 /**
  * Proxy settings after validation, ready for {@link proxyFor}.
  *
+ * @public
  * @example
  * ```ts
  * const routes: ProxyRoutes = proxyRoutes({ httpsProxy: "http://proxy.corp:3128" }, "my-transport");
@@ -54,6 +56,7 @@ alwaysDirect.addSubnet("fe80::", 10, "ipv6");
  * and `*.localhost`), link-local (169.254.0.0/16, fe80::/10, IPv4-mapped forms included) and the
  * unspecified address. Decided on the URL's host as written, before any DNS lookup.
  *
+ * @public
  * @example
  * ```ts
  * isAlwaysDirect("169.254.169.254"); // true
@@ -73,6 +76,7 @@ export function isAlwaysDirect(hostname: string): boolean {
  * Reads `https_proxy`/`HTTPS_PROXY`, `http_proxy`/`HTTP_PROXY` and `no_proxy`/`NO_PROXY` (lower case
  * first, as curl and undici do).
  *
+ * @public
  * @example
  * ```ts
  * const routes = proxyRoutes(proxyEnvironmentFromProcess(), "@my-scope/my-transport");
@@ -90,6 +94,7 @@ export function proxyEnvironmentFromProcess(env: NodeJS.ProcessEnv = process.env
  * Validates proxy settings once, eagerly, so a typo fails at construction with a clear message.
  * `packageName` prefixes the `invalid_options` message, so it says which package was misconfigured.
  *
+ * @public
  * @example
  * ```ts
  * const routes = proxyRoutes({ httpsProxy: "http://127.0.0.1:3128" }, "@my-scope/my-transport");
@@ -108,6 +113,7 @@ export function proxyRoutes(environment: ProxyEnvironment, packageName: string):
  * Turns a transport's `proxy` option into routes: `true` reads the environment now, an object is
  * used as given, `false` or absent means no proxy at all.
  *
+ * @public
  * @example
  * ```ts
  * const routes = resolveProxyOption(options.proxy, "@my-scope/my-transport"); // undefined: always direct
@@ -124,6 +130,7 @@ export function resolveProxyOption(
 /**
  * The proxy a request to `url` goes through, or `undefined` for a direct connection.
  *
+ * @public
  * @example
  * ```ts
  * proxyFor(new URL("http://169.254.169.254/metadata"), routes); // undefined, always

@@ -3,6 +3,7 @@ import { responseTooLarge } from "./transport-errors";
 /**
  * A response body stream: Node's `IncomingMessage`, undici's body, any `Readable`.
  *
+ * @public
  * @example
  * ```ts
  * const body: ResponseBodyStream = incomingMessage;
@@ -15,6 +16,7 @@ export interface ResponseBodyStream extends AsyncIterable<Uint8Array> {
 /**
  * Limits of {@link readCappedBody}.
  *
+ * @public
  * @example
  * ```ts
  * const limits: ReadCappedBodyOptions = { maxBytes: 1024 * 1024, endpoint, contentLength: response.headers["content-length"] };
@@ -34,6 +36,7 @@ export interface ReadCappedBodyOptions {
  * stream, so the connection is not reused mid-body) as soon as it exceeds `maxBytes`, or before
  * reading anything when `content-length` already says so.
  *
+ * @public
  * @example
  * ```ts
  * const body = await readCappedBody(response, {
@@ -55,6 +58,7 @@ export async function readCappedBody(
  * {@link readCappedBody} without the decoding: the body's bytes, for a transport that still has to
  * undo a `content-encoding` (see `decodeResponseBody`).
  *
+ * @public
  * @example
  * ```ts
  * const raw = await readCappedBytes(response.body, { maxBytes, endpoint, contentLength: response.headers["content-length"] });

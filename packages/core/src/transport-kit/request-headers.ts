@@ -1,5 +1,5 @@
-import { CertboundError } from "../errors";
-import { sanitiseServerText } from "../server-text";
+import { CertboundError } from "../protocol/errors";
+import { sanitizeServerText } from "../protocol/server-text";
 
 // RFC 9110 token characters: what a field name may hold.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -14,6 +14,7 @@ const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
  * its value (it may be a secret). undici used to fail such a request as a retried network error
  * and axios to rewrite the value silently; every certbound transport now refuses it the same way.
  *
+ * @public
  * @example
  * ```ts
  * assertSendableHeaders(request.headers, "@my-scope/my-transport");
@@ -25,7 +26,7 @@ export function assertSendableHeaders(headers: Readonly<Record<string, unknown>>
     if (!TOKEN.test(name)) {
       throw new CertboundError(
         "invalid_options",
-        `${packageName}: the request header name "${sanitiseServerText(name, 64) ?? ""}" is not a valid HTTP field name (letters, digits and !#$%&'*+.^_\`|~- only).`,
+        `${packageName}: the request header name "${sanitizeServerText(name, 64) ?? ""}" is not a valid HTTP field name (letters, digits and !#$%&'*+.^_\`|~- only).`,
       );
     }
     if (typeof value !== "string") {

@@ -1,12 +1,13 @@
-import { CertboundError } from "../errors";
-import { endpointOf } from "../send-with-retry";
-import type { HttpRequest } from "../transport";
+import { CertboundError } from "../protocol/errors";
+import { endpointOf } from "../retry/send-with-retry";
+import type { HttpRequest } from "../seams/transport";
 import { assertSendableHeaders } from "./request-headers";
 import { parsePinnedThumbprint } from "./server-pin";
 
 /**
  * Where a request goes, checked before any connection is made.
  *
+ * @public
  * @example
  * ```ts
  * const { endpoint, url, pin }: RequestTarget = parseRequestTarget(request, "@my-scope/my-transport");
@@ -27,6 +28,7 @@ export interface RequestTarget {
  * pin with `tls_handshake_failed`; a header that cannot be sent as it is (CR/LF, control or
  * non-latin-1 characters) with `invalid_options` ({@link assertSendableHeaders}).
  *
+ * @public
  * @example
  * ```ts
  * async send(request) {

@@ -1,10 +1,11 @@
 import type { TLSSocket } from "node:tls";
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
 
 /**
  * Error code of a server certificate that does not match `pinnedServerThumbprint`.
  * {@link mapTransportError} turns it into `tls_handshake_failed`.
  *
+ * @public
  * @example
  * ```ts
  * callback(Object.assign(new Error("pin mismatch"), { code: PIN_MISMATCH }), socket);
@@ -16,13 +17,14 @@ export const PIN_MISMATCH = "ERR_CERTBOUND_PIN_MISMATCH";
  * Normalises a thumbprint (hex, colons and case ignored) to lower-case hex; `undefined` when it is
  * neither 40 digits (SHA-1) nor 64 (SHA-256).
  *
+ * @public
  * @example
  * ```ts
- * normalisePin("AB:CD:...:EF"); // "abcd...ef"
- * normalisePin("abc"); // undefined
+ * normalizePin("AB:CD:...:EF"); // "abcd...ef"
+ * normalizePin("abc"); // undefined
  * ```
  */
-export function normalisePin(pin: string): string | undefined {
+export function normalizePin(pin: string): string | undefined {
   const hex = pin.replaceAll(":", "").trim().toLowerCase();
   return /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(hex) ? hex : undefined;
 }
@@ -31,6 +33,7 @@ export function normalisePin(pin: string): string | undefined {
  * The normalised pin of a request (`undefined` when it has none). A malformed thumbprint fails
  * with `tls_handshake_failed` before any connection is made, naming the expected form.
  *
+ * @public
  * @example
  * ```ts
  * const pin = parsePinnedThumbprint(request.pinnedServerThumbprint, endpointOf(request.url));
@@ -38,7 +41,7 @@ export function normalisePin(pin: string): string | undefined {
  */
 export function parsePinnedThumbprint(thumbprint: string | undefined, endpoint: string): string | undefined {
   if (thumbprint === undefined) return undefined;
-  const pin = normalisePin(thumbprint);
+  const pin = normalizePin(thumbprint);
   if (pin === undefined) {
     throw new CertboundError(
       "tls_handshake_failed",
@@ -50,8 +53,9 @@ export function parsePinnedThumbprint(thumbprint: string | undefined, endpoint: 
 
 /**
  * Whether the certificate the server presented on `socket` has the pinned thumbprint (as
- * returned by {@link normalisePin}). Check it on `secureConnect`, before writing the request.
+ * returned by {@link normalizePin}). Check it on `secureConnect`, before writing the request.
  *
+ * @public
  * @example
  * ```ts
  * socket.once("secureConnect", () => (matchesPin(socket, pin) ? ready(socket) : fail(pinMismatch())));
@@ -67,6 +71,7 @@ export function matchesPin(socket: TLSSocket, pin: string): boolean {
 /**
  * The error a pinned connection fails with (code {@link PIN_MISMATCH}).
  *
+ * @public
  * @example
  * ```ts
  * socket.destroy();

@@ -1,8 +1,9 @@
-import { CertboundError } from "../errors";
+import { CertboundError } from "../protocol/errors";
 
 /**
  * The `network_error` a transport throws when it is used after `close()`.
  *
+ * @public
  * @example
  * ```ts
  * if (closed) throw transportClosed("@my-scope/my-transport");
@@ -17,6 +18,7 @@ export function transportClosed(packageName: string): CertboundError {
  * building a TLS context ({@link poolSecureContext} throws it): no handshake could succeed with it.
  * Node's error becomes the `cause` (it names the problem, never the key).
  *
+ * @public
  * @example
  * ```ts
  * try {
@@ -39,6 +41,7 @@ export function unusableTlsMaterial(packageName: string, cause: unknown): Certbo
  * The `response_too_large` error for a body beyond `maxBytes`. Pass a `cause` only when it is
  * free of request headers (redact client errors first).
  *
+ * @public
  * @example
  * ```ts
  * if (total > maxBytes) throw responseTooLarge(endpoint, maxBytes);

@@ -1,10 +1,10 @@
 import type { LookupFunction } from "node:net";
 import type { SecureContext } from "node:tls";
-import { type Clock, MAX_TIMER_MS, systemClock } from "../clock";
-import { durationTooLong } from "../duration-option";
-import { invalidOptions } from "../errors";
-import { DEFAULT_MAX_RESPONSE_BYTES } from "../transport";
-import { assertKnownKeys } from "../unknown-keys";
+import { durationTooLong } from "../options/duration-option";
+import { assertKnownKeys } from "../options/unknown-keys";
+import { invalidOptions } from "../protocol/errors";
+import { type Clock, MAX_TIMER_MS, systemClock } from "../seams/clock";
+import { DEFAULT_MAX_RESPONSE_BYTES } from "../seams/transport";
 import { type ProxyEnvironment, type ProxyRoutes, resolveProxyOption } from "./proxy-route";
 import { caList, secureContextFor } from "./trust";
 
@@ -19,6 +19,7 @@ const PROXY_KEYS = Object.keys({
  * How long a transport waits, by default, for TCP connect plus TLS handshake (and for a proxy's
  * CONNECT answer): 10 s.
  *
+ * @public
  * @example
  * ```ts
  * const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -30,6 +31,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
  * How many connection pools (one per client identity and trust setting) a transport keeps open
  * by default: 16.
  *
+ * @public
  * @example
  * ```ts
  * const pools = new BoundedPools(options.maxIdentities ?? DEFAULT_MAX_IDENTITIES, (pool) => pool.destroy());
@@ -41,6 +43,7 @@ export const DEFAULT_MAX_IDENTITIES = 16;
  * The keys of {@link CommonTransportOptions}: a transport adds its own and refuses anything else
  * with `assertKnownKeys` from `@certbound/core`, so a misspelt option is not silently ignored.
  *
+ * @public
  * @example
  * ```ts
  * assertKnownKeys(PACKAGE, options, [...COMMON_TRANSPORT_OPTION_KEYS, "agentOptions"], "createMyTransport options");
@@ -60,6 +63,7 @@ export const COMMON_TRANSPORT_OPTION_KEYS: readonly string[] = Object.keys({
  * The options every certbound transport accepts, whatever HTTP client it wraps. Extend it with
  * the client's own options and check it with {@link validateTransportOptions}.
  *
+ * @public
  * @example
  * ```ts
  * interface MyTransportOptions extends CommonTransportOptions {
@@ -100,6 +104,7 @@ export interface CommonTransportOptions {
 /**
  * Who is validating: messages start with `packageName` and name `factoryName`.
  *
+ * @public
  * @example
  * ```ts
  * const names: OptionNames = { packageName: "@my-scope/my-transport", factoryName: "createMyTransport" };
@@ -115,6 +120,7 @@ export interface OptionNames {
  * `invalid_options` error naming the package and the option. Check the client's own options after
  * it (with {@link assertIntegerOption} for numbers).
  *
+ * @public
  * @example
  * ```ts
  * export function createMyTransport(options: MyTransportOptions = {}) {
@@ -160,6 +166,7 @@ export function validateTransportOptions(options: CommonTransportOptions, names:
  * Throws `invalid_options` unless `value` is absent or an integer of at least `min` (1 by default;
  * 0 where zero means "off").
  *
+ * @public
  * @example
  * ```ts
  * assertIntegerOption("@my-scope/my-transport", "idleTimeoutMs", options.idleTimeoutMs, 0);
@@ -185,6 +192,7 @@ export function assertIntegerOption(
  * least `min` (1 by default; 0 where zero means "off") and at most 2^31-1, the longest timer
  * Node.js can hold (a longer one silently fires after 1 ms).
  *
+ * @public
  * @example
  * ```ts
  * assertDurationOption("@my-scope/my-transport", "idleTimeoutMs", options.idleTimeoutMs, 0);
@@ -204,6 +212,7 @@ export function assertDurationOption(
  * The {@link CommonTransportOptions} with every default applied, the proxy settings parsed and
  * the proxy's TLS context built: what a transport keeps for its lifetime.
  *
+ * @public
  * @example
  * ```ts
  * const { clock, maxResponseBytes, proxies }: ResolvedTransportOptions = resolveTransportOptions(options, PACKAGE);
@@ -227,6 +236,7 @@ export interface ResolvedTransportOptions {
  * Applies the defaults of the {@link CommonTransportOptions} (call it after
  * {@link validateTransportOptions}). `proxy: true` reads the environment here, once.
  *
+ * @public
  * @example
  * ```ts
  * validateTransportOptions(options, { packageName: PACKAGE, factoryName: "createMyTransport" });

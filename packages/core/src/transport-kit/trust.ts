@@ -1,9 +1,9 @@
 import { createHash, createPublicKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
-import { CertboundError } from "../errors";
-import { LruMap } from "../lru-map";
-import type { ClientTlsIdentity } from "../transport";
+import { CertboundError } from "../protocol/errors";
+import type { ClientTlsIdentity } from "../seams/transport";
+import { LruMap } from "../token-cache/lru-map";
 import { unusableTlsMaterial } from "./transport-errors";
 
 let extraCaCertificates: { all: string[]; beyondRoots: string[] } | undefined;
@@ -55,6 +55,7 @@ const keyIds = new WeakMap<object, string>();
  * connection that presents this one. Memoised per identity object (a WeakMap), so it costs one
  * hash per identity, not per request.
  *
+ * @public
  * @example
  * ```ts
  * const key = `${identityPoolId(request.clientIdentity, PACKAGE)} ${trustId(cas)}`;
@@ -92,6 +93,7 @@ export function identityPoolId(identity: ClientTlsIdentity, packageName = "@cert
 /**
  * CA PEMs as a list, whether given as one PEM, a list or nothing.
  *
+ * @public
  * @example
  * ```ts
  * const cas = [...caList(options.ca), ...caList(request.ca)];
@@ -105,6 +107,7 @@ export function caList(ca: string | readonly string[] | undefined): string[] {
  * A short stable id for a list of CA PEMs (`-` for none), part of a pool key: two requests share
  * connections only when they trust the same CAs.
  *
+ * @public
  * @example
  * ```ts
  * const key = `${identity?.x5tS256 ?? "-"} ${trustId(cas)} ${pin ?? "-"}`;
@@ -127,6 +130,7 @@ const trustIds = new LruMap<string, string>(64);
  * Which connections a request may use: the CAs it trusts (the transport's and its own) and a
  * pool key that differs whenever the client identity, the trust, the pin or the route does.
  *
+ * @public
  * @example
  * ```ts
  * const scope: PoolScope = poolScope({ transportCas, identity: request.clientIdentity, ca: request.ca, pin });
@@ -142,6 +146,7 @@ export interface PoolScope {
  * opened with one client certificate from ever carrying a request for another identity (or for
  * none), or a request that trusts different CAs or pins the server.
  *
+ * @public
  * @example
  * ```ts
  * const scopeOf: PoolScopeInput = { transportCas: settings.cas, identity, ca: request.ca, pin, route: proxy?.href };
@@ -164,6 +169,7 @@ export interface PoolScopeInput {
 /**
  * The pool key and trusted CAs of a request.
  *
+ * @public
  * @example
  * ```ts
  * const { cas, key } = poolScope({ transportCas, identity: request.clientIdentity, ca: request.ca, pin });
@@ -185,6 +191,7 @@ export function poolScope(input: PoolScopeInput): PoolScope {
  * re-parses nothing. Throws Node's error when the certificate, key or a CA is unusable
  * ({@link poolSecureContext} turns it into a certbound error).
  *
+ * @public
  * @example
  * ```ts
  * const secureContext = secureContextFor(request.clientIdentity, caList(request.ca));
@@ -247,6 +254,7 @@ function buildSecureContext(identity: ClientTlsIdentity | undefined, cas: readon
  * fails with `tls_handshake_failed` (message prefixed with `packageName`), since no handshake
  * could ever succeed with that material.
  *
+ * @public
  * @example
  * ```ts
  * const agent = pools.get(key, () => new https.Agent({ keepAlive: true, secureContext: poolSecureContext(identity, cas, PACKAGE) }));

@@ -6,6 +6,7 @@ import type { SecureContext } from "node:tls";
 /**
  * How {@link openTunnel} reaches a proxy.
  *
+ * @public
  * @example
  * ```ts
  * const options: TunnelOptions = { timeoutMs: 10_000, signal: cancel.signal };
@@ -25,6 +26,7 @@ export interface TunnelOptions {
  * Error code of a CONNECT answered with anything but 2xx. {@link mapTransportError} turns it into a
  * `network_error` that tells the user to check the proxy.
  *
+ * @public
  * @example
  * ```ts
  * if ((error as { code?: string }).code === PROXY_REFUSED) console.warn("the proxy said no");
@@ -38,6 +40,7 @@ export const PROXY_REFUSED = "ERR_CERTBOUND_PROXY_REFUSED";
  * `Proxy-Authorization: Basic` header; they never appear in an error. Fails with code
  * {@link PROXY_REFUSED} on a non-2xx answer and `ETIMEDOUT` when the proxy stays silent.
  *
+ * @public
  * @example
  * ```ts
  * const socket = await openTunnel(new URL("http://proxy.corp:3128"), "login.microsoftonline.com:443", {

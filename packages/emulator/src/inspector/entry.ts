@@ -1,6 +1,6 @@
 import type { X509Certificate } from "node:crypto";
 import { X509Certificate as Certificate } from "node:crypto";
-import { x5tS256 } from "@certbound/core";
+import { x5tS256 } from "@certbound/core/credential-kit";
 import { decodeJwt } from "../jwt";
 import type { ObservedRequest } from "../servers";
 import type { EndpointName, Fault } from "../types";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { x5tS256 } from "@certbound/core";
+import { x5tS256 } from "@certbound/core/credential-kit";
 import type { FaultQueue } from "../faults";
 import type { IdentityRegistry } from "../identities";
 import { decodeJwt } from "../jwt";

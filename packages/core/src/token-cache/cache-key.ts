@@ -1,0 +1,159 @@
+import type { TokenType } from "../seams/result";
+
+/**
+ * The parts that identify a cached app token (https://github.com/certbound/certbound/blob/main/docs/protocol.md#s5-1-cache-key).
+ *
+ * @public
+ */
+export interface CacheKeyParts {
+  /** The application (client id) or managed identity the token was issued to. */
+  readonly clientId: string;
+  /**
+   * The authority or tenant, and where the token endpoint is not derived from it, that endpoint's
+   * host too (two endpoints never share tokens); for managed identity, the identity endpoint.
+   */
+  readonly authority: string;
+  readonly scopes: readonly string[];
+  readonly tokenType: TokenType;
+  /** For PoP tokens: the binding certificate's `x5t#S256`. */
+  readonly x5tS256?: string | undefined;
+}
+
+// A separator that cannot occur in a client id, authority, scope or base64url thumbprint.
+const SEP = "\u0000";
+
+/**
+ * Builds the cache key: client id, authority, sorted lower-cased scopes, token type, and for PoP the
+ * binding certificate's thumbprint, so a token bound to certificate A can never be served for
+ * certificate B or for a Bearer request.
+ *
+ * @public
+ * @example
+ * ```ts
+ * tokenCacheKey({ clientId, authority, scopes: ["b", "a"], x5tS256 }, "mtls_pop");
+ * ```
+ */
+export function tokenCacheKey(
+  parts: Omit<CacheKeyParts, "tokenType"> & { readonly tokenType?: TokenType | undefined },
+  tokenType: TokenType = parts.tokenType ?? "Bearer",
+): string {
+  const scopes =
+    parts.scopes.length === 1
+      ? (parts.scopes[0] as string).toLowerCase()
+      : parts.scopes
+          .map((s) => s.toLowerCase())
+          .sort()
+          .join(" ");
+  return (
+    parts.clientId.toLowerCase() +
+    SEP +
+    parts.authority.toLowerCase() +
+    SEP +
+    scopes +
+    SEP +
+    tokenType +
+    SEP +
+    (tokenType === "mtls_pop" ? (parts.x5tS256 ?? "") : "")
+  );
+}
+
+/** How many keys one generation of a {@link CacheKeyMemo} holds: the default token cache's size. */
+const MEMO_GENERATION_KEYS = 10_000;
+
+// clientId -> authority -> partition (token type / thumbprint) -> scope -> key.
+type Generation = Map<string, Map<string, Map<string, Map<string, string>>>>;
+
+/**
+ * Remembers the cache keys of single-scope requests so that a repeated request finds its key
+ * string (whose hash the engine has already computed) instead of concatenating and hashing a new
+ * one: on the cache-hit path that is most of the cost of a lookup. A lookup is four `Map.get`s on
+ * strings the app keeps (client id, authority, thumbprint, scope), so their hashes are known.
+ *
+ * Memory is bounded like the token cache: keys live in two generations of at most `maxKeys` each.
+ * When the current one is full it becomes the previous one (the one before is dropped), and a key
+ * found only in the previous generation moves to the current one: an approximate LRU whose hits
+ * cost nothing extra. A forgotten key is simply computed again.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const keys = new CacheKeyMemo();
+ * keys.keyFor("my-app", "https://login.microsoftonline.com/tenant", ["https://vault.azure.net/.default"], "Bearer", undefined);
+ * ```
+ */
+export class CacheKeyMemo {
+  readonly #max: number;
+  #current: Generation = new Map();
+  #previous: Generation | undefined;
+  #size = 0;
+  #previousSize = 0;
+
+  constructor(maxKeys = MEMO_GENERATION_KEYS) {
+    if (!Number.isInteger(maxKeys) || maxKeys < 1) {
+      throw new RangeError(`CacheKeyMemo: maxKeys must be a positive integer, got ${maxKeys}`);
+    }
+    this.#max = maxKeys;
+  }
+
+  /** Keys held over both generations (at most twice `maxKeys`; a promoted key may count twice). */
+  get size(): number {
+    return this.#size + this.#previousSize;
+  }
+
+  keyFor(
+    clientId: string,
+    authority: string,
+    scopes: readonly string[],
+    tokenType: TokenType,
+    x5t: string | undefined,
+  ): string {
+    if (scopes.length !== 1) return compute(clientId, authority, scopes, tokenType, x5t);
+    // "Bearer" cannot collide with a 43-character base64url thumbprint.
+    const partition = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
+    const scope = scopes[0] as string;
+    const key = this.#current.get(clientId)?.get(authority)?.get(partition)?.get(scope);
+    if (key !== undefined) return key;
+    const kept =
+      this.#previous?.get(clientId)?.get(authority)?.get(partition)?.get(scope) ??
+      compute(clientId, authority, scopes, tokenType, x5t);
+    this.#remember(clientId, authority, partition, scope, kept);
+    return kept;
+  }
+
+  #remember(clientId: string, authority: string, partition: string, scope: string, key: string): void {
+    if (this.#size >= this.#max) {
+      this.#previous = this.#current;
+      this.#previousSize = this.#size;
+      this.#current = new Map();
+      this.#size = 0;
+    }
+    let byAuthority = this.#current.get(clientId);
+    if (!byAuthority) {
+      byAuthority = new Map();
+      this.#current.set(clientId, byAuthority);
+    }
+    let byPartition = byAuthority.get(authority);
+    if (!byPartition) {
+      byPartition = new Map();
+      byAuthority.set(authority, byPartition);
+    }
+    let byScope = byPartition.get(partition);
+    if (!byScope) {
+      byScope = new Map();
+      byPartition.set(partition, byScope);
+    }
+    byScope.set(scope, key);
+    this.#size++;
+  }
+}
+
+// Builds the parts only when a key is computed: a remembered key allocates nothing.
+function compute(
+  clientId: string,
+  authority: string,
+  scopes: readonly string[],
+  tokenType: TokenType,
+  x5t: string | undefined,
+): string {
+  return tokenCacheKey({ clientId, authority, scopes, x5tS256: x5t }, tokenType);
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { createTestClock } from "../../src/testing/index";
+import { Attempt } from "../../src/transport-kit/index";
+
+const endpoint = "https://api.example.test/x";
+
+describe("Attempt", () => {
+  it("times out on the injected clock, not the wall clock", async () => {
+    const clock = createTestClock({ autoAdvance: false });
+    const attempt = new Attempt(clock, 500, undefined);
+    await clock.advance(499);
+    expect(attempt.signal.aborted).toBe(false);
+    expect(attempt.failure(endpoint)).toBeUndefined();
+    await clock.advance(1);
+    expect(attempt.signal.aborted).toBe(true);
+    expect(attempt.failure(endpoint)).toMatchObject({
+      code: "timeout",
+      message: expect.stringContaining("timeoutMs (500 ms)"),
+    });
+    attempt.dispose();
+  });
+
+  it("reports the caller's abort as aborted, carrying the caller's reason", () => {
+    const clock = createTestClock({ autoAdvance: false });
+    const caller = new AbortController();
+    const attempt = new Attempt(clock, 500, caller.signal);
+    caller.abort(new Error("user went away"));
+    expect(attempt.signal.aborted).toBe(true);
+    const failure = attempt.failure(endpoint);
+    expect(failure?.code).toBe("aborted");
+    expect(failure?.cause).toEqual(new Error("user went away"));
+    attempt.dispose();
+  });
+
+  it("keeps the first reason: a timeout after an abort stays an abort", async () => {
+    const clock = createTestClock({ autoAdvance: false });
+    const caller = new AbortController();
+    const attempt = new Attempt(clock, 10, caller.signal);
+    caller.abort();
+    await clock.advance(10);
+    expect(attempt.failure(endpoint)?.code).toBe("aborted");
+    attempt.dispose();
+  });
+
+  it("has no timer without a finite timeout, and none after dispose()", async () => {
+    const clock = createTestClock({ autoAdvance: false });
+    const unbounded = new Attempt(clock, Number.POSITIVE_INFINITY, undefined);
+    const disposed = new Attempt(clock, 10, undefined);
+    disposed.dispose();
+    await clock.advance(1_000_000);
+    expect(unbounded.signal.aborted).toBe(false);
+    expect(disposed.signal.aborted).toBe(false);
+    unbounded.dispose();
+  });
+
+  it("lets go of the caller's signal on dispose()", () => {
+    const clock = createTestClock({ autoAdvance: false });
+    const caller = new AbortController();
+    const attempt = new Attempt(clock, undefined, caller.signal);
+    attempt.dispose();
+    caller.abort();
+    expect(attempt.signal.aborted).toBe(false);
+    expect(attempt.failure(endpoint)).toBeUndefined();
+  });
+
+  it("race() settles like the work while the attempt runs", async () => {
+    const attempt = new Attempt(createTestClock({ autoAdvance: false }), 100, undefined);
+    await expect(attempt.race(Promise.resolve("done"), () => {})).resolves.toBe("done");
+    await expect(attempt.race(Promise.reject(new Error("boom")), () => {})).rejects.toThrow("boom");
+    attempt.dispose();
+  });
+
+  it("race() rejects at once on cancellation and discards a result that arrives later", async () => {
+    const clock = createTestClock({ autoAdvance: false });
+    const attempt = new Attempt(clock, 100, undefined);
+    let deliver: (value: string) => void = () => {};
+    const stalled = new Promise<string>((resolve) => {
+      deliver = resolve;
+    });
+    const discarded: string[] = [];
+    const outcome = expect(attempt.race(stalled, (late) => discarded.push(late))).rejects.toThrow("timeout");
+    await clock.advance(100);
+    await outcome;
+    deliver("late response");
+    await stalled;
+    await Promise.resolve();
+    expect(discarded).toEqual(["late response"]);
+    attempt.dispose();
+  });
+
+  it("is cancelled from the start by a signal that has already fired", async () => {
+    const caller = new AbortController();
+    caller.abort();
+    const attempt = new Attempt(createTestClock({ autoAdvance: false }), undefined, caller.signal);
+    expect(attempt.signal.aborted).toBe(true);
+    expect(attempt.failure(endpoint)?.code).toBe("aborted");
+    const discarded: string[] = [];
+    const work = Promise.resolve("too late");
+    // race() then rejects at once and discards the work's result.
+    await expect(attempt.race(work, (late) => discarded.push(late))).rejects.toThrow("aborted");
+    expect(discarded).toEqual(["too late"]);
+    attempt.dispose();
+  });
+});
