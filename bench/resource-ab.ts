@@ -86,8 +86,8 @@ export async function resourceAb(
   };
   type Side = keyof typeof sides;
   const handshakes: Record<string, number> = { undici: 0, certbound: 0 };
-  const times: Record<string, number[]> = { undici: [], certbound: [] };
-  const cpu: Record<string, number[]> = { undici: [], certbound: [] };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
   const ratios: number[] = [];
   try {
     for (let r = -1; r < ROUNDS; r++) {
@@ -104,10 +104,10 @@ export async function resourceAb(
           if (status !== 200) throw new Error(`${side}: the resource answered ${status}`);
         });
         const used = process.cpuUsage(cpu0);
-        if (r >= 0) (cpu[side] ??= []).push((used.user + used.system) / CALLS);
+        if (r >= 0) cpu[side]?.push((used.user + used.system) / CALLS);
         handshakes[side] = (handshakes[side] ?? 0) + (await emulatorCounts()).handshakes.resource;
         round[side] = (ms * 1000) / CALLS;
-        if (r >= 0) (times[side] ??= []).push(round[side] as number);
+        if (r >= 0) times[side]?.push(round[side] as number);
         if (r === ROUNDS - 1 && extra.length > 0)
           console.error(
             side,
