@@ -169,9 +169,10 @@ async function worker(): Promise<ResourceAb[]> {
   }
 }
 
-if (process.env.BENCH_SETUP) {
+const isMain = import.meta.url === `file://${process.argv[1]}`;
+if (isMain && process.env.BENCH_SETUP) {
   runWorker(worker);
-} else if (import.meta.url === `file://${process.argv[1]}`) {
+} else if (isMain) {
   const emu = await startEmulator();
   try {
     const appCertificate = createCertificateAuthority({ commonName: "bench app CA" }).issue({
