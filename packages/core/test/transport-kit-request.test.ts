@@ -48,6 +48,31 @@ describe("poolScope", () => {
     expect(poolScope({ ...base }).key).toBe(keys[0]);
     expect(keys[0]).toContain(a.x5tS256);
   });
+
+  // Each request asks again, usually with the inputs of the last one: the answer is remembered,
+  // but never for inputs that can change in place.
+  it("answers a repeated request at once, and works out again a CA list changed in place", () => {
+    const transportCas = Object.freeze(["T"]);
+    const first = poolScope({ ...base, transportCas });
+    expect(poolScope({ ...base, transportCas })).toBe(first);
+    const requestCas = ["R1"];
+    const withList = poolScope({ ...base, transportCas, ca: requestCas });
+    requestCas.push("R2");
+    const changed = poolScope({ ...base, transportCas, ca: requestCas });
+    expect(changed.cas).toEqual(["T", "R1", "R2"]);
+    expect(changed.key).not.toBe(withList.key);
+    const mutable = ["T"];
+    const before = poolScope({ ...base, transportCas: mutable });
+    mutable.push("T2");
+    const after = poolScope({ ...base, transportCas: mutable });
+    expect(after.cas).toEqual(["T", "T2"]);
+    expect(after.key).not.toBe(before.key);
+    // A forged identity is refused on every request, after a good one too.
+    poolScope({ ...base, transportCas });
+    expect(() => poolScope({ ...base, transportCas, identity: { ...a, x5tS256: b.x5tS256 } })).toThrow(
+      expect.objectContaining({ code: "tls_handshake_failed" }),
+    );
+  });
 });
 
 describe("server pins", () => {

@@ -1,4 +1,4 @@
-import { abortedError, type Clock, onAbort } from "../clock";
+import { abortedError, type Clock, MAX_TIMER_MS, onAbort, systemClock } from "../clock";
 import { CertboundError } from "../errors";
 
 // Cancels a finished attempt's timer. Shared, and passed as the abort reason, so that cancelling a
@@ -26,7 +26,9 @@ const TIMER_DISPOSED = new CertboundError("aborted", "The attempt finished befor
  */
 export class Attempt {
   readonly #controller = new AbortController();
-  readonly #timer = new AbortController();
+  // The injected clock's wait is cancelled through this; the system clock's is a plain timer.
+  #timer: AbortController | undefined;
+  #timeout: ReturnType<typeof setTimeout> | undefined;
   readonly #outer: AbortSignal | undefined;
   readonly #timeoutMs: number | undefined;
   #reason: "timeout" | "aborted" | undefined;
@@ -50,7 +52,15 @@ export class Attempt {
     }
     if (outer) this.#unsubscribe = onAbort(outer, this.#onAbort);
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-      clock.sleep(Math.max(0, timeoutMs), this.#timer.signal).then(
+      const ms = Math.max(0, timeoutMs);
+      // The system clock's sleep is this very setTimeout; called directly it needs no controller,
+      // no abort listener and no abort event to cancel (together a tenth of a keep-alive call).
+      if (clock === systemClock && ms <= MAX_TIMER_MS) {
+        this.#timeout = setTimeout(() => this.#fire("timeout"), ms);
+        return;
+      }
+      this.#timer = new AbortController();
+      clock.sleep(ms, this.#timer.signal).then(
         () => this.#fire("timeout"),
         // dispose() cancels the wait: nothing to do.
         () => {},
@@ -102,7 +112,8 @@ export class Attempt {
 
   /** Stops the timer and lets go of the caller's signal. */
   dispose(): void {
-    this.#timer.abort(TIMER_DISPOSED);
+    if (this.#timeout !== undefined) clearTimeout(this.#timeout);
+    this.#timer?.abort(TIMER_DISPOSED);
     this.#unsubscribe?.();
   }
 }
