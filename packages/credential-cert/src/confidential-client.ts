@@ -327,6 +327,19 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
         throw new CertboundError("aborted", CLOSED);
       }
       const scopes = validateRequest(request);
+      // The common case written out (a fixed certificate, PoP): one call less than acquireValidated.
+      if (request.mtlsProofOfPossession === true && mtlsEndpointChecked && resolver.currentSync) {
+        const now = clock.now();
+        return acquire(
+          scopes,
+          resolver.currentSync(now),
+          now,
+          request.forceRefresh,
+          request.claims,
+          request.correlationId,
+          request.signal,
+        );
+      }
       return acquireValidated(
         scopes,
         request.mtlsProofOfPossession,

@@ -134,7 +134,17 @@ export function createRequestValidator(): RequestValidator {
           throw unknownOptionError(PACKAGE, key, REQUEST_KEYS, "the acquireTokenForClient request");
       }
     }
-    return fields(request.scopes, request.mtlsProofOfPossession, request.claims, request.correlationId);
+    // The checks of `fields`, written out again: one call less on every cache hit.
+    const scopes = scopesOf(request.scopes);
+    const { mtlsProofOfPossession, claims, correlationId } = request;
+    if (mtlsProofOfPossession !== undefined && typeof mtlsProofOfPossession !== "boolean") {
+      throw invalidOptions(PACKAGE, "`mtlsProofOfPossession` must be true or false.");
+    }
+    if (claims !== undefined && (typeof claims !== "string" || claims === "")) {
+      throw invalidOptions(PACKAGE, "`claims` must be the claims challenge JSON text the resource sent.");
+    }
+    if (correlationId !== undefined) assertCorrelationId(PACKAGE, correlationId);
+    return scopes;
   };
   return Object.assign(validate, { fields });
 }
