@@ -13,6 +13,45 @@ export interface CacheHitResult extends CacheHitStats {
   floorOpsPerSecond?: number;
 }
 
+/**
+ * Cache hits as users write them (a fresh request object and scopes array per call), measured in
+ * the same rounds as the reused-object rows and the floors.
+ */
+export interface FreshHitResult {
+  /** 1 cached key, fresh request object per call. */
+  one: CacheHitStats;
+  /** MANY cached keys, visited in random order, fresh request object per call. */
+  many: CacheHitStats;
+  /** The Credential method, `getToken([scope], { mtlsProofOfPossession })`, 1 key, fresh arguments. */
+  getToken: CacheHitStats;
+  keys: number;
+  floorOneOpsPerSecond: number;
+  /** The floor over as many keys in the same random order. */
+  floorManyRandomOpsPerSecond: number;
+}
+
+/** The managed-identity PoP first call after creating a client, with and without a pause first. */
+export interface FirstCallResult {
+  runs: number;
+  /** Median ms of the first acquireToken, called right after creation. */
+  noGapMs: number;
+  /** Median ms of the first acquireToken, called 200 ms after creation. */
+  gap200Ms: number;
+}
+
+/** ResourceCaller + http-undici against a bare undici Agent, interleaved rounds (resource-ab.ts). */
+export interface ResourceAbResult {
+  inFlight: number;
+  undiciUsPerCall: number;
+  certboundUsPerCall: number;
+  ratio: number;
+  undiciCpuUsPerCall: number;
+  certboundCpuUsPerCall: number;
+  cpuRatio: number;
+  undiciHandshakes: number;
+  certboundHandshakes: number;
+}
+
 export interface StampedeResult {
   callers: number;
   wallMs: number;
@@ -77,6 +116,9 @@ export interface CertboundResult extends LibraryResult {
   coreTokenManager: { one: CacheHitStats; many: CacheHitStats };
   resourceCalls: ResourceCallResult[];
   coldStart: ColdStartResult;
+  fresh: Partial<Record<FlowId, FreshHitResult>>;
+  firstCall: FirstCallResult;
+  resourceAb: ResourceAbResult[];
 }
 
 export type MsalResult = LibraryResult;

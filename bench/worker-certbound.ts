@@ -16,11 +16,14 @@ import {
   workerSetup,
 } from "./emulator-link";
 import { inParallel, median, progress, settledHeapBytes } from "./measure-tools";
+import { resourceAb } from "./resource-ab";
 import type {
   CacheHitResult,
   CertboundResult,
   ColdStartResult,
+  FirstCallResult,
   FlowId,
+  FreshHitResult,
   MemoryResult,
   ResourceCallResult,
   StampedeResult,
@@ -40,6 +43,10 @@ const newTransport = () => createUndiciTransport({ ca: setup.caCertificatePem })
 /** One client of one flow, with its acquisition reduced to "the token for key i". */
 interface FlowClient {
   acquire(key: number): Promise<TokenResult>;
+  /** The same, written as users write it: a fresh request object (and scopes array) per call. */
+  acquireFresh(key: number): Promise<TokenResult>;
+  /** The Credential method with fresh arguments: `getToken([scope], { mtlsProofOfPossession })`. */
+  getTokenFresh(key: number): Promise<TokenResult>;
   close(): void;
 }
 
@@ -54,8 +61,12 @@ function confidentialClient(transport: HttpTransport, pop: boolean, keys: number
     ca: setup.caCertificatePem,
   });
   const requests = scopeSets(keys).map((scopes) => ({ scopes, mtlsProofOfPossession: pop }));
+  const scopes = requests.map((r) => r.scopes[0] as string);
   return {
     acquire: (key) => app.acquireTokenForClient(requests[key % keys] as (typeof requests)[number]),
+    acquireFresh: (key) =>
+      app.acquireTokenForClient({ scopes: [scopes[key % keys] as string], mtlsProofOfPossession: pop }),
+    getTokenFresh: (key) => app.getToken([scopes[key % keys] as string], { mtlsProofOfPossession: pop }),
     close: () => app.close(),
   };
 }
@@ -72,8 +83,13 @@ function managedIdentityClient(transport: HttpTransport, pop: boolean, keys: num
     resource: (scopes[0] as string).replace("/.default", ""),
     mtlsProofOfPossession: pop,
   }));
+  const resources = requests.map((r) => r.resource);
+  const scopes = scopeSets(keys).map((s) => s[0] as string);
   return {
     acquire: (key) => msi.acquireToken(requests[key % keys] as (typeof requests)[number]),
+    acquireFresh: (key) =>
+      msi.acquireToken({ resource: resources[key % keys] as string, mtlsProofOfPossession: pop }),
+    getTokenFresh: (key) => msi.getToken([scopes[key % keys] as string], { mtlsProofOfPossession: pop }),
     close: () => msi.close(),
   };
 }
@@ -93,7 +109,7 @@ async function cacheHits(
   flow: FlowId,
   transport: HttpTransport,
   measureMemory: boolean,
-): Promise<{ one: CacheHitResult; many: CacheHitResult; memory?: MemoryResult }> {
+): Promise<{ one: CacheHitResult; many: CacheHitResult; fresh: FreshHitResult; memory?: MemoryResult }> {
   const single = FLOWS[flow](transport, 1);
   const client = FLOWS[flow](transport, MANY);
   try {
@@ -108,11 +124,18 @@ async function cacheHits(
       throw new Error(`${flow}: the cache did not serve the first token back after filling ${MANY} keys`);
     }
     progress(`certbound: cache hits, ${flow}, measuring 1 and ${MANY} keys`);
+    // Random order for the fresh many-key rows and their floor, drawn up front (not measured).
+    const order = Uint32Array.from({ length: 1 << 16 }, () => Math.floor(Math.random() * MANY));
+    const floorMany = floorOperation(MANY);
     const r = await measureInterleaved({
+      freshOne: (i) => single.acquireFresh(i),
+      freshMany: (i) => client.acquireFresh(order[i & 0xffff] as number),
+      getTokenFresh: (i) => single.getTokenFresh(i),
       one: (i) => single.acquire(i),
       many: (i) => client.acquire(i),
       floorOne: floorOperation(1),
-      floorMany: floorOperation(MANY),
+      floorMany,
+      floorManyRandom: (i) => floorMany(order[i & 0xffff] as number),
     });
     const result = {
       one: {
@@ -126,6 +149,14 @@ async function cacheHits(
         keys: MANY,
         fill: { method: `${MANY} token requests, ${FILL_CONCURRENCY} in flight`, ms: round(fillMs, 0) },
         floorOpsPerSecond: r.floorMany.opsPerSecond,
+      },
+      fresh: {
+        one: r.freshOne,
+        many: r.freshMany,
+        getToken: r.getTokenFresh,
+        keys: MANY,
+        floorOneOpsPerSecond: r.floorOne.opsPerSecond,
+        floorManyRandomOpsPerSecond: r.floorManyRandom.opsPerSecond,
       },
     };
     if (!measureMemory) return result;
@@ -363,20 +394,76 @@ async function coldStart(): Promise<ColdStartResult> {
   return { runs: COLD_START_RUNS, medianMs, buildCsrAloneMs: round(median(csrAlone), 3) };
 }
 
+/** ResourceCaller + http-undici against a bare undici Agent, sequential and 50 in flight. */
+async function resourceCallsAb() {
+  const tokenTransport = newTransport();
+  const app = createConfidentialClient({
+    clientId: setup.app.clientId,
+    authority: `https://login.microsoftonline.com/${setup.tenantId}`,
+    certificate: { certificatePem: setup.app.certificatePem, privateKeyPem: setup.app.privateKeyPem },
+    transport: tokenTransport,
+    mtlsAuthorityHost: setup.mtlsAuthorityHost,
+    ca: setup.caCertificatePem,
+  });
+  const scope = `${setup.resourceUrl}/.default`;
+  const acquire = () => app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
+  try {
+    const token = await acquire();
+    const url = `${setup.resourceUrl}/bench`;
+    return [
+      await resourceAb(url, setup.caCertificatePem, token, acquire, 1),
+      await resourceAb(url, setup.caCertificatePem, token, acquire, IN_FLIGHT),
+    ];
+  } finally {
+    await app.close();
+    await tokenTransport.close();
+  }
+}
+
+/**
+ * The first PoP acquisition of a new managed-identity client with its own key provider (which
+ * starts the RSA key when the client is created), called at once and after a 200 ms pause.
+ */
+async function firstCall(): Promise<FirstCallResult> {
+  const noGap: number[] = [];
+  const gap: number[] = [];
+  for (let run = 0; run < COLD_START_RUNS; run++) {
+    for (const pauseMs of [0, 200]) {
+      const transport = newTransport();
+      const msi = createManagedIdentityClient({
+        transport,
+        imdsEndpoint: setup.imdsEndpoint,
+        mtlsAuthorityHost: setup.mtlsAuthorityHost,
+        ca: setup.caCertificatePem,
+        env: {},
+      });
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      const started = performance.now();
+      await msi.acquireToken({ resource: "https://first-call.example", mtlsProofOfPossession: true });
+      (pauseMs > 0 ? gap : noGap).push(performance.now() - started);
+      msi.close();
+      await transport.close();
+    }
+  }
+  return { runs: COLD_START_RUNS, noGapMs: round(median(noGap), 1), gap200Ms: round(median(gap), 1) };
+}
+
 async function main(): Promise<CertboundResult> {
   progress("certbound: floor and core token manager");
   const { floor, coreTokenManager } = await benchCoreCacheHits(MANY);
 
   const transport = newTransport();
   const hits: CertboundResult["cacheHits"] = {};
+  const fresh: CertboundResult["fresh"] = {};
   const memory: CertboundResult["memory"] = {};
   for (const flow of ["ccBearer", "ccPop", "miBearer", "miPop"] as const) {
-    const { memory: grown, ...pair } = await cacheHits(
-      flow,
-      transport,
-      flow === "ccBearer" || flow === "miBearer",
-    );
+    const {
+      memory: grown,
+      fresh: freshHits,
+      ...pair
+    } = await cacheHits(flow, transport, flow === "ccBearer" || flow === "miBearer");
     hits[flow] = pair;
+    fresh[flow] = freshHits;
     if (grown) memory[flow] = grown;
   }
   await transport.close();
@@ -388,8 +475,12 @@ async function main(): Promise<CertboundResult> {
   }
   progress("certbound: resource calls");
   const resource = await resourceCalls();
+  progress("certbound: resource calls, ResourceCaller + http-undici against bare undici (interleaved)");
+  const ab = await resourceCallsAb();
   progress("certbound: managed-identity PoP cold start");
   const cold = await coldStart();
+  progress("certbound: managed-identity PoP first call after creation");
+  const first = await firstCall();
   return {
     floor,
     coreTokenManager,
@@ -397,6 +488,9 @@ async function main(): Promise<CertboundResult> {
     stampede: stampedes,
     resourceCalls: resource,
     coldStart: cold,
+    fresh,
+    firstCall: first,
+    resourceAb: ab,
     memory,
   };
 }

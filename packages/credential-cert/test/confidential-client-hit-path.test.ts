@@ -6,6 +6,7 @@ import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { createTestClock } from "@certbound/core/testing";
 import { describe, expect, it } from "vitest";
 import { createConfidentialClient } from "../src/index";
+import { createRequestValidator } from "../src/validate-request";
 
 const AUTHORITY = "https://login.microsoftonline.com/8d6c2f5e-0000-4000-8000-00000000c0de";
 const SCOPE = "https://vault.azure.net/.default";
@@ -161,5 +162,57 @@ describe("acquireTokenForClient cache hits", () => {
     expect((await app.acquireTokenForClient(request)).metadata.tokenSource).toBe("cache");
     now = notBefore.getTime() - 1;
     expect(await codeOf(app.acquireTokenForClient(request))).toBe("certificate_not_yet_valid");
+  });
+
+  // Apps write `acquireTokenForClient({ scopes: [scope], ... })`: a fresh array on every call.
+  it("validate fresh scopes arrays on every call, invalid ones rejected before any request", async () => {
+    const { app, requests } = client();
+    await app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true });
+    const hit = await app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true });
+    expect(hit.metadata.tokenSource).toBe("cache");
+    // A hole is not a scope (`every` skipped holes, so `[, scope]` used to reach the cache key).
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested.
+    for (const scopes of [[" "], [], [SCOPE, 7], [SCOPE, " "], [, SCOPE], [` ${SCOPE}`.slice(0, 1)], "x"]) {
+      expect(
+        await codeOf(app.acquireTokenForClient({ scopes: scopes as never, mtlsProofOfPossession: true })),
+      ).toBe("invalid_options");
+      expect(
+        (await app.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true })).metadata
+          .tokenSource,
+      ).toBe("cache");
+    }
+    expect(requests).toHaveLength(1);
+  });
+
+  it("serve a fresh array holding validated strings with the frozen copy already made, without copying", () => {
+    const validate = createRequestValidator();
+    const first = validate({ scopes: [SCOPE] });
+    expect(Object.isFrozen(first)).toBe(true);
+    const other = validate({ scopes: ["https://storage.azure.com/.default"] });
+    // Equal strings built at run time (not the same string object) still find the copy.
+    expect(validate({ scopes: [`${SCOPE.slice(0, 8)}${SCOPE.slice(8)}`] })).toBe(first);
+    expect(validate({ scopes: ["https://storage.azure.com/.default"] })).toBe(other);
+    // Multi-scope arrays: the last copy serves any equal array; others are remembered per array,
+    // so a fresh one is validated and copied.
+    const pair = [SCOPE, "offline_access"];
+    const pairCopy = validate({ scopes: pair });
+    expect(validate({ scopes: [...pair] })).toBe(pairCopy);
+    validate({ scopes: [SCOPE] });
+    expect(validate({ scopes: pair })).toBe(pairCopy);
+    validate({ scopes: [SCOPE] });
+    const fresh = validate({ scopes: [...pair] });
+    expect(fresh).not.toBe(pairCopy);
+    expect(fresh).toEqual(pairCopy);
+  });
+
+  it("keep the remembered single-scope copies bounded and still correct after many distinct scopes", () => {
+    const validate = createRequestValidator();
+    const first = validate({ scopes: [SCOPE] });
+    for (let i = 0; i < 25_000; i++) validate({ scopes: [`https://r-${i}.example/.default`] });
+    // Forgotten after two generations: validated and copied again, equal to the first copy.
+    const again = validate({ scopes: [SCOPE] });
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    expect(() => validate({ scopes: [""] })).toThrow(/non-empty array of scopes/);
   });
 });

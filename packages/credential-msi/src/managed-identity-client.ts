@@ -184,6 +184,12 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
   // Generates nothing until asked, so it costs nothing when a key provider was given.
   const ownKeys = createInMemoryKeyProvider();
   const keyProvider = resolved.keyProvider ?? ownKeys;
+  // The RSA key of a first PoP acquisition takes longer than its IMDS and token round trips: start
+  // it now, in a worker thread that neither blocks the event loop nor keeps the process alive, and
+  // that fails nothing if no PoP token is ever asked for. Only IMDS issues PoP tokens.
+  if (resolved.keyProvider === undefined && source.name === "imds") {
+    ownKeys.prepare(identityKey(resolved.identity));
+  }
   const certificates = new BindingCertificateCache(clock);
   const identity = resolved.identity;
   const popFetcher = createImdsV2PopFetcher({
@@ -279,12 +285,21 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
 
   // Not `async`: a cache hit hands back the token manager's promise itself instead of wrapping it
   // in another one. Every error, validation included, still comes back as a rejection.
-  const acquireToken = (request: ManagedIdentityTokenRequest): Promise<TokenResult> => {
+  // After the request's keys were checked: the fields one by one, so `getToken` needs no request
+  // object in between (building one and walking its keys again cost a share of a cache hit).
+  const acquireChecked = (
+    resource: unknown,
+    pop: unknown,
+    forceRefresh: unknown,
+    claims: unknown,
+    correlationId: unknown,
+    signal: unknown,
+  ): Promise<TokenResult> => {
     try {
       ensureOpen();
-      checkRequest(request);
-      const scopes = scopesFor(request.resource);
-      if (request.mtlsProofOfPossession === true) {
+      checkFields(pop, forceRefresh, claims, correlationId, signal);
+      const scopes = scopesFor(resource);
+      if (pop === true) {
         if (source.name !== "imds") {
           throw new CertboundError(
             "mtls_pop_not_supported_for_environment",
@@ -301,10 +316,10 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
           scopes: scopes.pop,
           tokenType: MTLS_POP_TOKEN_TYPE,
           x5tS256: current?.binding.x5tS256,
-          forceRefresh: request.forceRefresh,
-          claims: request.claims,
-          correlationId: request.correlationId,
-          signal: request.signal,
+          forceRefresh: forceRefresh as ManagedIdentityTokenRequest["forceRefresh"],
+          claims: claims as ManagedIdentityTokenRequest["claims"],
+          correlationId: correlationId as ManagedIdentityTokenRequest["correlationId"],
+          signal: signal as ManagedIdentityTokenRequest["signal"],
           now,
         };
         return manager.acquireToken(call);
@@ -319,14 +334,30 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
         authority: cacheAuthority,
         scopes: scopes.bearer,
         tokenType: "Bearer",
-        forceRefresh: request.forceRefresh,
-        claims: request.claims,
-        correlationId: request.correlationId,
-        signal: request.signal,
+        forceRefresh: forceRefresh as ManagedIdentityTokenRequest["forceRefresh"],
+        claims: claims as ManagedIdentityTokenRequest["claims"],
+        correlationId: correlationId as ManagedIdentityTokenRequest["correlationId"],
+        signal: signal as ManagedIdentityTokenRequest["signal"],
       });
     } catch (error) {
       return Promise.reject(error);
     }
+  };
+  const acquireToken = (request: ManagedIdentityTokenRequest): Promise<TokenResult> => {
+    try {
+      ensureOpen();
+      checkRequestKeys(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return acquireChecked(
+      request.resource,
+      request.mtlsProofOfPossession,
+      request.forceRefresh,
+      request.claims,
+      request.correlationId,
+      request.signal,
+    );
   };
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -359,18 +390,15 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
           return Promise.reject(error);
         }
       }
-      // Fields copied by name: an object spread costs about a microsecond, five times a cache hit.
-      return acquireToken(
-        options === undefined
-          ? { resource }
-          : {
-              resource,
-              mtlsProofOfPossession: options.mtlsProofOfPossession,
-              forceRefresh: options.forceRefresh,
-              claims: options.claims,
-              correlationId: options.correlationId,
-              signal: options.signal,
-            },
+      if (options === undefined)
+        return acquireChecked(resource, undefined, undefined, undefined, undefined, undefined);
+      return acquireChecked(
+        resource,
+        options.mtlsProofOfPossession,
+        options.forceRefresh,
+        options.claims,
+        options.correlationId,
+        options.signal,
       );
     },
     async getManagedIdentitySource(probe = {}) {
@@ -409,10 +437,12 @@ const REQUEST_KEYS = Object.keys({
   signal: true,
 } satisfies Record<keyof ManagedIdentityTokenRequest, true>);
 
-function checkRequest(request: ManagedIdentityTokenRequest): void {
-  const fail = (message: string) => invalidOptions(PACKAGE, message);
+function checkRequestKeys(request: ManagedIdentityTokenRequest): void {
   if (typeof request !== "object" || request === null) {
-    throw fail('`acquireToken` takes an object, e.g. `{ resource: "https://vault.azure.net" }`.');
+    throw invalidOptions(
+      PACKAGE,
+      '`acquireToken` takes an object, e.g. `{ resource: "https://vault.azure.net" }`.',
+    );
   }
   // A misspelt key (`mtlsProofOfPossesion: true`) would otherwise turn a PoP request into a
   // Bearer one without a word. This runs on every cache hit: `for...in` over a literal walks V8's
@@ -430,19 +460,30 @@ function checkRequest(request: ManagedIdentityTokenRequest): void {
         throw unknownOptionError(PACKAGE, key, REQUEST_KEYS, "the acquireToken request");
     }
   }
+}
+
+// The field checks of a request (or of getToken's options), after its keys were checked.
+function checkFields(
+  mtlsProofOfPossession: unknown,
+  forceRefresh: unknown,
+  claims: unknown,
+  correlationId: unknown,
+  signal: unknown,
+): void {
+  const fail = (message: string) => invalidOptions(PACKAGE, message);
   // Spelled out rather than looped over a list of names: this runs on every cache hit.
-  if (request.mtlsProofOfPossession !== undefined && typeof request.mtlsProofOfPossession !== "boolean") {
+  if (mtlsProofOfPossession !== undefined && typeof mtlsProofOfPossession !== "boolean") {
     throw fail("`mtlsProofOfPossession` must be a boolean.");
   }
-  if (request.forceRefresh !== undefined && typeof request.forceRefresh !== "boolean") {
+  if (forceRefresh !== undefined && typeof forceRefresh !== "boolean") {
     throw fail("`forceRefresh` must be a boolean.");
   }
-  if (request.claims !== undefined && (typeof request.claims !== "string" || request.claims === "")) {
+  if (claims !== undefined && (typeof claims !== "string" || claims === "")) {
     throw fail("`claims` must be the JSON text of a claims challenge.");
   }
   // Before any I/O: CR/LF would become a retried network error (undici) or a rewritten header (axios).
-  if (request.correlationId !== undefined) assertCorrelationId(PACKAGE, request.correlationId);
-  if (request.signal !== undefined && !(request.signal instanceof AbortSignal)) {
+  if (correlationId !== undefined) assertCorrelationId(PACKAGE, correlationId);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw fail("`signal` must be an AbortSignal.");
   }
 }

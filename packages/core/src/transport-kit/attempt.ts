@@ -1,6 +1,6 @@
 import { CertboundError } from "../protocol/errors";
 import { abortedError, onAbort } from "../seams/abort";
-import type { Clock } from "../seams/clock";
+import { type Clock, MAX_TIMER_MS, systemClock } from "../seams/clock";
 
 // Cancels a finished attempt's timer. Shared, and passed as the abort reason, so that cancelling a
 // timer on every request creates no DOMException and no error (both capture a stack trace, which
@@ -28,7 +28,9 @@ const TIMER_DISPOSED = new CertboundError("aborted", "The attempt finished befor
  */
 export class Attempt {
   readonly #controller = new AbortController();
-  readonly #timer = new AbortController();
+  // The injected clock's wait is cancelled through this; the system clock's is a plain timer.
+  #timer: AbortController | undefined;
+  #timeout: ReturnType<typeof setTimeout> | undefined;
   readonly #outer: AbortSignal | undefined;
   readonly #timeoutMs: number | undefined;
   #reason: "timeout" | "aborted" | undefined;
@@ -52,7 +54,15 @@ export class Attempt {
     }
     if (outer) this.#unsubscribe = onAbort(outer, this.#onAbort);
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-      clock.sleep(Math.max(0, timeoutMs), this.#timer.signal).then(
+      const ms = Math.max(0, timeoutMs);
+      // The system clock's sleep is this very setTimeout; called directly it needs no controller,
+      // no abort listener and no abort event to cancel (together a tenth of a keep-alive call).
+      if (clock === systemClock && ms <= MAX_TIMER_MS) {
+        this.#timeout = setTimeout(() => this.#fire("timeout"), ms);
+        return;
+      }
+      this.#timer = new AbortController();
+      clock.sleep(ms, this.#timer.signal).then(
         () => this.#fire("timeout"),
         // dispose() cancels the wait: nothing to do.
         () => {},
@@ -104,7 +114,8 @@ export class Attempt {
 
   /** Stops the timer and lets go of the caller's signal. */
   dispose(): void {
-    this.#timer.abort(TIMER_DISPOSED);
+    if (this.#timeout !== undefined) clearTimeout(this.#timeout);
+    this.#timer?.abort(TIMER_DISPOSED);
     this.#unsubscribe?.();
   }
 }

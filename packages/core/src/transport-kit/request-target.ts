@@ -45,10 +45,20 @@ export function parseRequestTarget(
   if (request.headers) assertSendableHeaders(request.headers, packageName);
   const endpoint = endpointOf(String(request.url));
   let url: URL;
-  try {
-    url = new URL(request.url);
-  } catch (cause) {
-    throw new CertboundError("network_error", `${packageName}: "${endpoint}" is not a valid URL.`, { cause });
+  // Resource calls repeat one URL: parse it once (a fresh URL object costs a share of a call on
+  // loopback). Handed out again only while nobody changed it (its href is what it was parsed to).
+  if (request.url === last.raw && last.url !== undefined && last.url.href === last.href) url = last.url;
+  else {
+    try {
+      url = new URL(request.url);
+    } catch (cause) {
+      throw new CertboundError("network_error", `${packageName}: "${endpoint}" is not a valid URL.`, {
+        cause,
+      });
+    }
+    last.raw = request.url;
+    last.url = url;
+    last.href = url.href;
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new CertboundError(
@@ -58,3 +68,10 @@ export function parseRequestTarget(
   }
   return { endpoint, url, pin: parsePinnedThumbprint(request.pinnedServerThumbprint, endpoint) };
 }
+
+// The last URL parsed, as it was given and as parsed.
+const last: { raw: string | undefined; url: URL | undefined; href: string } = {
+  raw: undefined,
+  url: undefined,
+  href: "",
+};

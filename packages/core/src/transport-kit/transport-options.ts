@@ -248,7 +248,8 @@ export function resolveTransportOptions(
   options: CommonTransportOptions,
   packageName: string,
 ): ResolvedTransportOptions {
-  const cas = caList(options.ca);
+  // Frozen: pool scopes compare it by reference (see poolScope).
+  const cas: readonly string[] = Object.freeze(caList(options.ca));
   const proxies = resolveProxyOption(options.proxy, packageName);
   return {
     clock: options.clock ?? systemClock,

@@ -177,6 +177,45 @@ export interface PoolScopeInput {
  * ```
  */
 export function poolScope(input: PoolScopeInput): PoolScope {
+  // Every request asks, mostly with the same identity object and trust as the last one: then the
+  // answer is the same (an identity object's id never changes; strings never change; an array of
+  // CAs might, so a request with one is always worked out again).
+  const last = lastScope;
+  if (
+    last !== undefined &&
+    input.identity === last.identity &&
+    input.ca === last.ca &&
+    (input.ca === undefined || typeof input.ca === "string") &&
+    input.transportCas === last.transportCas &&
+    Object.isFrozen(input.transportCas) &&
+    input.pin === last.pin &&
+    input.route === last.route &&
+    input.packageName === last.packageName
+  ) {
+    return last.scope;
+  }
+  const scope = computePoolScope(input);
+  lastScope = {
+    identity: input.identity,
+    ca: input.ca,
+    transportCas: input.transportCas,
+    pin: input.pin,
+    route: input.route,
+    packageName: input.packageName,
+    scope,
+  };
+  return scope;
+}
+
+// The last scope worked out, with what it was worked out from. The transport-wide CA list is
+// compared by reference only when frozen (the transports' own setting is).
+let lastScope:
+  | (Pick<PoolScopeInput, "identity" | "ca" | "transportCas" | "pin" | "route" | "packageName"> & {
+      scope: PoolScope;
+    })
+  | undefined;
+
+function computePoolScope(input: PoolScopeInput): PoolScope {
   const cas = [...input.transportCas, ...caList(input.ca)];
   // Keyed by the certificate and key the identity really carries (see identityPoolId).
   const identityId = input.identity ? identityPoolId(input.identity, input.packageName) : "-";

@@ -123,6 +123,33 @@ describe("ResourceCaller before any I/O", () => {
     expect(closed).toBe(1);
   });
 
+  it("sends each call with its own token and scheme, though the header of the last token is reused", async () => {
+    const sent: string[] = [];
+    const transport = {
+      async send(request: { headers?: Readonly<Record<string, string>> }) {
+        sent.push(request.headers?.authorization ?? "");
+        return { status: 200, headers: {}, body: "" };
+      },
+    };
+    const options: { transport: typeof transport; scheme?: "Bearer" | "mtls_pop" } = { transport };
+    const caller = new ResourceCaller(options);
+    const a = pop();
+    const b = pop({ accessToken: jwt({ cnf: { "x5t#S256": cert.x5tS256 }, n: 2 }) });
+    await caller.call(a, "https://r.example/x");
+    await caller.call(a, "https://r.example/x");
+    await caller.call(b, "https://r.example/x");
+    options.scheme = "mtls_pop";
+    await caller.call(b, "https://r.example/x");
+    expect(sent).toEqual([
+      `Bearer ${a.accessToken}`,
+      `Bearer ${a.accessToken}`,
+      `Bearer ${b.accessToken}`,
+      `mtls_pop ${b.accessToken}`,
+    ]);
+    // The https check holds on every call, after a URL passed too.
+    await expect(caller.call(a, "http://r.example/x")).rejects.toMatchObject({ code: "invalid_options" });
+  });
+
   it("builds authorization headers and reads Bearer challenges", () => {
     expect(createAuthorizationHeader({ accessToken: "t" })).toBe("Bearer t");
     expect(createAuthorizationHeader({ accessToken: "t" }, "mtls_pop")).toBe("mtls_pop t");

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { systemClock } from "../../src/seams/clock";
 import { createTestClock } from "../../src/testing/index";
 import { Attempt } from "../../src/transport-kit/index";
 
@@ -100,5 +101,48 @@ describe("Attempt", () => {
     await expect(attempt.race(work, (late) => discarded.push(late))).rejects.toThrow("aborted");
     expect(discarded).toEqual(["too late"]);
     attempt.dispose();
+  });
+
+  describe("on the system clock (a plain timer, driven here by fake timers)", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it("times out after timeoutMs and not before", () => {
+      vi.useFakeTimers();
+      const attempt = new Attempt(systemClock, 500, undefined);
+      vi.advanceTimersByTime(499);
+      expect(attempt.signal.aborted).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(attempt.signal.aborted).toBe(true);
+      expect(attempt.failure(endpoint)).toMatchObject({ code: "timeout" });
+      attempt.dispose();
+    });
+
+    it("leaves no timer behind after dispose(), and a caller's abort still wins first", () => {
+      vi.useFakeTimers();
+      const done = new Attempt(systemClock, 500, undefined);
+      expect(vi.getTimerCount()).toBe(1);
+      done.dispose();
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(1000);
+      expect(done.signal.aborted).toBe(false);
+      const caller = new AbortController();
+      const aborted = new Attempt(systemClock, 500, caller.signal);
+      caller.abort();
+      vi.advanceTimersByTime(500);
+      expect(aborted.failure(endpoint)).toMatchObject({ code: "aborted" });
+      aborted.dispose();
+    });
+
+    it("takes the clock's own (chained) wait for longer than one timer can hold", async () => {
+      vi.useFakeTimers();
+      const attempt = new Attempt(systemClock, 2 ** 31, undefined);
+      await vi.advanceTimersByTimeAsync(2 ** 31 - 1);
+      expect(attempt.signal.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(attempt.signal.aborted).toBe(true);
+      attempt.dispose();
+    });
   });
 });

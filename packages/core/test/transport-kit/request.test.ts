@@ -48,6 +48,31 @@ describe("poolScope", () => {
     expect(poolScope({ ...base }).key).toBe(keys[0]);
     expect(keys[0]).toContain(a.x5tS256);
   });
+
+  // Each request asks again, usually with the inputs of the last one: the answer is remembered,
+  // but never for inputs that can change in place.
+  it("answers a repeated request at once, and works out again a CA list changed in place", () => {
+    const transportCas = Object.freeze(["T"]);
+    const first = poolScope({ ...base, transportCas });
+    expect(poolScope({ ...base, transportCas })).toBe(first);
+    const requestCas = ["R1"];
+    const withList = poolScope({ ...base, transportCas, ca: requestCas });
+    requestCas.push("R2");
+    const changed = poolScope({ ...base, transportCas, ca: requestCas });
+    expect(changed.cas).toEqual(["T", "R1", "R2"]);
+    expect(changed.key).not.toBe(withList.key);
+    const mutable = ["T"];
+    const before = poolScope({ ...base, transportCas: mutable });
+    mutable.push("T2");
+    const after = poolScope({ ...base, transportCas: mutable });
+    expect(after.cas).toEqual(["T", "T2"]);
+    expect(after.key).not.toBe(before.key);
+    // A forged identity is refused on every request, after a good one too.
+    poolScope({ ...base, transportCas });
+    expect(() => poolScope({ ...base, transportCas, identity: { ...a, x5tS256: b.x5tS256 } })).toThrow(
+      expect.objectContaining({ code: "tls_handshake_failed" }),
+    );
+  });
 });
 
 describe("server pins", () => {
@@ -90,6 +115,40 @@ describe("parseRequestTarget", () => {
     expect(() => parseRequestTarget({ url: "ftp://files.example.test/" }, PKG)).toThrow(
       expect.objectContaining({ code: "network_error", message: expect.stringContaining("got ftp:") }),
     );
+  });
+
+  // Resource calls repeat one URL, so the parsed URL is reused; a caller that changed it gets a
+  // fresh one, never the changed one.
+  it("hands out the parsed URL again for the same string, but never one a caller changed", () => {
+    const url = "https://api.example.test/r/1?x=1";
+    const first = parseRequestTarget({ url }, PKG).url;
+    expect(parseRequestTarget({ url }, PKG).url).toBe(first);
+    first.pathname = "/elsewhere";
+    const again = parseRequestTarget({ url }, PKG).url;
+    expect(again).not.toBe(first);
+    expect(again.pathname).toBe("/r/1");
+    expect(parseRequestTarget({ url: "https://other.example.test/" }, PKG).url.host).toBe(
+      "other.example.test",
+    );
+  });
+
+  it("checks every header on every request, a long value seen before included only when it is that value", () => {
+    const token = "t".repeat(1300);
+    const headers = { authorization: `Bearer ${token}` };
+    expect(() => parseRequestTarget({ url: "https://x.test/", headers }, PKG)).not.toThrow();
+    expect(() => parseRequestTarget({ url: "https://x.test/", headers }, PKG)).not.toThrow();
+    // The same length and prefix with a CR/LF: refused, though it follows an accepted long value.
+    const forged = { authorization: `Bearer ${token.slice(0, 1200)}\r\nx-injected: 1${token.slice(1215)}` };
+    expect(forged.authorization).toHaveLength(headers.authorization.length);
+    expect(() => parseRequestTarget({ url: "https://x.test/", headers: forged }, PKG)).toThrow(
+      expect.objectContaining({ code: "invalid_options", message: expect.stringContaining("CR/LF") }),
+    );
+    expect(() =>
+      parseRequestTarget({ url: "https://x.test/", headers: { ...headers, "bad name": "v" } }, PKG),
+    ).toThrow(expect.objectContaining({ code: "invalid_options" }));
+    // Inherited keys are not headers (Object.keys never listed them either).
+    const inherited = Object.create({ "x-proto": "a\r\nb" }) as Record<string, string>;
+    expect(() => parseRequestTarget({ url: "https://x.test/", headers: inherited }, PKG)).not.toThrow();
   });
 
   it("rejects a malformed pin before anything else happens", () => {
