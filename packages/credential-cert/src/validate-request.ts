@@ -151,8 +151,9 @@ export function createRequestValidator(): RequestValidator {
 
 // Until the first copy: no caller's array is compared with it (an empty one fails first).
 const NO_SCOPES: readonly string[] = Object.freeze([]);
-// Single-scope copies remembered per generation: the default token cache's size.
-const REMEMBERED_SCOPES = 10_000;
+// Single-scope copies remembered per generation: twice the default token cache's size, so a full
+// cache's worth of scopes never turns a generation over on every pass (see core's CacheKeyMemo).
+const REMEMBERED_SCOPES = 20_000;
 
 function badScopes() {
   return invalidOptions(

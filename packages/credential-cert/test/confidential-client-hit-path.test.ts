@@ -208,7 +208,7 @@ describe("acquireTokenForClient cache hits", () => {
   it("keep the remembered single-scope copies bounded and still correct after many distinct scopes", () => {
     const validate = createRequestValidator();
     const first = validate({ scopes: [SCOPE] });
-    for (let i = 0; i < 25_000; i++) validate({ scopes: [`https://r-${i}.example/.default`] });
+    for (let i = 0; i < 45_000; i++) validate({ scopes: [`https://r-${i}.example/.default`] });
     // Forgotten after two generations: validated and copied again, equal to the first copy.
     const again = validate({ scopes: [SCOPE] });
     expect(again).not.toBe(first);

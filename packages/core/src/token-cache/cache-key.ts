@@ -57,8 +57,14 @@ export function tokenCacheKey(
   );
 }
 
-/** How many keys one generation of a {@link CacheKeyMemo} holds: the default token cache's size. */
-const MEMO_GENERATION_KEYS = 10_000;
+/**
+ * How many keys one generation of a {@link CacheKeyMemo} holds: twice the default token cache's
+ * size. A client whose working set is about the cache's size (10,000 keys, plus the fresh-array
+ * lookups of the same scopes) otherwise turns a generation over on every pass, and each hit then
+ * misses the current generation and copies its key across (measured: PoP hits over 10,000 keys
+ * 9.1x the floor with 10,000, 6.1x with 20,000).
+ */
+const MEMO_GENERATION_KEYS = 20_000;
 
 // clientId -> authority -> partition (token type / thumbprint) -> scope -> key.
 type Generation = Map<string, Map<string, Map<string, Map<string, string>>>>;
