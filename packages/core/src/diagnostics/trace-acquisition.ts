@@ -4,7 +4,7 @@
 import type { Clock } from "../seams/clock";
 import type { TokenResult, TokenType } from "../seams/result";
 import type { CacheEntry } from "../token-cache/cache-entry-codec";
-import type { TokenManager, TokenManagerCall } from "../token-cache/token-manager";
+import type { TokenManagerCall } from "../token-cache/token-manager";
 import {
   type AcquireEvent,
   type CacheLookupEvent,
@@ -55,18 +55,23 @@ export function publishCacheLookup(
 }
 
 /**
- * Wraps a token manager so each `acquireToken` call is published on the acquisition channels
- * while they have subscribers; otherwise the call goes straight through.
+ * The traced form of a token manager's `acquireToken`: each call is published on the acquisition
+ * channels. The manager calls it only while `acquireStart` has subscribers, so a cache hit with
+ * nobody listening pays one property read.
  *
  * @internal
  * @example
  * ```ts
- * return traceAcquisitions(manager, clock, logger?.piiLoggingEnabled === true);
+ * const traced = traceAcquisition(acquireUntraced, clock, pii);
+ * const acquireToken = (r) => (diagnostics.acquireStart.hasSubscribers ? traced(r) : acquireUntraced(r));
  * ```
  */
-export function traceAcquisitions<C>(manager: TokenManager, clock: Clock, pii: boolean): TokenManager {
-  const untraced = manager.acquireToken;
-  const traced = (request: TokenManagerCall<C>): Promise<TokenResult> => {
+export function traceAcquisition<C>(
+  untraced: (request: TokenManagerCall<C>) => Promise<TokenResult>,
+  clock: Clock,
+  pii: boolean,
+): (request: TokenManagerCall<C>) => Promise<TokenResult> {
+  return (request) => {
     const started = clock.now();
     const event: AcquireEvent = {
       tokenType: request.tokenType ?? "Bearer",
@@ -102,11 +107,6 @@ export function traceAcquisitions<C>(manager: TokenManager, clock: Clock, pii: b
         throw error;
       },
     );
-  };
-  return {
-    ...manager,
-    acquireToken: (request) =>
-      diagnostics.acquireStart.hasSubscribers ? traced(request) : untraced(request),
   };
 }
 

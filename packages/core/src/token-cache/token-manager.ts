@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { freezeBindingCertificate } from "../certificate/binding-certificate";
-import { publishCacheLookup, traceAcquisitions, traceRefresh } from "../diagnostics/trace-acquisition";
+import { diagnostics } from "../diagnostics/diagnostics";
+import { publishCacheLookup, traceAcquisition, traceRefresh } from "../diagnostics/trace-acquisition";
 import { nextCorrelationId } from "../protocol/correlation-id";
 import { CertboundError, invalidOptions } from "../protocol/errors";
 import { throwIfAborted } from "../seams/abort";
@@ -658,33 +659,50 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     return { ...result, metadata: { ...result.metadata, durationMs: clock.now() - started } };
   }
 
-  const manager: TokenManager = {
-    // Not `async`: a hit in a synchronous store is served without awaiting anything, in an already
-    // resolved promise. Errors still come back as rejections, never as throws.
-    // Typed as the internal call: the public request type leaves out the hot-path hints.
-    acquireToken(request: TokenManagerCall<C>) {
+  // Not `async`: a hit in a synchronous store is served without awaiting anything, in an already
+  // resolved promise. Errors still come back as rejections, never as throws.
+  // Typed as the internal call: the public request type leaves out the hot-path hints.
+  // Set while the traced path runs the untraced one (synchronously), so it does not trace twice.
+  let tracing = false;
+  const acquireTraced = traceAcquisition(
+    (request: TokenManagerCall<C>) => {
+      tracing = true;
       try {
-        const started = request.now ?? clock.now();
-        throwIfAborted(request.signal);
-        const tokenType = request.tokenType ?? "Bearer";
-        const key = keyFor(request, tokenType);
-        if (request.forceRefresh || request.claims !== undefined) {
-          publishCacheLookup(null, started, tokenType, EXPIRY_BUFFER_MS);
-          return acquireAfterLookup(undefined, started, key, request, tokenType);
-        }
-        // In process (no store): a plain map lookup, nothing else on the way.
-        const pending =
-          local !== undefined ? local.get(key) : readStore(key, request.context, request.x5tS256);
-        if (pending instanceof Promise) return acquireAfterLookup(pending, started, key, request, tokenType);
-        // A synchronous store answers within the same millisecond: one clock read serves the
-        // expiry check and the duration (reading the clock is a noticeable part of a hit).
-        const hit = fromCache(pending, started, started, key, request, tokenType);
-        if (hit) return Promise.resolve(hit);
-        return acquireAfterLookup(undefined, started, key, request, tokenType);
-      } catch (error) {
-        return Promise.reject(error);
+        return acquireToken(request);
+      } finally {
+        tracing = false;
       }
     },
+    clock,
+    pii,
+  );
+  // One frame on a hit: the channel is asked first (a subscriber may come at any time), and with
+  // nobody listening the call goes on right here, with no wrapper around the manager.
+  const acquireToken = (request: TokenManagerCall<C>): Promise<TokenResult> => {
+    if (!tracing && diagnostics.acquireStart.hasSubscribers) return acquireTraced(request);
+    try {
+      const started = request.now ?? clock.now();
+      throwIfAborted(request.signal);
+      const tokenType = request.tokenType ?? "Bearer";
+      const key = keyFor(request, tokenType);
+      if (request.forceRefresh || request.claims !== undefined) {
+        publishCacheLookup(null, started, tokenType, EXPIRY_BUFFER_MS);
+        return acquireAfterLookup(undefined, started, key, request, tokenType);
+      }
+      // In process (no store): a plain map lookup, nothing else on the way.
+      const pending = local !== undefined ? local.get(key) : readStore(key, request.context, request.x5tS256);
+      if (pending instanceof Promise) return acquireAfterLookup(pending, started, key, request, tokenType);
+      // A synchronous store answers within the same millisecond: one clock read serves the
+      // expiry check and the duration (reading the clock is a noticeable part of a hit).
+      const hit = fromCache(pending, started, started, key, request, tokenType);
+      if (hit) return Promise.resolve(hit);
+      return acquireAfterLookup(undefined, started, key, request, tokenType);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  const manager: TokenManager = {
+    acquireToken,
     async evict(parts) {
       const key = tokenCacheKey(parts, parts.tokenType);
       if (local !== undefined) {
@@ -708,7 +726,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       refreshes.abort();
     },
   };
-  return traceAcquisitions(manager, clock, pii);
+  return manager;
 }
 
 function resolveBackoff(option: RefreshBackoff | undefined): { initialMs: number; maxMs: number } {
