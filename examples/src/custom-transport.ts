@@ -82,7 +82,9 @@ class PinningAgent extends HttpsAgent {
  * const transport = createNodeHttpsTransport({ clock });
  * ```
  */
-export function createNodeHttpsTransport(options: NodeHttpsTransportOptions = {}): HttpTransport {
+export function createNodeHttpsTransport(
+  options: NodeHttpsTransportOptions = {},
+): HttpTransport & AsyncDisposable {
   const clock = options.clock ?? systemClock;
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const lookup = options.lookup ? { lookup: options.lookup } : {};
@@ -110,6 +112,11 @@ export function createNodeHttpsTransport(options: NodeHttpsTransportOptions = {}
     });
   }
 
+  const close = async (): Promise<void> => {
+    closed = true;
+    for (const agent of pools.drain()) agent.destroy();
+    plain.destroy();
+  };
   return {
     async send(request: HttpRequest): Promise<HttpResponse> {
       if (closed) throw transportClosed(PACKAGE);
@@ -151,10 +158,7 @@ export function createNodeHttpsTransport(options: NodeHttpsTransportOptions = {}
         attempt.dispose();
       }
     },
-    async close() {
-      closed = true;
-      for (const agent of pools.drain()) agent.destroy();
-      plain.destroy();
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

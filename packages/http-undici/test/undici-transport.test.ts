@@ -207,29 +207,3 @@ describe("proxy details", () => {
     await pool.destroy();
   });
 });
-
-describe("lifecycle: close() and Symbol.asyncDispose", () => {
-  it("`await using` closes the transport when the block ends: later sends fail as closed", async () => {
-    let escaped: UndiciTransport | undefined;
-    {
-      await using transport = createUndiciTransport({ clock: createTestClock({ autoAdvance: false }) });
-      escaped = transport;
-      expect(
-        (await transport.send(get(`${bed.server.origin}/`, { clientIdentity: bed.identityA }))).status,
-      ).toBe(200);
-    }
-    await expect(escaped.send(get(`${bed.server.origin}/`))).rejects.toMatchObject({
-      code: "network_error",
-      message: expect.stringContaining("the transport is closed"),
-    });
-  });
-
-  it("Symbol.asyncDispose is close(): idempotent, returning a promise", async () => {
-    const transport = make();
-    await expect(transport[Symbol.asyncDispose]()).resolves.toBeUndefined();
-    await expect(transport.close()).resolves.toBeUndefined();
-    await expect(transport.send(get(`${bed.server.origin}/`))).rejects.toMatchObject({
-      code: "network_error",
-    });
-  });
-});

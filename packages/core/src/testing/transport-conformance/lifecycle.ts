@@ -33,6 +33,19 @@ export function lifecycleCases(fx: ConformanceFixture): void {
       expect(error.message).toMatch(/transport is closed/);
     });
 
+    it("Symbol.asyncDispose is close(): idempotent, and later requests fail as closed", async () => {
+      const { transport } = await setup();
+      const dispose = (transport as Partial<AsyncDisposable>)[Symbol.asyncDispose];
+      expect(typeof dispose, "a pooling transport must be AsyncDisposable (`await using`)").toBe("function");
+      await transport.send(get(`${fx.main.origin}/echo`, { clientIdentity: fx.identityA }));
+      await expect(dispose?.call(transport)).resolves.toBeUndefined();
+      await expect(transport.close?.()).resolves.toBeUndefined();
+      await fx.main.waitForIdle();
+      expect(fx.main.openConnections).toBe(0);
+      const error = await expectFailure(transport.send(get(`${fx.main.origin}/echo`)), ["network_error"]);
+      expect(error.message).toMatch(/transport is closed/);
+    });
+
     it("a request after close() is network_error, and nothing is sent", async () => {
       const { transport } = await setup();
       expect(typeof transport.close, "a pooling transport must offer close()").toBe("function");
