@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeSelfSignedPair } from "./pfx-variants";
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const coreDir = join(packageDir, "../core");
@@ -32,20 +33,7 @@ beforeAll(() => {
   }
   dir = mkdtempSync(join(tmpdir(), "certbound-no-forge-"));
   const openssl = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "key.pem"]);
-  openssl([
-    "req",
-    "-x509",
-    "-new",
-    "-key",
-    "key.pem",
-    "-out",
-    "cert.pem",
-    "-days",
-    "30",
-    "-subj",
-    "/CN=peer",
-  ]);
+  makeSelfSignedPair(openssl, "peer");
   openssl([
     "pkcs12",
     "-export",

@@ -62,12 +62,13 @@ export const UNREAD_RECIPES: Record<string, [string[], string, boolean]> = {
   ],
 };
 
-export function makePfxVariants(): PfxVariants {
-  const dir = mkdtempSync(join(tmpdir(), "certbound-pfx-"));
-  const run = (args: string[]) =>
-    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "key.pem"]);
-  run([
+/**
+ * Writes `key.pem` (P-256) and a 30-day self-signed `cert.pem` for `CN=commonName` into the folder
+ * `openssl` runs in: the pair every PFX fixture here is exported from.
+ */
+export function makeSelfSignedPair(openssl: (args: string[]) => unknown, commonName: string): void {
+  openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "key.pem"]);
+  openssl([
     "req",
     "-x509",
     "-new",
@@ -78,8 +79,15 @@ export function makePfxVariants(): PfxVariants {
     "-days",
     "30",
     "-subj",
-    "/CN=pfx-variants",
+    `/CN=${commonName}`,
   ]);
+}
+
+export function makePfxVariants(): PfxVariants {
+  const dir = mkdtempSync(join(tmpdir(), "certbound-pfx-"));
+  const run = (args: string[]) =>
+    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  makeSelfSignedPair(run, "pfx-variants");
   const variants: Record<string, PfxVariant> = {};
   Object.entries({ ...RECIPES, ...UNREAD_RECIPES }).forEach(
     ([name, [options, passphrase, protectedByPassphrase]], i) => {

@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { createConfidentialClient, readPfx } from "../src/index";
 import { DEFAULT_MAX_KDF_ITERATIONS } from "../src/pfx/limits";
 import { PfxWorkBudget } from "../src/pfx/work-budget";
+import { makeSelfSignedPair } from "./pfx-variants";
 
 const work = vi.hoisted(() => ({ pbkdf2: 0, pbkdf2Iterations: 0 }));
 vi.mock("node:crypto", async (importOriginal) => {
@@ -85,26 +86,13 @@ const exportPfx = (name: string, options: string[]) => {
 let modern: Buffer; // OpenSSL 3 defaults
 let legacy: Buffer; // -legacy
 let heavy: Buffer; // -iter 100000: 300,000 iterations in all, a legitimate file under the budget
-let heavyNoMac: Buffer;
-let sha512Mac: Buffer; // the same without a MAC (openssl then leaves the certificates unencrypted)
+let heavyNoMac: Buffer; // the same without a MAC (openssl then leaves the certificates unencrypted)
+let sha512Mac: Buffer; // -iter 100000 -macalg sha512: the MAC charged 4 units an iteration
 let justOver: Buffer; // -iter 350000: 1,050,000 in all
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "certbound-pfx-budget-"));
-  openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "key.pem"]);
-  openssl([
-    "req",
-    "-x509",
-    "-new",
-    "-key",
-    "key.pem",
-    "-out",
-    "cert.pem",
-    "-days",
-    "30",
-    "-subj",
-    "/CN=budget",
-  ]);
+  makeSelfSignedPair(openssl, "budget");
   for (const cn of ["ca1", "ca2", "ca3"]) {
     openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${cn}.key`]);
     openssl([
