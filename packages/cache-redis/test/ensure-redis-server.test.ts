@@ -1,5 +1,8 @@
 // npm test installs redis-server (scripts/ensure-redis-server.mjs) before the Redis tests run.
 import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 
@@ -12,11 +15,19 @@ it("npm test's redis-server step passes when redis-server is there", () => {
 });
 
 it("fails with how to install it when redis-server is missing and it cannot install (not root)", () => {
-  const r = spawnSync(process.execPath, [script, "/nonexistent/redis-server"], {
+  // nobody may not be able to read the checkout (a clone in a 0700 folder): run a world-readable
+  // copy of the script, which imports only node: modules.
+  const dir = mkdtempSync(join(tmpdir(), "certbound-ensure-"));
+  const copy = join(dir, "ensure-redis-server.mjs");
+  copyFileSync(script, copy);
+  chmodSync(dir, 0o755);
+  chmodSync(copy, 0o644);
+  const r = spawnSync(process.execPath, [copy, "/nonexistent/redis-server"], {
     encoding: "utf8",
     // Run as nobody: the script must not try apt-get without root.
     ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
   });
+  rmSync(dir, { recursive: true, force: true });
   expect(r.status).toBe(1);
   expect(r.stderr).toContain("/nonexistent/redis-server is missing and this is not root");
   expect(r.stderr).toContain("apt-get install -y redis-server");
