@@ -66,14 +66,33 @@ export function tokenCacheKey(
  */
 const MEMO_GENERATION_KEYS = 20_000;
 
-// clientId -> authority -> partition (token type / thumbprint) -> scope -> key.
-type Generation = Map<string, Map<string, Map<string, Map<string, string>>>>;
+/**
+ * What a {@link CacheKeyMemo} remembers per key: at least the key string. The token manager keeps
+ * its in-process slot here (see `TokenSlot`), so a remembered request reaches its token directly.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const leaf: MemoLeaf = { key: tokenCacheKey(parts) };
+ * ```
+ */
+export interface MemoLeaf {
+  readonly key: string;
+}
+
+// clientId -> authority -> partition (token type / thumbprint) -> scope -> leaf.
+type Generation<L> = Map<string, Map<string, Map<string, Map<string, L>>>>;
 
 /**
  * Remembers the cache keys of single-scope requests so that a repeated request finds its key
  * string (whose hash the engine has already computed) instead of concatenating and hashing a new
  * one: on the cache-hit path that is most of the cost of a lookup. A lookup is four `Map.get`s on
- * strings the app keeps (client id, authority, thumbprint, scope), so their hashes are known.
+ * strings the app keeps (client id, authority, thumbprint, scope), so their hashes are known; the
+ * first three maps are small and stay in the CPU cache, so a hit over many keys pays one lookup
+ * that is likely to miss it, in the scope map, like the awaited `Map.get` it is measured against.
+ *
+ * What it keeps per key is a leaf (`make(key)`, by default `{ key }`): the token manager's leaves
+ * are its cache slots, so a hit needs no second lookup by key string.
  *
  * Memory is bounded like the token cache: keys live in two generations of at most `maxKeys` each.
  * When the current one is full it becomes the previous one (the one before is dropped), and a key
@@ -87,18 +106,27 @@ type Generation = Map<string, Map<string, Map<string, Map<string, string>>>>;
  * keys.keyFor("my-app", "https://login.microsoftonline.com/tenant", ["https://vault.azure.net/.default"], "Bearer", undefined);
  * ```
  */
-export class CacheKeyMemo {
+export class CacheKeyMemo<L extends MemoLeaf = MemoLeaf> {
   readonly #max: number;
-  #current: Generation = new Map();
-  #previous: Generation | undefined;
+  readonly #make: (key: string) => L;
+  #current: Generation<L> = new Map();
+  #previous: Generation<L> | undefined;
   #size = 0;
   #previousSize = 0;
+  // The scope map of the last partition looked up in the current generation: a client asking for
+  // many scopes of one identity and authority reaches it with three pointer comparisons instead of
+  // three lookups.
+  #lastClientId: string | undefined;
+  #lastAuthority: string | undefined;
+  #lastPartition: string | undefined;
+  #lastByScope: Map<string, L> | undefined;
 
-  constructor(maxKeys = MEMO_GENERATION_KEYS) {
+  constructor(maxKeys = MEMO_GENERATION_KEYS, make: (key: string) => L = (key) => ({ key }) as L) {
     if (!Number.isInteger(maxKeys) || maxKeys < 1) {
       throw new RangeError(`CacheKeyMemo: maxKeys must be a positive integer, got ${maxKeys}`);
     }
     this.#max = maxKeys;
+    this.#make = make;
   }
 
   /** Keys held over both generations (at most twice `maxKeys`; a promoted key may count twice). */
@@ -113,25 +141,69 @@ export class CacheKeyMemo {
     tokenType: TokenType,
     x5t: string | undefined,
   ): string {
-    if (scopes.length !== 1) return compute(clientId, authority, scopes, tokenType, x5t);
+    return this.leafFor(clientId, authority, scopes, tokenType, x5t).key;
+  }
+
+  /** The leaf of these parts: remembered for a single scope, made anew (not kept) for several. */
+  leafFor(
+    clientId: string,
+    authority: string,
+    scopes: readonly string[],
+    tokenType: TokenType,
+    x5t: string | undefined,
+  ): L {
+    if (scopes.length !== 1) return this.#make(compute(clientId, authority, scopes, tokenType, x5t));
     // "Bearer" cannot collide with a 43-character base64url thumbprint.
     const partition = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
     const scope = scopes[0] as string;
-    const key = this.#current.get(clientId)?.get(authority)?.get(partition)?.get(scope);
-    if (key !== undefined) return key;
+    let byScope: Map<string, L> | undefined;
+    if (
+      this.#lastByScope !== undefined &&
+      clientId === this.#lastClientId &&
+      authority === this.#lastAuthority &&
+      partition === this.#lastPartition
+    ) {
+      byScope = this.#lastByScope;
+    } else {
+      byScope = this.#current.get(clientId)?.get(authority)?.get(partition);
+      if (byScope !== undefined) {
+        this.#lastClientId = clientId;
+        this.#lastAuthority = authority;
+        this.#lastPartition = partition;
+        this.#lastByScope = byScope;
+      }
+    }
+    const leaf = byScope?.get(scope);
+    if (leaf !== undefined) return leaf;
     const kept =
       this.#previous?.get(clientId)?.get(authority)?.get(partition)?.get(scope) ??
-      compute(clientId, authority, scopes, tokenType, x5t);
+      this.#make(compute(clientId, authority, scopes, tokenType, x5t));
     this.#remember(clientId, authority, partition, scope, kept);
     return kept;
   }
 
-  #remember(clientId: string, authority: string, partition: string, scope: string, key: string): void {
+  /** Replaces the leaf of a single-scope request (e.g. a dead cache slot by the key's live one). */
+  replace(
+    clientId: string,
+    authority: string,
+    scope: string,
+    tokenType: TokenType,
+    x5t: string | undefined,
+    leaf: L,
+  ): void {
+    const partition = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
+    const byScope = this.#current.get(clientId)?.get(authority)?.get(partition);
+    if (byScope?.has(scope)) byScope.set(scope, leaf);
+    else this.#remember(clientId, authority, partition, scope, leaf);
+  }
+
+  #remember(clientId: string, authority: string, partition: string, scope: string, leaf: L): void {
     if (this.#size >= this.#max) {
       this.#previous = this.#current;
       this.#previousSize = this.#size;
       this.#current = new Map();
       this.#size = 0;
+      this.#lastByScope = undefined;
     }
     let byAuthority = this.#current.get(clientId);
     if (!byAuthority) {
@@ -148,7 +220,7 @@ export class CacheKeyMemo {
       byScope = new Map();
       byPartition.set(partition, byScope);
     }
-    byScope.set(scope, key);
+    byScope.set(scope, leaf);
     this.#size++;
   }
 }
