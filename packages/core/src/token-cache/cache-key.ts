@@ -153,9 +153,35 @@ export class CacheKeyMemo<L extends MemoLeaf = MemoLeaf> {
     x5t: string | undefined,
   ): L {
     if (scopes.length !== 1) return this.#make(compute(clientId, authority, scopes, tokenType, x5t));
+    const scope = scopes[0] as string;
+    return this.#leaf(clientId, authority, scope, tokenType, x5t, scopes);
+  }
+
+  /**
+   * The leaf of a scope alias (see the token manager's `scopeAlias`): remembered by the alias; on
+   * a miss the key is computed from `scopesOf()` (which may throw: nothing is remembered then).
+   */
+  leafForAlias(
+    clientId: string,
+    authority: string,
+    alias: string,
+    tokenType: TokenType,
+    x5t: string | undefined,
+    scopesOf: () => readonly string[],
+  ): L {
+    return this.#leaf(clientId, authority, alias, tokenType, x5t, scopesOf);
+  }
+
+  #leaf(
+    clientId: string,
+    authority: string,
+    scope: string,
+    tokenType: TokenType,
+    x5t: string | undefined,
+    scopes: readonly string[] | (() => readonly string[]),
+  ): L {
     // "Bearer" cannot collide with a 43-character base64url thumbprint.
     const partition = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
-    const scope = scopes[0] as string;
     let byScope: Map<string, L> | undefined;
     if (
       this.#lastByScope !== undefined &&
@@ -177,9 +203,23 @@ export class CacheKeyMemo<L extends MemoLeaf = MemoLeaf> {
     if (leaf !== undefined) return leaf;
     const kept =
       this.#previous?.get(clientId)?.get(authority)?.get(partition)?.get(scope) ??
-      this.#make(compute(clientId, authority, scopes, tokenType, x5t));
+      this.#make(
+        compute(clientId, authority, typeof scopes === "function" ? scopes() : scopes, tokenType, x5t),
+      );
     this.#remember(clientId, authority, partition, scope, kept);
     return kept;
+  }
+
+  /** Replaces the leaf of an alias, as {@link CacheKeyMemo.replace} does for a scope. */
+  replaceAlias(
+    clientId: string,
+    authority: string,
+    alias: string,
+    tokenType: TokenType,
+    x5t: string | undefined,
+    leaf: L,
+  ): void {
+    this.replace(clientId, authority, alias, tokenType, x5t, leaf);
   }
 
   /** Replaces the leaf of a single-scope request (e.g. a dead cache slot by the key's live one). */

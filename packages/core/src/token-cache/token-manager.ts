@@ -218,6 +218,19 @@ export interface TokenManagerCall<C = undefined> extends TokenManagerRequest {
    * @default clock.now()
    */
   readonly now?: number | undefined;
+  /**
+   * A string that stands for this call's single scope, as the caller was given it (a managed identity's
+   * `resource` before normalisation): the cache is searched by it, and `scopes` (which may then be
+   * empty) is taken from {@link TokenManagerCall.scopesOf} only when the search misses. A hit then
+   * costs no normalisation and no lookup of its own in the caller. The same alias must always mean
+   * the same scopes for the same client id, authority, token type and thumbprint.
+   */
+  readonly scopeAlias?: string | undefined;
+  /**
+   * The scopes `scopeAlias` stands for; may throw (e.g. `invalid_options` for a malformed
+   * resource), which rejects the call before any I/O. Required with `scopeAlias`.
+   */
+  readonly scopesOf?: ((alias: string) => readonly string[]) | undefined;
 }
 
 /**
@@ -302,6 +315,9 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   // Remembers the cache slots (and so the key strings) of single-scope requests; bounded (see
   // CacheKeyMemo). In process, a slot is where the token lives: a hit is this one lookup.
   const memo = new CacheKeyMemo<TokenSlot>(undefined, (key) => local?.slot(key) ?? deadSlot(key));
+  // The same for calls made with a scope alias (TokenManagerCall.scopeAlias), apart: an alias is
+  // not a scope.
+  const aliasMemo = new CacheKeyMemo<TokenSlot>(undefined, (key) => local?.slot(key) ?? deadSlot(key));
   // The slot of the last single-scope request: a client asking for one token over and over finds
   // it with a few string comparisons (same strings, so the engine compares pointers), no map
   // lookups. Updated in place (no allocation when a caller cycles through many scopes).
@@ -312,11 +328,15 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     tokenType: "Bearer" as TokenType,
     x5t: undefined as string | undefined,
     slot: undefined as TokenSlot | undefined,
+    aliased: false,
   };
   const slotFor = (request: TokenManagerCall<C>, tokenType: TokenType): TokenSlot => {
+    const alias = request.scopeAlias;
+    if (alias !== undefined) return aliasSlotFor(request, alias, tokenType);
     const { scopes } = request;
     if (
       last.slot !== undefined &&
+      !last.aliased &&
       scopes.length === 1 &&
       scopes[0] === last.scope &&
       request.clientId === last.clientId &&
@@ -334,14 +354,59 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       last.tokenType = tokenType;
       last.x5t = request.x5tS256;
       last.slot = slot;
+      last.aliased = false;
     }
+    return slot;
+  };
+  const aliasSlotFor = (request: TokenManagerCall<C>, alias: string, tokenType: TokenType): TokenSlot => {
+    if (
+      last.slot !== undefined &&
+      last.aliased &&
+      alias === last.scope &&
+      request.clientId === last.clientId &&
+      request.authority === last.authority &&
+      tokenType === last.tokenType &&
+      request.x5tS256 === last.x5t
+    ) {
+      return last.slot;
+    }
+    const scopesOf = request.scopesOf as (alias: string) => readonly string[];
+    const slot = aliasMemo.leafForAlias(
+      request.clientId,
+      request.authority,
+      alias,
+      tokenType,
+      request.x5tS256,
+      () => scopesOf(alias),
+    );
+    last.clientId = request.clientId;
+    last.authority = request.authority;
+    last.scope = alias;
+    last.tokenType = tokenType;
+    last.x5t = request.x5tS256;
+    last.slot = slot;
+    last.aliased = true;
     return slot;
   };
   // A caller's scopes array may change after its call returned: work that outlives the call (a
   // fetch, a background refresh) takes a frozen copy first. A hit needs none: it serves the cached
   // entry's own frozen copy.
-  const settled = (request: TokenManagerCall<C>): TokenManagerCall<C> =>
-    Object.isFrozen(request.scopes) ? request : { ...request, scopes: Object.freeze([...request.scopes]) };
+  // An aliased call gets its real scopes here (the alias has been resolved once already, so this
+  // does not throw).
+  const settled = (request: TokenManagerCall<C>): TokenManagerCall<C> => {
+    if (request.scopeAlias !== undefined) {
+      const scopes = (request.scopesOf as (alias: string) => readonly string[])(request.scopeAlias);
+      return {
+        ...request,
+        scopes: Object.isFrozen(scopes) ? scopes : Object.freeze([...scopes]),
+        scopeAlias: undefined,
+        scopesOf: undefined,
+      };
+    }
+    return Object.isFrozen(request.scopes)
+      ? request
+      : { ...request, scopes: Object.freeze([...request.scopes]) };
+  };
   // For a slot that is not live (evicted, replaced by a newer token, or made by the memo before
   // any token was stored): the key's live slot, which the memo then remembers instead.
   const revive = (
@@ -351,7 +416,17 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   ): TokenSlot | undefined => {
     const current = (local as LocalTokens).slot(slot.key);
     if (current === undefined) return undefined;
-    if (request.scopes.length === 1) {
+    if (request.scopeAlias !== undefined) {
+      aliasMemo.replaceAlias(
+        request.clientId,
+        request.authority,
+        request.scopeAlias,
+        tokenType,
+        request.x5tS256,
+        current,
+      );
+      if (last.slot === slot) last.slot = current;
+    } else if (request.scopes.length === 1) {
       const scope = request.scopes[0] as string;
       memo.replace(request.clientId, request.authority, scope, tokenType, request.x5tS256, current);
       if (last.slot === slot) last.slot = current;

@@ -76,6 +76,32 @@ describe("token manager slots", () => {
     expect(calls).toHaveLength(10_002);
   });
 
+  it("a scope alias is resolved only on a miss, never remembered when resolving throws, and fetches with the real scopes", async () => {
+    const { m, calls } = manager();
+    const resolved: string[] = [];
+    const scopesOf = (alias: string) => {
+      resolved.push(alias);
+      if (alias.includes(" ")) throw new Error(`bad alias ${alias}`);
+      return [`${alias.toLowerCase()}/.default`];
+    };
+    const call = (alias: string) =>
+      m.acquireToken({ ...app, scopes: [], scopeAlias: alias, scopesOf } as never);
+    for (let i = 0; i < 2; i++) await expect(call("a b")).rejects.toThrow("bad alias a b");
+    const first = await call("https://R");
+    expect(first.scopes).toEqual(["https://r/.default"]);
+    expect(calls).toEqual(["https://r/.default"]);
+    // Another spelling of the same scopes: resolved once, then served from the same token.
+    expect((await call("https://r")).accessToken).toBe(first.accessToken);
+    expect((await call("https://R")).accessToken).toBe(first.accessToken);
+    expect((await call("https://r")).metadata.tokenSource).toBe("cache");
+    // A miss resolves it for the key and again for the fetch; a hit by another spelling once.
+    expect(resolved).toEqual(["a b", "a b", "https://R", "https://R", "https://r"]);
+    // Not mixed up with a plain request whose scope is the alias string.
+    const plain = await m.acquireToken({ ...app, scopes: ["https://R"] });
+    expect(plain.accessToken).toBe("token-2");
+    expect((await call("https://R")).accessToken).toBe(first.accessToken);
+  });
+
   it("LocalTokens: a replaced, deleted or evicted slot stops being live; dead slots have the live shape", () => {
     const tokens = new LocalTokens(2);
     const entry = (t: string) => ({
