@@ -20,6 +20,9 @@ import type { CacheEntry } from "./cache-entry-codec";
  */
 export interface TokenSlot extends CacheEntry {
   readonly key: string;
+  // Writable here: a slot that dies lets go of its token and certificate (see LocalTokens).
+  accessToken: string;
+  bindingCertificate?: BindingCertificate | undefined;
   /** Set by a hit, cleared by the eviction sweep: the second chance of the clock algorithm. */
   used: boolean;
   live: boolean;
@@ -101,7 +104,7 @@ export class LocalTokens {
     const previous = this.#slots.get(key);
     this.#slots.set(key, slot);
     if (previous !== undefined) {
-      previous.live = false;
+      release(previous);
       // Keeps the key's second chance: it was in use until now.
       slot.used = true;
       return slot;
@@ -114,7 +117,7 @@ export class LocalTokens {
     const slot = this.#slots.get(key);
     if (slot === undefined) return;
     this.#slots.delete(key);
-    slot.live = false;
+    release(slot);
   }
 
   #evictOne(): void {
@@ -127,8 +130,16 @@ export class LocalTokens {
         this.#slots.set(key, slot);
         continue;
       }
-      slot.live = false;
+      release(slot);
       return;
     }
   }
+}
+
+// The key memo may hold a dead slot until its generation is dropped (up to 40,000 of them): it
+// keeps neither the token nor the binding certificate (with its private key) alive.
+function release(slot: TokenSlot): void {
+  slot.live = false;
+  slot.accessToken = "";
+  slot.bindingCertificate = undefined;
 }

@@ -109,6 +109,7 @@ describe("token manager slots", () => {
       tokenType: "Bearer" as const,
       expiresAt: 1e12,
       scopes: [],
+      bindingCertificate: { x5tS256: `x5t-${t}` } as never,
     });
     const a1 = tokens.set("a", entry("1"));
     const a2 = tokens.set("a", entry("2"));
@@ -121,6 +122,11 @@ describe("token manager slots", () => {
     tokens.set("c", entry("c"));
     expect(a2.live).toBe(false);
     expect(tokens.size).toBe(2);
+    // A dead slot (the memo may keep it) holds neither the token nor a certificate.
+    for (const dead of [a1, a2, b]) {
+      expect(dead.accessToken).toBe("");
+      expect(dead.bindingCertificate).toBeUndefined();
+    }
     expect(Object.keys(deadSlot("k"))).toEqual(Object.keys(a2));
     expect(deadSlot("k").live).toBe(false);
     expect(() => new LocalTokens(0)).toThrow(RangeError);
