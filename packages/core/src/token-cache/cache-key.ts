@@ -109,6 +109,7 @@ type Generation<L> = Map<string, Map<string, Map<string, Map<string, L>>>>;
 export class CacheKeyMemo<L extends MemoLeaf = MemoLeaf> {
   readonly #max: number;
   readonly #make: (key: string) => L;
+  readonly #keep: (leaf: L) => boolean;
   #current: Generation<L> = new Map();
   #previous: Generation<L> | undefined;
   #size = 0;
@@ -121,12 +122,23 @@ export class CacheKeyMemo<L extends MemoLeaf = MemoLeaf> {
   #lastPartition: string | undefined;
   #lastByScope: Map<string, L> | undefined;
 
-  constructor(maxKeys = MEMO_GENERATION_KEYS, make: (key: string) => L = (key) => ({ key }) as L) {
+  /**
+   * @param make - the leaf of a key the memo does not hold yet.
+   * @param keep - whether to remember a leaf just made; one that is not kept is made again on the
+   * next lookup (the token manager keeps only slots that hold a token, so keys asked for once do
+   * not fill the memo with empty slots).
+   */
+  constructor(
+    maxKeys = MEMO_GENERATION_KEYS,
+    make: (key: string) => L = (key) => ({ key }) as L,
+    keep: (leaf: L) => boolean = () => true,
+  ) {
     if (!Number.isInteger(maxKeys) || maxKeys < 1) {
       throw new RangeError(`CacheKeyMemo: maxKeys must be a positive integer, got ${maxKeys}`);
     }
     this.#max = maxKeys;
     this.#make = make;
+    this.#keep = keep;
   }
 
   /** Keys held over both generations (at most twice `maxKeys`; a promoted key may count twice). */
@@ -201,13 +213,16 @@ export class CacheKeyMemo<L extends MemoLeaf = MemoLeaf> {
     }
     const leaf = byScope?.get(scope);
     if (leaf !== undefined) return leaf;
-    const kept =
-      this.#previous?.get(clientId)?.get(authority)?.get(partition)?.get(scope) ??
-      this.#make(
-        compute(clientId, authority, typeof scopes === "function" ? scopes() : scopes, tokenType, x5t),
-      );
-    this.#remember(clientId, authority, partition, scope, kept);
-    return kept;
+    const previous = this.#previous?.get(clientId)?.get(authority)?.get(partition)?.get(scope);
+    if (previous !== undefined) {
+      this.#remember(clientId, authority, partition, scope, previous);
+      return previous;
+    }
+    const made = this.#make(
+      compute(clientId, authority, typeof scopes === "function" ? scopes() : scopes, tokenType, x5t),
+    );
+    if (this.#keep(made)) this.#remember(clientId, authority, partition, scope, made);
+    return made;
   }
 
   /** Replaces the leaf of an alias, as {@link CacheKeyMemo.replace} does for a scope. */

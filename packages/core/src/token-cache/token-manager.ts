@@ -314,10 +314,15 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   const refreshing = new Set<string>();
   // Remembers the cache slots (and so the key strings) of single-scope requests; bounded (see
   // CacheKeyMemo). In process, a slot is where the token lives: a hit is this one lookup.
-  const memo = new CacheKeyMemo<TokenSlot>(undefined, (key) => local?.slot(key) ?? deadSlot(key));
+  // In process, only slots holding a token are remembered (a miss leaves an empty slot that is
+  // dropped with the call): keys asked for once do not fill the memo. With a store, the leaf only
+  // carries the key string, and every one is remembered.
+  const slotOf = (key: string): TokenSlot => local?.slot(key) ?? deadSlot(key);
+  const keepSlot = (slot: TokenSlot): boolean => local === undefined || slot.live;
+  const memo = new CacheKeyMemo<TokenSlot>(undefined, slotOf, keepSlot);
   // The same for calls made with a scope alias (TokenManagerCall.scopeAlias), apart: an alias is
   // not a scope.
-  const aliasMemo = new CacheKeyMemo<TokenSlot>(undefined, (key) => local?.slot(key) ?? deadSlot(key));
+  const aliasMemo = new CacheKeyMemo<TokenSlot>(undefined, slotOf, keepSlot);
   // The slot of the last single-scope request: a client asking for one token over and over finds
   // it with a few string comparisons (same strings, so the engine compares pointers), no map
   // lookups. Updated in place (no allocation when a caller cycles through many scopes).

@@ -94,8 +94,9 @@ describe("token manager slots", () => {
     expect((await call("https://r")).accessToken).toBe(first.accessToken);
     expect((await call("https://R")).accessToken).toBe(first.accessToken);
     expect((await call("https://r")).metadata.tokenSource).toBe("cache");
-    // A miss resolves it for the key and again for the fetch; a hit by another spelling once.
-    expect(resolved).toEqual(["a b", "a b", "https://R", "https://R", "https://r"]);
+    // A miss resolves it for the key and again for the fetch; the first hit of each spelling once
+    // more (a miss remembers nothing); later hits never.
+    expect(resolved).toEqual(["a b", "a b", "https://R", "https://R", "https://r", "https://R"]);
     // Not mixed up with a plain request whose scope is the alias string.
     const plain = await m.acquireToken({ ...app, scopes: ["https://R"] });
     expect(plain.accessToken).toBe("token-2");
