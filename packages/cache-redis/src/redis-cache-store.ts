@@ -11,6 +11,7 @@ import {
   createLog,
   invalidOptions,
   markBackgroundSignal,
+  provideCacheStoreSlots,
 } from "@certbound/core/credential-kit";
 import { createEntryCipher, type RedisCacheEncryption } from "./entry-cipher";
 import { LocalLevel } from "./local-level";
@@ -440,6 +441,9 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): RedisCac
       if (pending !== undefined) (await pending.catch(() => undefined))?.destroy();
     },
   };
+  // A token manager reads the local level's slots directly (a hit: one lookup); a key missing there,
+  // or whose token is no longer worth serving, still goes through `get` and so to Redis.
+  provideCacheStoreSlots(store, { read: (key) => local.slot(key), complete: false });
   return store;
 }
 

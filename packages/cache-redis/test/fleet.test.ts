@@ -97,7 +97,11 @@ const parse = (out: string) =>
     x5t: string[];
   };
 
-it("4 processes x 5 concurrent calls on a cold key make exactly 1 token request", async () => {
+// Each test starts node child processes: on a loaded 2-core machine their start-up alone can take
+// seconds, so these get more than vitest's default 5 s.
+it("4 processes x 5 concurrent calls on a cold key make exactly 1 token request", {
+  timeout: 20_000,
+}, async () => {
   const { config, x5t } = fleetConfig(15_000);
   const fleet = [0, 1, 2, 3].map(() => member(config));
   await Promise.all(fleet.map((m) => m.ready));
@@ -114,7 +118,9 @@ it("4 processes x 5 concurrent calls on a cold key make exactly 1 token request"
   expect(outputs.filter((o) => o.sources.every((s) => s === "cache"))).toHaveLength(3);
 });
 
-it("a lease holder SIGKILLed mid-acquisition loses its lease when it expires; another process completes", async () => {
+it("a lease holder SIGKILLed mid-acquisition loses its lease when it expires; another process completes", {
+  timeout: 20_000,
+}, async () => {
   const { config, x5t } = fleetConfig(1500);
   // The first token request hangs: its process is the lease holder.
   emu.injectFault("mtlsToken", { hang: true, count: 1 });

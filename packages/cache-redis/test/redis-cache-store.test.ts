@@ -82,6 +82,47 @@ describe("two levels", () => {
     expect(b.commands).toHaveLength(1);
   });
 
+  // The token manager reads the local level's slots directly (provideCacheStoreSlots). A local
+  // token no longer worth serving must still send it to Redis, where another process may have
+  // written a newer one, and not straight to the identity provider.
+  it("a token manager whose local copy expires takes another process's newer token from Redis", async () => {
+    const prefix = `newer${++n}`;
+    // Sleeps wait for advance(): the store's command timeouts run on this clock too.
+    const clock = createTestClock({ now: Date.UTC(2026, 0, 1), autoAdvance: false });
+    let issued = 0;
+    const fetched: string[] = [];
+    const manager = (name: string) =>
+      createTokenManager({
+        clock,
+        cache: store({ prefix, clock, lease: false }),
+        fetcher: async (): Promise<AcquiredToken> => {
+          fetched.push(name);
+          return {
+            accessToken: `token-${++issued}`,
+            tokenType: "Bearer",
+            expiresOn: new Date(clock.now() + HOUR),
+          };
+        },
+      });
+    const a = manager("a");
+    const b = manager("b");
+    const request = { clientId: "app", authority: "tenant", scopes: ["https://r/.default"] };
+    expect((await a.acquireToken(request)).accessToken).toBe("token-1");
+    expect((await b.acquireToken(request)).accessToken).toBe("token-1");
+    // Half an hour later, process a gets a new token (valid until 90 min); b still holds token-1.
+    await clock.advance(30 * 60_000);
+    expect((await a.acquireToken({ ...request, forceRefresh: true })).accessToken).toBe("token-2");
+    expect((await b.acquireToken(request)).accessToken).toBe("token-1");
+    // At 56 min token-1 is inside the 5-minute buffer: b reads Redis and gets token-2.
+    await clock.advance(26 * 60_000);
+    const result = await b.acquireToken(request);
+    expect(result.accessToken).toBe("token-2");
+    expect(result.metadata.tokenSource).toBe("cache");
+    expect(fetched).toEqual(["a", "a"]);
+    // And then serves it from its local level.
+    await expect(b.acquireToken(request)).resolves.toMatchObject({ accessToken: "token-2" });
+  });
+
   it("writes the entry with PX ttlMs, so Redis drops it when the token stops being servable", async () => {
     const prefix = `px${++n}`;
     const s = store({ prefix, lease: false });

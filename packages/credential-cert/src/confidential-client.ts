@@ -321,10 +321,12 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
       const now = clock.now();
       return acquire(scopes, resolver.currentSync(now), now, forceRefresh, claims, correlationId, signal);
     }
+    // The provider is awaited: the caller's array may change meanwhile, so what was checked is copied.
+    const checked = Object.isFrozen(scopes) ? scopes : Object.freeze([...scopes]);
     return resolver
       .current(clock.now(), true)
       .then((certificate) =>
-        acquire(scopes, certificate, undefined, forceRefresh, claims, correlationId, signal),
+        acquire(checked, certificate, undefined, forceRefresh, claims, correlationId, signal),
       );
   };
 

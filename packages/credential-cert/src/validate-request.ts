@@ -3,9 +3,10 @@ import type { AcquireTokenForClientRequest } from "./options";
 import { PACKAGE } from "./package-name";
 
 /**
- * Checks one `acquireTokenForClient` request and returns its scopes as a frozen copy (the copy
- * goes into the cache and back to callers in `TokenResult.scopes`, so neither the caller's array
- * nor a result can change a cached entry). Throws `invalid_options` before any work.
+ * Checks one `acquireTokenForClient` request and returns its scopes. Throws `invalid_options`
+ * before any work. A single scope comes back as the caller's own array (core's token manager
+ * serves hits with the cached entry's frozen copy, and copies the array before any work that
+ * outlives the call); several scopes come back as a frozen copy.
  *
  * @example
  * ```ts
@@ -28,68 +29,40 @@ export interface RequestValidator {
 }
 
 /**
- * Builds a {@link RequestValidator} for one client. Validating and copying the scopes is most of
- * what a cache hit costs, and apps ask for the same few scopes over and over, mostly with a fresh
- * array each time (`{ scopes: [scope] }`). So it remembers the frozen copies it made: the last one
- * (compared element by element, no lookup), single-scope copies by their scope string (bounded, two
- * generations), and copies of multi-scope arrays by array (weakly). A remembered copy is served only
- * while the array holds exactly its strings (`===` per element, on every call), and a string equal to
- * one that passed validation passes again, so a fresh array costs a few comparisons and no
- * allocation, and an array changed in place is validated again. Everything else is checked on every
- * call.
+ * Builds a {@link RequestValidator} for one client. Apps ask for one scope at a time, mostly with
+ * a fresh array each time (`{ scopes: [scope] }`): that array is checked on every call (an array,
+ * one non-blank string) and handed on as it is, with no lookup: over thousands of scopes a lookup
+ * per call in a table of its own is a likely CPU-cache miss, which is most of what separates a hit
+ * on one key from a hit on many. Multi-scope arrays are copied and frozen, and the copy remembered
+ * per array (weakly) while the array holds exactly its strings (`===` per element, on every call),
+ * so an array changed in place is validated again.
  *
  * @example
  * ```ts
  * const validate = createRequestValidator();
- * const scopes = validate({ scopes: ["https://vault.azure.net/.default"] }); // frozen copy
+ * const scopes = validate({ scopes: ["https://vault.azure.net/.default"] });
  * ```
  */
 export function createRequestValidator(): RequestValidator {
-  let lastCopy: readonly string[] = NO_SCOPES;
-  // Single-scope copies by their scope; two generations bound it (a forgotten one is made again).
-  let byScope = new Map<string, readonly string[]>();
-  let previousByScope = new Map<string, readonly string[]>();
   const copies = new WeakMap<readonly unknown[], readonly string[]>();
 
-  const remembered = (scopes: readonly unknown[]): readonly string[] | undefined => {
-    if (scopes.length === 1) {
-      const scope = scopes[0];
-      if (typeof scope !== "string") return undefined;
-      let copy = byScope.get(scope);
-      if (copy === undefined) {
-        copy = previousByScope.get(scope);
-        if (copy !== undefined) rememberScope(scope, copy);
-      }
-      return copy;
-    }
-    const known = copies.get(scopes);
-    return known !== undefined && unchanged(scopes, known) ? known : undefined;
-  };
-  const rememberScope = (scope: string, copy: readonly string[]): void => {
-    if (byScope.size >= REMEMBERED_SCOPES) {
-      previousByScope = byScope;
-      byScope = new Map();
-    }
-    byScope.set(scope, copy);
-  };
-
   const scopesOf = (scopes: unknown): readonly string[] => {
-    if (!Array.isArray(scopes) || scopes.length === 0) throw badScopes();
-    if (unchanged(scopes, lastCopy)) return lastCopy;
-    const known = remembered(scopes);
-    if (known !== undefined) {
-      lastCopy = known;
-      return known;
-    }
+    if (!Array.isArray(scopes)) throw badScopes();
     const n = scopes.length;
+    if (n === 1) {
+      const s: unknown = scopes[0];
+      if (typeof s !== "string" || blank(s)) throw badScopes();
+      return scopes as readonly string[];
+    }
+    if (n === 0) throw badScopes();
+    const known = copies.get(scopes);
+    if (known !== undefined && unchanged(scopes, known)) return known;
     for (let i = 0; i < n; i++) {
       const s: unknown = scopes[i];
-      if (typeof s !== "string" || s.trim() === "") throw badScopes();
+      if (typeof s !== "string" || blank(s)) throw badScopes();
     }
     const copy: readonly string[] = Object.freeze([...(scopes as string[])]);
-    if (n === 1) rememberScope(copy[0] as string, copy);
-    else copies.set(scopes, copy);
-    lastCopy = copy;
+    copies.set(scopes, copy);
     return copy;
   };
 
@@ -149,11 +122,12 @@ export function createRequestValidator(): RequestValidator {
   return Object.assign(validate, { fields });
 }
 
-// Until the first copy: no caller's array is compared with it (an empty one fails first).
-const NO_SCOPES: readonly string[] = Object.freeze([]);
-// Single-scope copies remembered per generation: twice the default token cache's size, so a full
-// cache's worth of scopes never turns a generation over on every pass (see core's CacheKeyMemo).
-const REMEMBERED_SCOPES = 20_000;
+// Blank as `String.prototype.trim` sees it; a scope starting with printable ASCII (every real one)
+// is decided by one comparison.
+function blank(s: string): boolean {
+  const c = s.charCodeAt(0);
+  return !(c > 0x20 && c < 0x7f) && s.trim() === "";
+}
 
 function badScopes() {
   return invalidOptions(

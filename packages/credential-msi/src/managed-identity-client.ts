@@ -16,7 +16,6 @@ import {
   type FetchRequest,
   imdsRetryPolicy,
   invalidOptions,
-  LruMap,
   type RetryPolicy,
   ThrottleGuard,
   type TokenManagerCall,
@@ -247,31 +246,20 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
       : `${cacheAuthority}|${resolved.mtlsAuthorityHost}`;
   const certKey = certificateCacheKey(identity, resolved.imdsEndpoint);
   let closed = false;
-  // Apps ask for the same few resources over and over: keep their normalised scope lists, so a
-  // cache hit neither re-parses the resource nor builds a new key string. The lists are frozen:
-  // they go into the cache and back to callers as `TokenResult.scopes`.
-  interface ScopeLists {
-    readonly bearer: readonly string[];
-    readonly pop: readonly string[];
-  }
-  const scopesByResource = new LruMap<string, ScopeLists>(10_000);
-  // The last resource asked for, checked before the map: one string comparison on a repeated call.
-  let lastResource: string | undefined;
-  let lastScopes: ScopeLists | undefined;
-  const scopesFor = (input: unknown): ScopeLists => {
-    if (input === lastResource && lastScopes !== undefined) return lastScopes;
-    let scopes = typeof input === "string" ? scopesByResource.get(input) : undefined;
-    if (!scopes) {
-      const resource = normalizeResource(input);
-      scopes = {
-        bearer: Object.freeze([resource]),
-        pop: Object.freeze([scopeForResource(resource)]),
-      };
-      scopesByResource.set(input as string, scopes);
-    }
-    lastResource = input as string;
-    lastScopes = scopes;
-    return scopes;
+  // The token manager finds a cached token by the resource exactly as the app passed it (a scope
+  // alias): a hit neither normalises the resource nor looks up its scope list, and the lists are
+  // made only when the cache has no token for that string yet. They are frozen: they go into the
+  // cache and back to callers as `TokenResult.scopes`.
+  const bearerScopesOf = (resource: string): readonly string[] =>
+    Object.freeze([normalizeResource(resource)]);
+  const popScopesOf = (resource: string): readonly string[] =>
+    Object.freeze([scopeForResource(normalizeResource(resource))]);
+  // What `scopes` holds in an aliased call: the manager takes the real list from `scopesOf`.
+  const ALIASED: readonly string[] = Object.freeze([]);
+  const checkResource = (input: unknown): string => {
+    // A non-string never reaches the cache: it fails here, with the same message as always.
+    if (typeof input !== "string") normalizeResource(input);
+    return input as string;
   };
   // Whether this source can serve this identity depends on neither the request nor time: once it
   // passed it always passes (a failure is checked, and thrown, again on every call).
@@ -298,7 +286,7 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
     try {
       ensureOpen();
       checkFields(pop, forceRefresh, claims, correlationId, signal);
-      const scopes = scopesFor(resource);
+      const scopeAlias = checkResource(resource);
       if (pop === true) {
         if (source.name !== "imds") {
           throw new CertboundError(
@@ -313,7 +301,9 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
         const call: TokenManagerCall = {
           clientId: cacheClientId,
           authority: popCacheAuthority,
-          scopes: scopes.pop,
+          scopes: ALIASED,
+          scopeAlias,
+          scopesOf: popScopesOf,
           tokenType: MTLS_POP_TOKEN_TYPE,
           x5tS256: current?.binding.x5tS256,
           forceRefresh: forceRefresh as ManagedIdentityTokenRequest["forceRefresh"],
@@ -329,16 +319,19 @@ export function createManagedIdentityClient(options: ManagedIdentityClientOption
         identityParameter(source, identity);
         identitySupported = true;
       }
-      return manager.acquireToken({
+      const call: TokenManagerCall = {
         clientId: cacheClientId,
         authority: cacheAuthority,
-        scopes: scopes.bearer,
+        scopes: ALIASED,
+        scopeAlias,
+        scopesOf: bearerScopesOf,
         tokenType: "Bearer",
         forceRefresh: forceRefresh as ManagedIdentityTokenRequest["forceRefresh"],
         claims: claims as ManagedIdentityTokenRequest["claims"],
         correlationId: correlationId as ManagedIdentityTokenRequest["correlationId"],
         signal: signal as ManagedIdentityTokenRequest["signal"],
-      });
+      };
+      return manager.acquireToken(call);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -51,6 +51,50 @@ describe("managed identity cache hits", () => {
     expect(imds.transport.requests.length).toBe(sent);
   });
 
+  // The token manager looks a token up by the resource exactly as the app passed it (a scope
+  // alias) and normalises it only on a miss: an invalid string must never be remembered, and two
+  // spellings of one resource must share one token.
+  it("look tokens up by the resource as given: invalid strings fail every time, spellings of one resource share a token", async () => {
+    const imds = fakeImds();
+    const { msi } = testClient(imds.transport);
+    const countTokens = () =>
+      imds.transport.requests.filter((r) => String(r.url).includes("/metadata/identity/oauth2/token")).length;
+    for (let i = 0; i < 3; i++) {
+      for (const bad of [" ", "https://a https://b", "/.default"]) {
+        await expect(msi.acquireToken({ resource: bad })).rejects.toMatchObject({ code: "invalid_options" });
+        await expect(msi.getToken([bad])).rejects.toMatchObject({ code: "invalid_options" });
+      }
+    }
+    expect(countTokens()).toBe(0);
+    const vault = await msi.acquireToken({ resource: "https://vault.azure.net" });
+    expect(vault.scopes).toEqual(["https://vault.azure.net"]);
+    for (const spelling of [
+      "https://vault.azure.net/.default",
+      " https://vault.azure.net ",
+      "https://vault.azure.net/.DEFAULT",
+    ]) {
+      const hit = await msi.acquireToken({ resource: spelling });
+      expect(hit.metadata.tokenSource).toBe("cache");
+      expect(hit.accessToken).toBe(vault.accessToken);
+      expect(hit.scopes).toEqual(["https://vault.azure.net"]);
+    }
+    expect((await msi.getToken(["https://vault.azure.net/.default"])).accessToken).toBe(vault.accessToken);
+    // Another resource is another token (the fake IMDS answers every resource with the same
+    // string, so results are told apart by their scopes), and switching back and forth serves
+    // each its own.
+    const storage = await msi.acquireToken({ resource: "https://storage.azure.com" });
+    expect(storage.metadata.tokenSource).toBe("identity_provider");
+    for (let i = 0; i < 3; i++) {
+      expect((await msi.acquireToken({ resource: "https://vault.azure.net" })).scopes).toEqual([
+        "https://vault.azure.net",
+      ]);
+      expect((await msi.acquireToken({ resource: "https://storage.azure.com" })).scopes).toEqual([
+        "https://storage.azure.com",
+      ]);
+    }
+    expect(countTokens()).toBe(2);
+  });
+
   it("refuse an unsupported identity on every call", async () => {
     const { msi } = testClient(fakeImds().transport, {
       env: { MSI_ENDPOINT: "http://127.0.0.1:1/" },

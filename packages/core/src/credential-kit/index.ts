@@ -121,6 +121,8 @@ export type { CacheKeyParts } from "../token-cache/cache-key";
 export { tokenCacheKey } from "../token-cache/cache-key";
 export { EPOCH_THRESHOLD_SECONDS, halfLifeRefresh, parseExpiry } from "../token-cache/expiry";
 export { LruMap } from "../token-cache/lru-map";
+export type { CacheStoreSlots, MemoryStoreSlot } from "../token-cache/memory-cache-store";
+export { provideCacheStoreSlots } from "../token-cache/memory-cache-store";
 export { SingleFlight } from "../token-cache/single-flight";
 export type {
   BindingCertificateResolver,

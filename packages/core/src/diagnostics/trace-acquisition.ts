@@ -78,7 +78,13 @@ export function traceAcquisition<C>(
       correlationId: request.correlationId,
       forceRefresh: request.forceRefresh === true,
       claims: request.claims !== undefined,
-      scopeCount: Array.isArray(request.scopes) ? request.scopes.length : 0,
+      // A scope alias stands for one scope (see TokenManagerCall.scopeAlias).
+      scopeCount:
+        (request as TokenManagerCall<unknown>).scopeAlias !== undefined
+          ? 1
+          : Array.isArray(request.scopes)
+            ? request.scopes.length
+            : 0,
       clientId: pii ? request.clientId : undefined,
       retries: 0,
       pii,

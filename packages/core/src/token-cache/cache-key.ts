@@ -66,14 +66,33 @@ export function tokenCacheKey(
  */
 const MEMO_GENERATION_KEYS = 20_000;
 
-// clientId -> authority -> partition (token type / thumbprint) -> scope -> key.
-type Generation = Map<string, Map<string, Map<string, Map<string, string>>>>;
+/**
+ * What a {@link CacheKeyMemo} remembers per key: at least the key string. The token manager keeps
+ * its in-process slot here (see `TokenSlot`), so a remembered request reaches its token directly.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const leaf: MemoLeaf = { key: tokenCacheKey(parts) };
+ * ```
+ */
+export interface MemoLeaf {
+  readonly key: string;
+}
+
+// clientId -> authority -> partition (token type / thumbprint) -> scope -> leaf.
+type Generation<L> = Map<string, Map<string, Map<string, Map<string, L>>>>;
 
 /**
  * Remembers the cache keys of single-scope requests so that a repeated request finds its key
  * string (whose hash the engine has already computed) instead of concatenating and hashing a new
  * one: on the cache-hit path that is most of the cost of a lookup. A lookup is four `Map.get`s on
- * strings the app keeps (client id, authority, thumbprint, scope), so their hashes are known.
+ * strings the app keeps (client id, authority, thumbprint, scope), so their hashes are known; the
+ * first three maps are small and stay in the CPU cache, so a hit over many keys pays one lookup
+ * that is likely to miss it, in the scope map, like the awaited `Map.get` it is measured against.
+ *
+ * What it keeps per key is a leaf (`make(key)`, by default `{ key }`): the token manager's leaves
+ * are its cache slots, so a hit needs no second lookup by key string.
  *
  * Memory is bounded like the token cache: keys live in two generations of at most `maxKeys` each.
  * When the current one is full it becomes the previous one (the one before is dropped), and a key
@@ -87,18 +106,39 @@ type Generation = Map<string, Map<string, Map<string, Map<string, string>>>>;
  * keys.keyFor("my-app", "https://login.microsoftonline.com/tenant", ["https://vault.azure.net/.default"], "Bearer", undefined);
  * ```
  */
-export class CacheKeyMemo {
+export class CacheKeyMemo<L extends MemoLeaf = MemoLeaf> {
   readonly #max: number;
-  #current: Generation = new Map();
-  #previous: Generation | undefined;
+  readonly #make: (key: string) => L;
+  readonly #keep: (leaf: L) => boolean;
+  #current: Generation<L> = new Map();
+  #previous: Generation<L> | undefined;
   #size = 0;
   #previousSize = 0;
+  // The scope map of the last partition looked up in the current generation: a client asking for
+  // many scopes of one identity and authority reaches it with three pointer comparisons instead of
+  // three lookups.
+  #lastClientId: string | undefined;
+  #lastAuthority: string | undefined;
+  #lastPartition: string | undefined;
+  #lastByScope: Map<string, L> | undefined;
 
-  constructor(maxKeys = MEMO_GENERATION_KEYS) {
+  /**
+   * @param make - the leaf of a key the memo does not hold yet.
+   * @param keep - whether to remember a leaf just made; one that is not kept is made again on the
+   * next lookup (the token manager keeps only slots that hold a token, so keys asked for once do
+   * not fill the memo with empty slots).
+   */
+  constructor(
+    maxKeys = MEMO_GENERATION_KEYS,
+    make: (key: string) => L = (key) => ({ key }) as L,
+    keep: (leaf: L) => boolean = () => true,
+  ) {
     if (!Number.isInteger(maxKeys) || maxKeys < 1) {
       throw new RangeError(`CacheKeyMemo: maxKeys must be a positive integer, got ${maxKeys}`);
     }
     this.#max = maxKeys;
+    this.#make = make;
+    this.#keep = keep;
   }
 
   /** Keys held over both generations (at most twice `maxKeys`; a promoted key may count twice). */
@@ -113,25 +153,112 @@ export class CacheKeyMemo {
     tokenType: TokenType,
     x5t: string | undefined,
   ): string {
-    if (scopes.length !== 1) return compute(clientId, authority, scopes, tokenType, x5t);
-    // "Bearer" cannot collide with a 43-character base64url thumbprint.
-    const partition = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
-    const scope = scopes[0] as string;
-    const key = this.#current.get(clientId)?.get(authority)?.get(partition)?.get(scope);
-    if (key !== undefined) return key;
-    const kept =
-      this.#previous?.get(clientId)?.get(authority)?.get(partition)?.get(scope) ??
-      compute(clientId, authority, scopes, tokenType, x5t);
-    this.#remember(clientId, authority, partition, scope, kept);
-    return kept;
+    return this.leafFor(clientId, authority, scopes, tokenType, x5t).key;
   }
 
-  #remember(clientId: string, authority: string, partition: string, scope: string, key: string): void {
+  /** The leaf of these parts: remembered for a single scope, made anew (not kept) for several. */
+  leafFor(
+    clientId: string,
+    authority: string,
+    scopes: readonly string[],
+    tokenType: TokenType,
+    x5t: string | undefined,
+  ): L {
+    if (scopes.length !== 1) return this.#make(compute(clientId, authority, scopes, tokenType, x5t));
+    const scope = scopes[0] as string;
+    return this.#leaf(clientId, authority, scope, tokenType, x5t, scopes);
+  }
+
+  /**
+   * The leaf of a scope alias (see the token manager's `scopeAlias`): remembered by the alias; on
+   * a miss the key is computed from `scopesOf()` (which may throw: nothing is remembered then).
+   */
+  leafForAlias(
+    clientId: string,
+    authority: string,
+    alias: string,
+    tokenType: TokenType,
+    x5t: string | undefined,
+    scopesOf: () => readonly string[],
+  ): L {
+    return this.#leaf(clientId, authority, alias, tokenType, x5t, scopesOf);
+  }
+
+  #leaf(
+    clientId: string,
+    authority: string,
+    scope: string,
+    tokenType: TokenType,
+    x5t: string | undefined,
+    scopes: readonly string[] | (() => readonly string[]),
+  ): L {
+    // "Bearer" cannot collide with a 43-character base64url thumbprint.
+    const partition = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
+    let byScope: Map<string, L> | undefined;
+    if (
+      this.#lastByScope !== undefined &&
+      clientId === this.#lastClientId &&
+      authority === this.#lastAuthority &&
+      partition === this.#lastPartition
+    ) {
+      byScope = this.#lastByScope;
+    } else {
+      byScope = this.#current.get(clientId)?.get(authority)?.get(partition);
+      if (byScope !== undefined) {
+        this.#lastClientId = clientId;
+        this.#lastAuthority = authority;
+        this.#lastPartition = partition;
+        this.#lastByScope = byScope;
+      }
+    }
+    const leaf = byScope?.get(scope);
+    if (leaf !== undefined) return leaf;
+    const previous = this.#previous?.get(clientId)?.get(authority)?.get(partition)?.get(scope);
+    if (previous !== undefined) {
+      this.#remember(clientId, authority, partition, scope, previous);
+      return previous;
+    }
+    const made = this.#make(
+      compute(clientId, authority, typeof scopes === "function" ? scopes() : scopes, tokenType, x5t),
+    );
+    if (this.#keep(made)) this.#remember(clientId, authority, partition, scope, made);
+    return made;
+  }
+
+  /** Replaces the leaf of an alias, as {@link CacheKeyMemo.replace} does for a scope. */
+  replaceAlias(
+    clientId: string,
+    authority: string,
+    alias: string,
+    tokenType: TokenType,
+    x5t: string | undefined,
+    leaf: L,
+  ): void {
+    this.replace(clientId, authority, alias, tokenType, x5t, leaf);
+  }
+
+  /** Replaces the leaf of a single-scope request (e.g. a dead cache slot by the key's live one). */
+  replace(
+    clientId: string,
+    authority: string,
+    scope: string,
+    tokenType: TokenType,
+    x5t: string | undefined,
+    leaf: L,
+  ): void {
+    const partition = tokenType === "mtls_pop" ? (x5t ?? "") : "Bearer";
+    const byScope = this.#current.get(clientId)?.get(authority)?.get(partition);
+    if (byScope?.has(scope)) byScope.set(scope, leaf);
+    else this.#remember(clientId, authority, partition, scope, leaf);
+  }
+
+  #remember(clientId: string, authority: string, partition: string, scope: string, leaf: L): void {
     if (this.#size >= this.#max) {
       this.#previous = this.#current;
       this.#previousSize = this.#size;
       this.#current = new Map();
       this.#size = 0;
+      this.#lastByScope = undefined;
     }
     let byAuthority = this.#current.get(clientId);
     if (!byAuthority) {
@@ -148,7 +275,7 @@ export class CacheKeyMemo {
       byScope = new Map();
       byPartition.set(partition, byScope);
     }
-    byScope.set(scope, key);
+    byScope.set(scope, leaf);
     this.#size++;
   }
 }

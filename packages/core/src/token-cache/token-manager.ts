@@ -25,6 +25,7 @@ import {
   serializeCacheEntry,
 } from "./cache-entry-codec";
 import { CacheKeyMemo, type CacheKeyParts, tokenCacheKey } from "./cache-key";
+import { deadSlot, LocalTokens, type TokenSlot } from "./local-tokens";
 import { LruMap } from "./lru-map";
 import { memoryStoreSlots } from "./memory-cache-store";
 import { SingleFlight } from "./single-flight";
@@ -217,6 +218,19 @@ export interface TokenManagerCall<C = undefined> extends TokenManagerRequest {
    * @default clock.now()
    */
   readonly now?: number | undefined;
+  /**
+   * A string that stands for this call's single scope, as the caller was given it (a managed identity's
+   * `resource` before normalisation): the cache is searched by it, and `scopes` (which may then be
+   * empty) is taken from {@link TokenManagerCall.scopesOf} only when the search misses. A hit then
+   * costs no normalisation and no lookup of its own in the caller. The same alias must always mean
+   * the same scopes for the same client id, authority, token type and thumbprint.
+   */
+  readonly scopeAlias?: string | undefined;
+  /**
+   * The scopes `scopeAlias` stands for; may throw (e.g. `invalid_options` for a malformed
+   * resource), which rejects the call before any I/O. Required with `scopeAlias`.
+   */
+  readonly scopesOf?: ((alias: string) => readonly string[]) | undefined;
 }
 
 /**
@@ -272,7 +286,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   const resolveBinding = options.resolveBindingCertificate;
   // Without a store, entries live here as they are (a hit parses nothing); with one, the store is
   // the truth and this keeps what was last read or written, so an unchanged value is not parsed again.
-  const local = external === undefined ? new LruMap<string, CacheEntry>(IN_PROCESS_ENTRIES) : undefined;
+  const local = external === undefined ? new LocalTokens(IN_PROCESS_ENTRIES) : undefined;
   // An external store's values as last read or written, per key (see DecodedCacheEntry).
   const decoded = new LruMap<string, DecodedCacheEntry>(IN_PROCESS_ENTRIES);
   // A store made by createMemoryCacheStore: what was decoded is kept on its slots (one lookup a hit).
@@ -298,23 +312,36 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
   markBackgroundSignal(refreshes.signal);
   // Keys whose in-flight acquisition is a proactive refresh.
   const refreshing = new Set<string>();
-  // Remembers key strings of single-scope requests; bounded (see CacheKeyMemo).
-  const memo = new CacheKeyMemo();
-  // The key of the last single-scope request: a client asking for one token over and over finds it
-  // with a few string comparisons (same strings, so the engine compares pointers), no map lookups.
-  // Updated in place (no allocation when a caller cycles through many scopes).
+  // Remembers the cache slots (and so the key strings) of single-scope requests; bounded (see
+  // CacheKeyMemo). In process, a slot is where the token lives: a hit is this one lookup.
+  // In process, only slots holding a token are remembered (a miss leaves an empty slot that is
+  // dropped with the call): keys asked for once do not fill the memo. With a store, the leaf only
+  // carries the key string, and every one is remembered.
+  const slotOf = (key: string): TokenSlot => local?.slot(key) ?? deadSlot(key);
+  const keepSlot = (slot: TokenSlot): boolean => local === undefined || slot.live;
+  const memo = new CacheKeyMemo<TokenSlot>(undefined, slotOf, keepSlot);
+  // The same for calls made with a scope alias (TokenManagerCall.scopeAlias), apart: an alias is
+  // not a scope.
+  const aliasMemo = new CacheKeyMemo<TokenSlot>(undefined, slotOf, keepSlot);
+  // The slot of the last single-scope request: a client asking for one token over and over finds
+  // it with a few string comparisons (same strings, so the engine compares pointers), no map
+  // lookups. Updated in place (no allocation when a caller cycles through many scopes).
   const last = {
     clientId: "",
     authority: "",
     scope: "",
     tokenType: "Bearer" as TokenType,
     x5t: undefined as string | undefined,
-    key: "",
+    slot: undefined as TokenSlot | undefined,
+    aliased: false,
   };
-  const keyFor = (request: TokenManagerCall<C>, tokenType: TokenType): string => {
+  const slotFor = (request: TokenManagerCall<C>, tokenType: TokenType): TokenSlot => {
+    const alias = request.scopeAlias;
+    if (alias !== undefined) return aliasSlotFor(request, alias, tokenType);
     const { scopes } = request;
     if (
-      last.key !== "" &&
+      last.slot !== undefined &&
+      !last.aliased &&
       scopes.length === 1 &&
       scopes[0] === last.scope &&
       request.clientId === last.clientId &&
@@ -322,18 +349,95 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       tokenType === last.tokenType &&
       request.x5tS256 === last.x5t
     ) {
-      return last.key;
+      return last.slot;
     }
-    const key = memo.keyFor(request.clientId, request.authority, scopes, tokenType, request.x5tS256);
+    const slot = memo.leafFor(request.clientId, request.authority, scopes, tokenType, request.x5tS256);
     if (scopes.length === 1) {
       last.clientId = request.clientId;
       last.authority = request.authority;
       last.scope = scopes[0] as string;
       last.tokenType = tokenType;
       last.x5t = request.x5tS256;
-      last.key = key;
+      last.slot = slot;
+      last.aliased = false;
     }
-    return key;
+    return slot;
+  };
+  const aliasSlotFor = (request: TokenManagerCall<C>, alias: string, tokenType: TokenType): TokenSlot => {
+    if (
+      last.slot !== undefined &&
+      last.aliased &&
+      alias === last.scope &&
+      request.clientId === last.clientId &&
+      request.authority === last.authority &&
+      tokenType === last.tokenType &&
+      request.x5tS256 === last.x5t
+    ) {
+      return last.slot;
+    }
+    const scopesOf = request.scopesOf as (alias: string) => readonly string[];
+    const slot = aliasMemo.leafForAlias(
+      request.clientId,
+      request.authority,
+      alias,
+      tokenType,
+      request.x5tS256,
+      () => scopesOf(alias),
+    );
+    last.clientId = request.clientId;
+    last.authority = request.authority;
+    last.scope = alias;
+    last.tokenType = tokenType;
+    last.x5t = request.x5tS256;
+    last.slot = slot;
+    last.aliased = true;
+    return slot;
+  };
+  // A caller's scopes array may change after its call returned: work that outlives the call (a
+  // fetch, a background refresh) takes a frozen copy first. A hit needs none: it serves the cached
+  // entry's own frozen copy.
+  // An aliased call gets its real scopes here (the alias has been resolved once already, so this
+  // does not throw).
+  const settled = (request: TokenManagerCall<C>): TokenManagerCall<C> => {
+    if (request.scopeAlias !== undefined) {
+      const scopes = (request.scopesOf as (alias: string) => readonly string[])(request.scopeAlias);
+      return {
+        ...request,
+        scopes: Object.isFrozen(scopes) ? scopes : Object.freeze([...scopes]),
+        scopeAlias: undefined,
+        scopesOf: undefined,
+      };
+    }
+    return Object.isFrozen(request.scopes)
+      ? request
+      : { ...request, scopes: Object.freeze([...request.scopes]) };
+  };
+  // For a slot that is not live (evicted, replaced by a newer token, or made by the memo before
+  // any token was stored): the key's live slot, which the memo then remembers instead.
+  const revive = (
+    slot: TokenSlot,
+    request: TokenManagerCall<C>,
+    tokenType: TokenType,
+  ): TokenSlot | undefined => {
+    const current = (local as LocalTokens).slot(slot.key);
+    if (current === undefined) return undefined;
+    if (request.scopeAlias !== undefined) {
+      aliasMemo.replaceAlias(
+        request.clientId,
+        request.authority,
+        request.scopeAlias,
+        tokenType,
+        request.x5tS256,
+        current,
+      );
+      if (last.slot === slot) last.slot = current;
+    } else if (request.scopes.length === 1) {
+      const scope = request.scopes[0] as string;
+      memo.replace(request.clientId, request.authority, scope, tokenType, request.x5tS256, current);
+      if (last.slot === slot) last.slot = current;
+    }
+    current.used = true;
+    return current;
   };
 
   // A failing store is bypassed; its failures are logged once per burst, with no key or value (an
@@ -412,15 +516,19 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     key: string,
     context: C | undefined,
     x5t: string | undefined,
+    now: number,
   ): CacheEntry | undefined | Promise<CacheEntry | undefined> => {
     if (slots !== undefined) {
-      const slot = slots(key);
-      if (slot === undefined) return undefined;
-      if (slot.stored === undefined) {
-        slot.stored = parse(key, slot.value);
-        if (slot.stored === undefined) return undefined;
+      const slot = slots.read(key);
+      if (slot !== undefined) {
+        if (slot.stored === undefined) slot.stored = parse(key, slot.value);
+        const entry = slot.stored === undefined ? undefined : resolveEntry(slot, context, x5t);
+        // A level in front of another store serves only a token still worth serving; else the
+        // store's `get` is asked, which may find a newer one (another process's).
+        if (slots.complete || (entry !== undefined && entry.expiresAt - now > EXPIRY_BUFFER_MS)) return entry;
+      } else if (slots.complete) {
+        return undefined;
       }
-      return resolveEntry(slot, context, x5t);
     }
     try {
       const pending = (external as CacheStore).get(key);
@@ -459,7 +567,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
         ttlMs,
         bindingCertificate === undefined || popShareable ? shareable : processOnly,
       );
-      const slot = slots?.(key);
+      const slot = slots?.read(key);
       if (slot !== undefined && slot.value === raw) {
         slot.stored = stored;
         slot.certificate = bindingCertificate;
@@ -516,7 +624,8 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       expiresAt: token.expiresOn.getTime(),
       refreshAt,
       // Cache hits hand this array to every caller: frozen, so no caller can change the entry (and
-      // a copy, so the requester changing its own array later cannot either).
+      // a copy, taken when the call came in (see `settled`), so the requester changing its own
+      // array later cannot either).
       scopes: Object.isFrozen(request.scopes) ? request.scopes : Object.freeze([...request.scopes]),
       tenantId: token.tenantId,
       // Shared by every hit, and in a credential by its own TLS calls: frozen, never copied per hit.
@@ -581,7 +690,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     }
     publishCacheLookup(entry, now, tokenType, EXPIRY_BUFFER_MS);
     if (entry.refreshAt !== undefined && now >= entry.refreshAt)
-      refreshInBackground(key, request, tokenType, now);
+      refreshInBackground(key, settled(request), tokenType, now);
     return toResult(entry, request.correlationId ?? nextCorrelationId(), now - started);
   };
 
@@ -614,7 +723,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     if (mine !== undefined) return mine;
     const started = clock.now();
     const hit = fromCache(
-      await readStore(key, request.context, request.x5tS256),
+      await readStore(key, request.context, request.x5tS256, clock.now()),
       clock.now(),
       started,
       key,
@@ -684,19 +793,30 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
       const started = request.now ?? clock.now();
       throwIfAborted(request.signal);
       const tokenType = request.tokenType ?? "Bearer";
-      const key = keyFor(request, tokenType);
+      const slot = slotFor(request, tokenType);
+      const key = slot.key;
       if (request.forceRefresh || request.claims !== undefined) {
         publishCacheLookup(null, started, tokenType, EXPIRY_BUFFER_MS);
-        return acquireAfterLookup(undefined, started, key, request, tokenType);
+        return acquireAfterLookup(undefined, started, key, settled(request), tokenType);
       }
-      // In process (no store): a plain map lookup, nothing else on the way.
-      const pending = local !== undefined ? local.get(key) : readStore(key, request.context, request.x5tS256);
-      if (pending instanceof Promise) return acquireAfterLookup(pending, started, key, request, tokenType);
+      let pending: CacheEntry | undefined | Promise<CacheEntry | undefined>;
+      if (local !== undefined) {
+        // In process (no store): the memo's slot holds the token, nothing else on the way.
+        if (!slot.live) pending = revive(slot, request, tokenType);
+        else {
+          if (!slot.used) slot.used = true;
+          pending = slot;
+        }
+      } else {
+        pending = readStore(key, request.context, request.x5tS256, started);
+      }
+      if (pending instanceof Promise)
+        return acquireAfterLookup(pending, started, key, settled(request), tokenType);
       // A synchronous store answers within the same millisecond: one clock read serves the
       // expiry check and the duration (reading the clock is a noticeable part of a hit).
       const hit = fromCache(pending, started, started, key, request, tokenType);
       if (hit) return Promise.resolve(hit);
-      return acquireAfterLookup(undefined, started, key, request, tokenType);
+      return acquireAfterLookup(undefined, started, key, settled(request), tokenType);
     } catch (error) {
       return Promise.reject(error);
     }
