@@ -44,7 +44,9 @@ const BUDGET_MARGIN = 1.1;
 /**
  * Named exports each entry must offer, from `import()` and from `require()` alike. A package or
  * entry point missing here fails the check, so a new one gets its smoke test written down.
- * `null`: only resolve the entry (`@certbound/core/testing` imports vitest, which the consumer does not install).
+ * `null`: only resolve the entry. `@certbound/testing` imports vitest (an optional peer, installed in
+ * the consumer below), whose CommonJS entry throws on `require()` by design ("Vitest cannot be imported
+ * in a CommonJS module"), so that package's `require()` cannot succeed outside a vitest run.
  */
 const EXPECTED_EXPORTS = {
   "@certbound/core": {
@@ -62,7 +64,6 @@ const EXPECTED_EXPORTS = {
       "x5tS256",
       "AcquisitionBudget",
     ],
-    "./testing": null,
     "./transport-kit": [
       "Attempt",
       "BoundedPools",
@@ -89,6 +90,7 @@ const EXPECTED_EXPORTS = {
     "./fastify": ["accessTokenPlugin", "TokenValidationError"],
   },
   "@certbound/cache-redis": { ".": ["createRedisCacheStore", "redisClusterClient"] },
+  "@certbound/testing": { ".": null },
 };
 
 const failures = [];
@@ -315,8 +317,9 @@ try {
       cwd: consumer,
       env: npmEnv(),
     });
-  // Optional peers (a framework entry's express or fastify): the consumer installs them as an app
-  // using that entry would, at the version the package tests with (its devDependencies pin).
+  // Optional peers (a framework entry's express or fastify, @certbound/testing's vitest): the consumer
+  // installs them as an app using that entry would, at the version the package tests with (its
+  // devDependencies pin).
   const optionalPeers = pkgs.flatMap((p) =>
     Object.entries(p.manifest.peerDependenciesMeta ?? {})
       .filter(([, meta]) => meta?.optional)
@@ -334,7 +337,7 @@ try {
   if (install.code !== 0) {
     line(false, "install", "consumer", `npm install failed: ${tail(install.stderr || install.stdout)}`);
   } else {
-    // `npm ls` prints an unmet optional peer (a testing entry's vitest, say) as
+    // `npm ls` prints an unmet optional peer (@certbound/testing's vitest, say) as
     // "UNMET OPTIONAL DEPENDENCY" and still exits 0; an app that never imports that entry should
     // not see it, so it fails here too.
     const ls = await npm(["ls", "--all"]);
