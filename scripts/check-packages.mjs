@@ -44,9 +44,10 @@ const BUDGET_MARGIN = 1.1;
 /**
  * Named exports each entry must offer, from `import()` and from `require()` alike. A package or
  * entry point missing here fails the check, so a new one gets its smoke test written down.
- * `null`: only resolve the entry. `@certbound/testing` imports vitest (an optional peer, installed in
- * the consumer below), whose CommonJS entry throws on `require()` by design ("Vitest cannot be imported
- * in a CommonJS module"), so that package's `require()` cannot succeed outside a vitest run.
+ * `{ importOnly: [...] }`: check `import()` only and that `require()` still resolves.
+ * `@certbound/testing` imports vitest (an optional peer, installed in the consumer below), whose
+ * CommonJS entry throws on `require()` by design ("Vitest cannot be imported in a CommonJS module"),
+ * so that package's CommonJS build loads only where vitest serves it as ESM.
  */
 const EXPECTED_EXPORTS = {
   "@certbound/core": {
@@ -90,7 +91,17 @@ const EXPECTED_EXPORTS = {
     "./fastify": ["accessTokenPlugin", "TokenValidationError"],
   },
   "@certbound/cache-redis": { ".": ["createRedisCacheStore", "redisClusterClient"] },
-  "@certbound/testing": { ".": null },
+  "@certbound/testing": {
+    ".": {
+      importOnly: [
+        "testHttpTransport",
+        "testCacheStore",
+        "createTestClock",
+        "jsonCacheStore",
+        "createCertificateAuthority",
+      ],
+    },
+  },
 };
 
 const failures = [];
@@ -337,14 +348,12 @@ try {
   if (install.code !== 0) {
     line(false, "install", "consumer", `npm install failed: ${tail(install.stderr || install.stdout)}`);
   } else {
-    // `npm ls` prints an unmet optional peer (@certbound/testing's vitest, say) as
+    // `npm ls` prints an unmet optional peer (a framework entry's express, say) as
     // "UNMET OPTIONAL DEPENDENCY" and still exits 0; an app that never imports that entry should
-    // not see it, so it fails here too.
+    // not see it, so it fails here too. Only certbound's own: the optional peers of a third-party
+    // package installed for one of ours (vitest's jsdom, say) are that package's business.
     const ls = await npm(["ls", "--all"]);
-    const flagged = ls.stdout
-      .split("\n")
-      .filter((l) => /UNMET|missing|invalid|extraneous/i.test(l))
-      .map((l) => l.replace(/^[\s│├└─┬]+/, ""));
+    const flagged = npmLsProblems(ls.stdout);
     line(
       ls.code === 0 && flagged.length === 0,
       "install",
@@ -406,6 +415,31 @@ console.log(
   `${failures.length === 0 ? "packaging checks passed" : `${failures.length} packaging check(s) failed`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
 );
 process.exit(failures.length === 0 ? 0 : 1);
+
+/**
+ * The problems in `npm ls --all` text output: every line saying UNMET, missing, invalid or
+ * extraneous, except an unmet optional dependency of a package that is not certbound's (the tree's
+ * indentation tells whose dependency a line is).
+ */
+function npmLsProblems(text) {
+  const above = []; // [indent, entry] of the enclosing lines, the tree's root first
+  const problems = [];
+  for (const raw of text.split("\n")) {
+    if (!raw.trim()) continue;
+    const indent = raw.match(/^[\s│├└─┬]*/)[0].length;
+    const entry = raw.slice(indent);
+    while (above.length > 0 && above.at(-1)[0] >= indent) above.pop();
+    const owner = above.length > 1 ? above.at(-1)[1] : undefined; // undefined: the consumer itself
+    above.push([indent, entry]);
+    if (!/UNMET|missing|invalid|extraneous/i.test(entry)) continue;
+    const foreignOptional =
+      entry.startsWith("UNMET OPTIONAL DEPENDENCY ") &&
+      owner !== undefined &&
+      !owner.startsWith("@certbound/");
+    if (!foreignOptional) problems.push(entry);
+  }
+  return problems;
+}
 
 /** The last lines of a command's output, for a failure message. */
 function tail(text) {
@@ -495,8 +529,11 @@ for (const { name, entries, expected } of plan) {
         continue;
       }
       const names = expected[entry];
-      if (names === null) {
-        report(true, "resolves (import: " + esmFile.split("node_modules/")[1] + ", require: " + cjsFile.split("node_modules/")[1] + "); not executed");
+      if (names.importOnly) {
+        const esm = await import(spec);
+        const missing = names.importOnly.filter((n) => esm[n] === undefined);
+        if (missing.length) report(false, "missing exports: import: " + missing.join(", "));
+        else report(true, "import() gives " + Object.keys(esm).filter((k) => k !== "default").length + " exports, incl. " + names.importOnly.join(", ") + "; require() resolves to " + cjsFile.split("node_modules/")[1] + ", not run");
         continue;
       }
       const esm = await import(spec);
