@@ -15,7 +15,9 @@
 //      - bin: every `bin` npm linked answers `--version` with the package version
 //      - smoke: a child process `import()`s and `require()`s every entry and checks named exports
 //      - types: tsc type-checks packaging/consumer/main-api.ts (each package's main API) under
-//        moduleResolution node10, node16 (CJS and ESM) and bundler
+//        moduleResolution node10, node16 (CJS and ESM) and bundler, and finds a type error in each
+//        call of packaging/consumer/wrong-calls.ts (so no entry's types are `any`)
+//      - tsdoc: under each of those, every name main-api.ts imports shows its TSDoc
 // One line per check; exit code 1 when any fails.
 //
 //   node scripts/check-packages.mjs                 run the checks
@@ -35,6 +37,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
+import { importedDocs } from "./consumer-tsdoc.mjs";
 import { packAll, publishedPackages, readJson, root, unpack } from "./workspace-packages.mjs";
 
 const budgetFile = join(root, "packaging", "size-budget.json");
@@ -454,56 +457,75 @@ function npmEnv() {
 }
 
 /**
- * Type-checks packaging/consumer/main-api.ts in the consumer project with the workspace's tsc under
- * moduleResolution node10 (module commonjs), node16 (module node16; the file as .cts and as .mts)
- * and bundler (module preserve), without skipLibCheck (it checks a superset of what skipLibCheck
- * does: TS2353 on `createUndiciTransport({ ca })` under node10 showed with both). A type of one package that
- * reaches another's subpath only through `exports` fails node10 here even though each package
- * alone passes are-the-types-wrong.
+ * Type-checks packaging/consumer/main-api.ts and wrong-calls.ts in the consumer project with the
+ * workspace's tsc under moduleResolution node10 (module commonjs), node16 (module node16; the files
+ * as .cts and as .mts) and bundler (module preserve), without skipLibCheck (it checks a superset of
+ * what skipLibCheck does: TS2353 on `createUndiciTransport({ ca })` under node10 showed with both).
+ * A type of one package that reaches another's subpath only through `exports` fails node10 here
+ * even though each package alone passes are-the-types-wrong. wrong-calls.ts holds calls that must
+ * fail (each under `@ts-expect-error`), so an entry whose types resolve to `any` fails too. Then,
+ * per mode, every name main-api.ts imports must carry its TSDoc as the type checker (and so an
+ * editor) finds it: the comments live in the `.d.cts` files only, behind one-line `.d.ts` stubs.
  */
 async function checkConsumerTypes(consumer) {
   const tsc = createRequire(join(root, "package.json")).resolve("typescript/bin/tsc");
-  const source = join(root, "packaging", "consumer", "main-api.ts");
+  const sources = ["main-api", "wrong-calls"];
   const modes = [
-    { name: "node10", file: "main-api.ts", module: "commonjs" },
-    { name: "node16", file: "main-api.cts", module: "node16" },
-    { name: "node16", file: "main-api.mts", module: "node16" },
-    { name: "bundler", file: "main-api.ts", module: "preserve" },
+    { moduleResolution: "node10", ext: ".ts", module: "commonjs" },
+    { moduleResolution: "node16", ext: ".cts", module: "node16" },
+    { moduleResolution: "node16", ext: ".mts", module: "node16" },
+    { moduleResolution: "bundler", ext: ".ts", module: "preserve" },
   ];
-  for (const file of new Set(modes.map((m) => m.file))) copyFileSync(source, join(consumer, file));
+  for (const ext of new Set(modes.map((m) => m.ext))) {
+    for (const name of sources) {
+      copyFileSync(join(root, "packaging", "consumer", `${name}.ts`), join(consumer, `${name}${ext}`));
+    }
+  }
+  const compilerOptions = (m) => ({
+    noEmit: true,
+    strict: true,
+    target: "es2022",
+    lib: ["es2022"],
+    types: ["node"],
+    module: m.module,
+    moduleResolution: m.moduleResolution,
+  });
+  const label = (m) => `consumer (${m.moduleResolution}, ${m.ext})`;
   await eachLimited(modes, 2, async (m) => {
-    const label = `${m.name}, ${m.file.replace("main-api", "")}`;
-    const result = await capture(
-      process.execPath,
-      [
-        tsc,
-        "--noEmit",
-        "--pretty",
-        "false",
-        "--strict",
-        "--target",
-        "es2022",
-        "--lib",
-        "es2022",
-        "--types",
-        "node",
-        "--module",
-        m.module,
-        "--moduleResolution",
-        m.name,
-        m.file,
-      ],
-      { cwd: consumer },
+    const flags = Object.entries(compilerOptions(m)).flatMap(([k, v]) =>
+      v === true ? [`--${k}`] : [`--${k}`, Array.isArray(v) ? v.join(",") : v],
     );
+    const files = sources.map((name) => `${name}${m.ext}`);
+    const result = await capture(process.execPath, [tsc, "--pretty", "false", ...flags, ...files], {
+      cwd: consumer,
+    });
     line(
       result.code === 0,
       "types",
-      `consumer (${label})`,
+      label(m),
       result.code === 0
-        ? "packaging/consumer/main-api.ts type-checks against the tarballs"
+        ? "packaging/consumer/main-api.ts type-checks against the tarballs, and each call in wrong-calls.ts is a type error"
         : tail(result.stdout || result.stderr),
     );
   });
+  for (const m of modes) {
+    const docs = importedDocs({
+      root,
+      cwd: consumer,
+      file: join(consumer, `main-api${m.ext}`),
+      compilerOptions: compilerOptions(m),
+    });
+    const bare = docs.filter((d) => !d.documented).map((d) => `${d.name} (${d.from}, ${d.declaredIn})`);
+    const files = [...new Set(docs.map((d) => d.declaredIn?.replace(/^.*(\.d\.[cm]?ts)$/, "$1")))].join(", ");
+    line(
+      docs.length > 0 && bare.length === 0,
+      "tsdoc",
+      label(m),
+      bare.length
+        ? `no TSDoc reaches ${bare.join(", ")}`
+        : `all ${docs.length} names main-api.ts imports show their TSDoc (declared in ${files} files)`,
+    );
+  }
 }
 
 /** The consumer's script: resolves, imports and requires each entry; one JSON line per entry. */
