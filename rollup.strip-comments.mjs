@@ -1,4 +1,4 @@
-// Source comments in the emitted JavaScript help nobody (the .d.ts files keep every TSDoc comment,
+// Source comments in the emitted JavaScript help nobody (the .d.cts files keep every TSDoc comment,
 // which is what editors show) and are bytes in every install. esbuild drops comments in statement
 // position but keeps those in class bodies, object literals and expressions, and only removes them
 // together with all whitespace (minifyWhitespace), which would make stack traces unreadable. This
