@@ -1,10 +1,14 @@
 // One build recipe for every package: ESM + CJS JavaScript and .d.ts/.d.cts types per entry.
 // Everything that is not a relative import stays external, so packages never bundle their
-// dependencies (or each other) and Node built-ins resolve at run time.
+// dependencies (or each other) and Node built-ins resolve at run time. The JavaScript carries no
+// source comments (rollup.strip-comments.mjs); the declarations, every TSDoc comment included, are
+// written once as .d.cts, and each entry's .d.ts re-exports them (rollup.type-stubs.mjs says why).
 import { rmSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dts } from "rollup-plugin-dts";
 import esbuild from "rollup-plugin-esbuild";
+import { stripCommentsPlugin } from "./rollup.strip-comments.mjs";
+import { typeStubsPlugin } from "./rollup.type-stubs.mjs";
 
 const isExternal = (id) =>
   builtinModules.includes(id) || !(id.startsWith(".") || id.startsWith("/") || id.startsWith("\0"));
@@ -23,7 +27,7 @@ export function packageConfig(entries) {
     {
       input: entries,
       external: isExternal,
-      plugins: [cleanDist, esbuild({ target: "node20", tsconfig: "tsconfig.json" })],
+      plugins: [cleanDist, esbuild({ target: "node20", tsconfig: "tsconfig.json" }), stripCommentsPlugin()],
       output: [
         { dir: "dist", format: "es", entryFileNames: "[name].js", chunkFileNames: "chunks/[name]-[hash].js" },
         {
@@ -38,21 +42,13 @@ export function packageConfig(entries) {
     {
       input: entries,
       external: isExternal,
-      plugins: [dts({ tsconfig: "tsconfig.json" })],
-      output: [
-        {
-          dir: "dist",
-          format: "es",
-          entryFileNames: "[name].d.ts",
-          chunkFileNames: "chunks/[name]-[hash].d.ts",
-        },
-        {
-          dir: "dist",
-          format: "es",
-          entryFileNames: "[name].d.cts",
-          chunkFileNames: "chunks/[name]-[hash].d.cts",
-        },
-      ],
+      plugins: [dts({ tsconfig: "tsconfig.json" }), typeStubsPlugin()],
+      output: {
+        dir: "dist",
+        format: "es",
+        entryFileNames: "[name].d.cts",
+        chunkFileNames: "chunks/[name]-[hash].d.cts",
+      },
     },
   ];
 }

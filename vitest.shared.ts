@@ -6,7 +6,6 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 
 export const workspaceAliases = [
   { find: /^@certbound\/core\/credential-kit$/, replacement: src("core/src/credential-kit/index.ts") },
-  { find: /^@certbound\/core\/testing$/, replacement: src("core/src/testing/index.ts") },
   { find: /^@certbound\/core\/transport-kit$/, replacement: src("core/src/transport-kit/index.ts") },
   { find: /^@certbound\/([a-z-]+)$/, replacement: src("$1/src/index.ts") },
 ];

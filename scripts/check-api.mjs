@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// The public API of every published package, as API Extractor sees it in the built .d.ts files,
+// The public API of every published package, as API Extractor sees it in the built declarations,
 // is committed under packages/<pkg>/api/ (one report per entry point). This check fails when the
 // built API differs from the committed report, so every change of the contract shows up in review.
 //
 //   node scripts/check-api.mjs            check (CI: `npm test` runs it after the build)
 //   node scripts/check-api.mjs --write    refresh the reports (`pnpm run api:update`), then commit them
 //
-// Run it after `turbo run build`: it reads dist/*.d.ts, never the sources.
+// Run it after `turbo run build`: it reads the declarations in dist/, never the sources. It starts
+// at each entry's ESM types (dist/<entry>.d.ts, a one-line `export * from "./<entry>.cjs"`, see
+// rollup.type-stubs.mjs) and follows the stub into the .d.cts file, as a consumer's compiler does.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";

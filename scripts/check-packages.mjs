@@ -15,7 +15,9 @@
 //      - bin: every `bin` npm linked answers `--version` with the package version
 //      - smoke: a child process `import()`s and `require()`s every entry and checks named exports
 //      - types: tsc type-checks packaging/consumer/main-api.ts (each package's main API) under
-//        moduleResolution node10, node16 (CJS and ESM) and bundler
+//        moduleResolution node10, node16 (CJS and ESM) and bundler, and finds a type error in each
+//        call of packaging/consumer/wrong-calls.ts (so no entry's types are `any`)
+//      - tsdoc: under each of those, every name main-api.ts imports shows its TSDoc
 // One line per check; exit code 1 when any fails.
 //
 //   node scripts/check-packages.mjs                 run the checks
@@ -35,6 +37,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
+import { importedDocs } from "./consumer-tsdoc.mjs";
 import { packAll, publishedPackages, readJson, root, unpack } from "./workspace-packages.mjs";
 
 const budgetFile = join(root, "packaging", "size-budget.json");
@@ -44,7 +47,10 @@ const BUDGET_MARGIN = 1.1;
 /**
  * Named exports each entry must offer, from `import()` and from `require()` alike. A package or
  * entry point missing here fails the check, so a new one gets its smoke test written down.
- * `null`: only resolve the entry (`@certbound/core/testing` imports vitest, which the consumer does not install).
+ * `{ importOnly: [...] }`: check `import()` only and that `require()` still resolves.
+ * `@certbound/testing` imports vitest (an optional peer, installed in the consumer below), whose
+ * CommonJS entry throws on `require()` by design ("Vitest cannot be imported in a CommonJS module"),
+ * so that package's CommonJS build loads only where vitest serves it as ESM.
  */
 const EXPECTED_EXPORTS = {
   "@certbound/core": {
@@ -62,7 +68,6 @@ const EXPECTED_EXPORTS = {
       "x5tS256",
       "AcquisitionBudget",
     ],
-    "./testing": null,
     "./transport-kit": [
       "Attempt",
       "BoundedPools",
@@ -89,6 +94,17 @@ const EXPECTED_EXPORTS = {
     "./fastify": ["accessTokenPlugin", "TokenValidationError"],
   },
   "@certbound/cache-redis": { ".": ["createRedisCacheStore", "redisClusterClient"] },
+  "@certbound/testing": {
+    ".": {
+      importOnly: [
+        "testHttpTransport",
+        "testCacheStore",
+        "createTestClock",
+        "jsonCacheStore",
+        "createCertificateAuthority",
+      ],
+    },
+  },
 };
 
 const failures = [];
@@ -315,8 +331,9 @@ try {
       cwd: consumer,
       env: npmEnv(),
     });
-  // Optional peers (a framework entry's express or fastify): the consumer installs them as an app
-  // using that entry would, at the version the package tests with (its devDependencies pin).
+  // Optional peers (a framework entry's express or fastify, @certbound/testing's vitest): the consumer
+  // installs them as an app using that entry would, at the version the package tests with (its
+  // devDependencies pin).
   const optionalPeers = pkgs.flatMap((p) =>
     Object.entries(p.manifest.peerDependenciesMeta ?? {})
       .filter(([, meta]) => meta?.optional)
@@ -334,14 +351,12 @@ try {
   if (install.code !== 0) {
     line(false, "install", "consumer", `npm install failed: ${tail(install.stderr || install.stdout)}`);
   } else {
-    // `npm ls` prints an unmet optional peer (a testing entry's vitest, say) as
+    // `npm ls` prints an unmet optional peer (a framework entry's express, say) as
     // "UNMET OPTIONAL DEPENDENCY" and still exits 0; an app that never imports that entry should
-    // not see it, so it fails here too.
+    // not see it, so it fails here too. Only certbound's own: the optional peers of a third-party
+    // package installed for one of ours (vitest's jsdom, say) are that package's business.
     const ls = await npm(["ls", "--all"]);
-    const flagged = ls.stdout
-      .split("\n")
-      .filter((l) => /UNMET|missing|invalid|extraneous/i.test(l))
-      .map((l) => l.replace(/^[\s│├└─┬]+/, ""));
+    const flagged = npmLsProblems(ls.stdout);
     line(
       ls.code === 0 && flagged.length === 0,
       "install",
@@ -404,6 +419,31 @@ console.log(
 );
 process.exit(failures.length === 0 ? 0 : 1);
 
+/**
+ * The problems in `npm ls --all` text output: every line saying UNMET, missing, invalid or
+ * extraneous, except an unmet optional dependency of a package that is not certbound's (the tree's
+ * indentation tells whose dependency a line is).
+ */
+function npmLsProblems(text) {
+  const above = []; // [indent, entry] of the enclosing lines, the tree's root first
+  const problems = [];
+  for (const raw of text.split("\n")) {
+    if (!raw.trim()) continue;
+    const indent = raw.match(/^[\s│├└─┬]*/)[0].length;
+    const entry = raw.slice(indent);
+    while (above.length > 0 && above.at(-1)[0] >= indent) above.pop();
+    const owner = above.length > 1 ? above.at(-1)[1] : undefined; // undefined: the consumer itself
+    above.push([indent, entry]);
+    if (!/UNMET|missing|invalid|extraneous/i.test(entry)) continue;
+    const foreignOptional =
+      entry.startsWith("UNMET OPTIONAL DEPENDENCY ") &&
+      owner !== undefined &&
+      !owner.startsWith("@certbound/");
+    if (!foreignOptional) problems.push(entry);
+  }
+  return problems;
+}
+
 /** The last lines of a command's output, for a failure message. */
 function tail(text) {
   return text.trim().split("\n").slice(-6).join(" | ").slice(0, 600);
@@ -417,56 +457,75 @@ function npmEnv() {
 }
 
 /**
- * Type-checks packaging/consumer/main-api.ts in the consumer project with the workspace's tsc under
- * moduleResolution node10 (module commonjs), node16 (module node16; the file as .cts and as .mts)
- * and bundler (module preserve), without skipLibCheck (it checks a superset of what skipLibCheck
- * does: TS2353 on `createUndiciTransport({ ca })` under node10 showed with both). A type of one package that
- * reaches another's subpath only through `exports` fails node10 here even though each package
- * alone passes are-the-types-wrong.
+ * Type-checks packaging/consumer/main-api.ts and wrong-calls.ts in the consumer project with the
+ * workspace's tsc under moduleResolution node10 (module commonjs), node16 (module node16; the files
+ * as .cts and as .mts) and bundler (module preserve), without skipLibCheck (it checks a superset of
+ * what skipLibCheck does: TS2353 on `createUndiciTransport({ ca })` under node10 showed with both).
+ * A type of one package that reaches another's subpath only through `exports` fails node10 here
+ * even though each package alone passes are-the-types-wrong. wrong-calls.ts holds calls that must
+ * fail (each under `@ts-expect-error`), so an entry whose types resolve to `any` fails too. Then,
+ * per mode, every name main-api.ts imports must carry its TSDoc as the type checker (and so an
+ * editor) finds it: the comments live in the `.d.cts` files only, behind one-line `.d.ts` stubs.
  */
 async function checkConsumerTypes(consumer) {
   const tsc = createRequire(join(root, "package.json")).resolve("typescript/bin/tsc");
-  const source = join(root, "packaging", "consumer", "main-api.ts");
+  const sources = ["main-api", "wrong-calls"];
   const modes = [
-    { name: "node10", file: "main-api.ts", module: "commonjs" },
-    { name: "node16", file: "main-api.cts", module: "node16" },
-    { name: "node16", file: "main-api.mts", module: "node16" },
-    { name: "bundler", file: "main-api.ts", module: "preserve" },
+    { moduleResolution: "node10", ext: ".ts", module: "commonjs" },
+    { moduleResolution: "node16", ext: ".cts", module: "node16" },
+    { moduleResolution: "node16", ext: ".mts", module: "node16" },
+    { moduleResolution: "bundler", ext: ".ts", module: "preserve" },
   ];
-  for (const file of new Set(modes.map((m) => m.file))) copyFileSync(source, join(consumer, file));
+  for (const ext of new Set(modes.map((m) => m.ext))) {
+    for (const name of sources) {
+      copyFileSync(join(root, "packaging", "consumer", `${name}.ts`), join(consumer, `${name}${ext}`));
+    }
+  }
+  const compilerOptions = (m) => ({
+    noEmit: true,
+    strict: true,
+    target: "es2022",
+    lib: ["es2022"],
+    types: ["node"],
+    module: m.module,
+    moduleResolution: m.moduleResolution,
+  });
+  const label = (m) => `consumer (${m.moduleResolution}, ${m.ext})`;
   await eachLimited(modes, 2, async (m) => {
-    const label = `${m.name}, ${m.file.replace("main-api", "")}`;
-    const result = await capture(
-      process.execPath,
-      [
-        tsc,
-        "--noEmit",
-        "--pretty",
-        "false",
-        "--strict",
-        "--target",
-        "es2022",
-        "--lib",
-        "es2022",
-        "--types",
-        "node",
-        "--module",
-        m.module,
-        "--moduleResolution",
-        m.name,
-        m.file,
-      ],
-      { cwd: consumer },
+    const flags = Object.entries(compilerOptions(m)).flatMap(([k, v]) =>
+      v === true ? [`--${k}`] : [`--${k}`, Array.isArray(v) ? v.join(",") : v],
     );
+    const files = sources.map((name) => `${name}${m.ext}`);
+    const result = await capture(process.execPath, [tsc, "--pretty", "false", ...flags, ...files], {
+      cwd: consumer,
+    });
     line(
       result.code === 0,
       "types",
-      `consumer (${label})`,
+      label(m),
       result.code === 0
-        ? "packaging/consumer/main-api.ts type-checks against the tarballs"
+        ? "packaging/consumer/main-api.ts type-checks against the tarballs, and each call in wrong-calls.ts is a type error"
         : tail(result.stdout || result.stderr),
     );
   });
+  for (const m of modes) {
+    const docs = importedDocs({
+      root,
+      cwd: consumer,
+      file: join(consumer, `main-api${m.ext}`),
+      compilerOptions: compilerOptions(m),
+    });
+    const bare = docs.filter((d) => !d.documented).map((d) => `${d.name} (${d.from}, ${d.declaredIn})`);
+    const files = [...new Set(docs.map((d) => d.declaredIn?.replace(/^.*(\.d\.[cm]?ts)$/, "$1")))].join(", ");
+    line(
+      docs.length > 0 && bare.length === 0,
+      "tsdoc",
+      label(m),
+      bare.length
+        ? `no TSDoc reaches ${bare.join(", ")}`
+        : `all ${docs.length} names main-api.ts imports show their TSDoc (declared in ${files} files)`,
+    );
+  }
 }
 
 /** The consumer's script: resolves, imports and requires each entry; one JSON line per entry. */
@@ -492,8 +551,11 @@ for (const { name, entries, expected } of plan) {
         continue;
       }
       const names = expected[entry];
-      if (names === null) {
-        report(true, "resolves (import: " + esmFile.split("node_modules/")[1] + ", require: " + cjsFile.split("node_modules/")[1] + "); not executed");
+      if (names.importOnly) {
+        const esm = await import(spec);
+        const missing = names.importOnly.filter((n) => esm[n] === undefined);
+        if (missing.length) report(false, "missing exports: import: " + missing.join(", "));
+        else report(true, "import() gives " + Object.keys(esm).filter((k) => k !== "default").length + " exports, incl. " + names.importOnly.join(", ") + "; require() resolves to " + cjsFile.split("node_modules/")[1] + ", not run");
         continue;
       }
       const esm = await import(spec);

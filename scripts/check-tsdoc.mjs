@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const ENTRY_POINTS = ["index.ts", "credential-kit/index.ts", "testing/index.ts", "transport-kit/index.ts"];
+const ENTRY_POINTS = ["index.ts", "credential-kit/index.ts", "transport-kit/index.ts"];
 
 function publicNames(src) {
   const names = new Set();

@@ -9,7 +9,7 @@
 // tests/Microsoft.Identity.Test.Unit/PublicApiTests/MtlsPopTests.cs
 // MtlsPop_SameKeyCertRenewal_MustNotServeStaleCachedTokenAsync (another certificate: a miss).
 import { ResourceCaller, type TokenResult } from "@certbound/core";
-import { jsonCacheStore } from "@certbound/core/testing";
+import { jsonCacheStore } from "@certbound/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorld, type World } from "./support/world";
 

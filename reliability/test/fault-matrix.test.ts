@@ -4,8 +4,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { HttpTransport } from "@certbound/core";
-import { createTestClock } from "@certbound/core/testing";
 import { createAxiosTransport } from "@certbound/http-axios";
+import { createTestClock } from "@certbound/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CellContext, runCell } from "./support/cell-runner";
 import { type ColumnId, renderMatrix, TESTED_CELLS } from "./support/fault-matrix";

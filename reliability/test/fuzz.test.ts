@@ -17,8 +17,8 @@ import {
   parseRetryAfter,
   parseTokenResponse,
 } from "@certbound/core/credential-kit";
-import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/testing";
 import { loadCertificate, readPfx } from "@certbound/credential-cert";
+import { createCertificateAuthority, type IssuedCertificate } from "@certbound/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mutatedBytes, mutatedText } from "./support/mutate";

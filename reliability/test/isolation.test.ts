@@ -4,9 +4,9 @@
 import { randomUUID } from "node:crypto";
 import type { TokenResult } from "@certbound/core";
 import { decodeJwtPayload } from "@certbound/core/credential-kit";
-import type { IssuedCertificate } from "@certbound/core/testing";
 import type { ConfidentialClient } from "@certbound/credential-cert";
 import type { ManagedIdentityClient } from "@certbound/credential-msi";
+import type { IssuedCertificate } from "@certbound/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedCacheStore, startWorld, type World } from "./support/world";
 

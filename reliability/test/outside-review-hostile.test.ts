@@ -11,6 +11,10 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { type HttpTransport, isCertboundError, ResourceCaller, type TokenResult } from "@certbound/core";
 import { REDACTED, SERVER_TEXT_LIMITS } from "@certbound/core/credential-kit";
+import { createConfidentialClient } from "@certbound/credential-cert";
+import { createManagedIdentityClient } from "@certbound/credential-msi";
+import { createAxiosTransport } from "@certbound/http-axios";
+import { createUndiciTransport } from "@certbound/http-undici";
 import {
   type CertificateAuthority,
   createCertificateAuthority,
@@ -22,11 +26,7 @@ import {
   startHttpTestServer,
   type TestRequestHandler,
   type TestServer,
-} from "@certbound/core/testing";
-import { createConfidentialClient } from "@certbound/credential-cert";
-import { createManagedIdentityClient } from "@certbound/credential-msi";
-import { createAxiosTransport } from "@certbound/http-axios";
-import { createUndiciTransport } from "@certbound/http-undici";
+} from "@certbound/testing";
 import axios from "axios";
 import { interceptors, Agent as UndiciAgent } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

@@ -23,6 +23,11 @@ import {
   isCertboundError,
   ResourceCaller,
 } from "@certbound/core";
+import { createConfidentialClient } from "@certbound/credential-cert";
+import { createManagedIdentityClient } from "@certbound/credential-msi";
+import type { EndpointName } from "@certbound/emulator";
+import { isAlwaysDirect as axiosAlwaysDirect, createAxiosTransport } from "@certbound/http-axios";
+import { createUndiciTransport, isAlwaysDirect as undiciAlwaysDirect } from "@certbound/http-undici";
 import {
   type ConnectProxy,
   createLoopbackLookup,
@@ -31,12 +36,7 @@ import {
   startHttpsTestServer,
   startHttpTestServer,
   type TestServer,
-} from "@certbound/core/testing";
-import { createConfidentialClient } from "@certbound/credential-cert";
-import { createManagedIdentityClient } from "@certbound/credential-msi";
-import type { EndpointName } from "@certbound/emulator";
-import { isAlwaysDirect as axiosAlwaysDirect, createAxiosTransport } from "@certbound/http-axios";
-import { createUndiciTransport, isAlwaysDirect as undiciAlwaysDirect } from "@certbound/http-undici";
+} from "@certbound/testing";
 import axios from "axios";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordingTransport } from "./support/recording-transport";

@@ -4,12 +4,12 @@
 // unhandled; and after close() no socket or timer may be left behind.
 import { randomUUID } from "node:crypto";
 import { type HttpTransport, isCertboundError, ResourceCaller, type TokenResult } from "@certbound/core";
-import { createTestClock } from "@certbound/core/testing";
 import type { ConfidentialClient } from "@certbound/credential-cert";
 import type { ManagedIdentityClient } from "@certbound/credential-msi";
 import type { EndpointName, Fault } from "@certbound/emulator";
 import { createAxiosTransport } from "@certbound/http-axios";
 import { createUndiciTransport } from "@certbound/http-undici";
+import { createTestClock } from "@certbound/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { prng } from "./support/prng";
 import { nextTick } from "./support/wait";

@@ -1,6 +1,6 @@
 // The Redis store passes core's CacheStore conformance suite against a real redis-server; Redis
 // expires entries on its own clock, hence `ttlClock: "own"`.
-import { testCacheStore } from "@certbound/core/testing";
+import { testCacheStore } from "@certbound/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll } from "vitest";
 import { createRedisCacheStore, type RedisCacheStore } from "../src/index";

@@ -1,7 +1,7 @@
 // Issue 16: two levels, encryption at rest and keyed names, against a real redis-server.
 import type { LogLevel } from "@certbound/core";
 import { type AcquiredToken, createTokenManager } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisCacheStore, type RedisCacheStoreOptions, type RedisClientLike } from "../src/index";

@@ -2,7 +2,7 @@
 // because of it, the outage is logged once, and the store shares tokens through Redis again after.
 import type { LogLevel } from "@certbound/core";
 import { type AcquiredToken, createTokenManager } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createRedisCacheStore } from "../src/index";

@@ -12,7 +12,7 @@ import {
   createBindingCertificate,
   createTokenManager,
 } from "@certbound/core/credential-kit";
-import { createCertificateAuthority, createTestClock } from "@certbound/core/testing";
+import { createCertificateAuthority, createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 
 const HOUR = 3600_000;

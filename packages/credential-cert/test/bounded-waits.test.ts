@@ -3,7 +3,7 @@
 // Retry-After that blocks identical requests locally whatever its status (issue 13 item 5).
 import { CertboundError, type HttpRequest, type HttpResponse, type HttpTransport } from "@certbound/core";
 import { createCertificateAuthority } from "@certbound/core/credential-kit";
-import { createTestClock, type TestClock } from "@certbound/core/testing";
+import { createTestClock, type TestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 import { type ConfidentialClientOptions, createConfidentialClient } from "../src/index";
 

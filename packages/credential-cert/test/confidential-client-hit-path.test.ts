@@ -3,7 +3,7 @@
 
 import { type CertboundErrorCode, type HttpRequest, isCertboundError } from "@certbound/core";
 import { createCertificateAuthority } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 import { createConfidentialClient } from "../src/index";
 import { createRequestValidator } from "../src/validate-request";

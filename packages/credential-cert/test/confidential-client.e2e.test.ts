@@ -4,10 +4,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { type HttpTransport, ResourceCaller } from "@certbound/core";
 import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
-import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { createAxiosTransport } from "@certbound/http-axios";
 import { createUndiciTransport } from "@certbound/http-undici";
+import { createTestClock, type TestClock } from "@certbound/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   type CertificateInput,

@@ -13,7 +13,7 @@ import {
   type LogLevel,
 } from "@certbound/core";
 import { createCertificateAuthority } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConfidentialClientOptions, createConfidentialClient } from "../src/index";
 import { fetchTransport } from "./fetch-transport";

@@ -11,7 +11,7 @@ import {
   isCertboundError,
 } from "@certbound/core";
 import { createCertificateAuthority } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createConfidentialClient } from "../src/index";
 import { resolveRegionSetting } from "../src/region-setting";

@@ -1,7 +1,7 @@
 // MSAL.NET parity of the token endpoint as the confidential client sees it (issue 13 items 4, 6, 7).
 import { type HttpRequest, ServiceError } from "@certbound/core";
 import { createCertificateAuthority } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 import { createConfidentialClient } from "../src/index";
 

@@ -2,7 +2,7 @@
 // whole acquisition, per-attempt timeouts that fit local endpoints, Retry-After capped by what is
 // left, and duration options that cannot overflow Node's timers. All on the test clock.
 import { CertboundError, type HttpRequest, type HttpResponse } from "@certbound/core";
-import { createTestClock, type TestClock } from "@certbound/core/testing";
+import { createTestClock, type TestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 import { createManagedIdentityClient } from "../src/index";
 import { fakeImds, MTLS } from "./helpers/fake-imds";

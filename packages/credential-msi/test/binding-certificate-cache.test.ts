@@ -1,6 +1,6 @@
 import type { BindingCertificate } from "@certbound/core";
 import { EXPIRY_BUFFER_MS } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 import { BindingCertificateCache, type MintedCertificate } from "../src/binding-certificate-cache";
 import { testKeyPair } from "./helpers/keys";

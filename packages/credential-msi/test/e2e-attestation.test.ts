@@ -2,8 +2,8 @@
 // that are not attested. Without an attestation provider the client fails with the dedicated code;
 // with one that asks the emulator's attestation service, it gets the certificate and the token.
 import type { HttpTransport } from "@certbound/core";
-import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { type Emulator, startEmulator } from "@certbound/emulator";
+import { createTestClock, type TestClock } from "@certbound/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AttestationProvider } from "../src/attestation";
 import { createManagedIdentityClient, type ManagedIdentityClientOptions } from "../src/index";

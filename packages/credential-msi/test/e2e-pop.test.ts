@@ -2,8 +2,8 @@
 // resource over real TLS on 127.0.0.1) with each real transport, on a test clock (no sleeping).
 import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import type { HttpTransport } from "@certbound/core";
-import { createCertificateAuthority, createTestClock, type TestClock } from "@certbound/core/testing";
 import { type Emulator, startEmulator } from "@certbound/emulator";
+import { createCertificateAuthority, createTestClock, type TestClock } from "@certbound/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createManagedIdentityClient, type ManagedIdentityClientOptions } from "../src/index";
 import { testKeyProvider } from "./helpers/keys";

@@ -1,4 +1,4 @@
-import { createCertificateAuthority } from "@certbound/core/testing";
+import { createCertificateAuthority } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 import { parseIssuedCredential, parsePlatformMetadata } from "../src/imds-v2";
 import { parseManagedIdentityResponse } from "../src/parse-managed-identity-response";

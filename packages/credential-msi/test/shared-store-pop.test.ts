@@ -3,9 +3,9 @@
 // local) and its acquisition is never coordinated with other processes.
 import type { CacheStore, CacheWriteOptions, HttpTransport } from "@certbound/core";
 import { createMemoryCacheStore } from "@certbound/core";
-import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { createUndiciTransport } from "@certbound/http-undici";
+import { createTestClock, type TestClock } from "@certbound/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createManagedIdentityClient } from "../src/index";
 import { testKeyProvider } from "./helpers/keys";

@@ -1,5 +1,5 @@
-import { createLoopbackLookup, createTestClock, useTransportTestbed } from "@certbound/core/testing";
 import { type AxiosTransport, createAxiosTransport } from "@certbound/http-axios";
+import { createLoopbackLookup, createTestClock, useTransportTestbed } from "@certbound/testing";
 import axios from "axios";
 import { describe, expect, it } from "vitest";
 

@@ -1,5 +1,5 @@
-import { testHttpTransport } from "@certbound/core/testing";
 import { createAxiosTransport } from "@certbound/http-axios";
+import { testHttpTransport } from "@certbound/testing";
 
 testHttpTransport("axios", ({ clock, lookup, proxy, maxIdentities }) =>
   createAxiosTransport({ clock, lookup, proxy, maxIdentities }),

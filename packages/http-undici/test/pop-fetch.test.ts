@@ -3,8 +3,8 @@
 
 import type { Credential, GetTokenOptions, TokenResult } from "@certbound/core";
 import type { IssuedCertificate } from "@certbound/core/credential-kit";
-import { startHttpsTestServer, useTransportTestbed } from "@certbound/core/testing";
 import { createPopFetch, createUndiciTransport, type PopFetch } from "@certbound/http-undici";
+import { startHttpsTestServer, useTransportTestbed } from "@certbound/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
 const bed = useTransportTestbed({

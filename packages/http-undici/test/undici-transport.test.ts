@@ -1,11 +1,11 @@
+import { proxyRoutes } from "@certbound/core/transport-kit";
+import { createUndiciTransport, type UndiciTransport } from "@certbound/http-undici";
 import {
   createLoopbackLookup,
   createTestClock,
   startHttpsTestServer,
   useTransportTestbed,
-} from "@certbound/core/testing";
-import { proxyRoutes } from "@certbound/core/transport-kit";
-import { createUndiciTransport, type UndiciTransport } from "@certbound/http-undici";
+} from "@certbound/testing";
 import { Agent, Dispatcher, fetch, request } from "undici";
 import { describe, expect, it } from "vitest";
 import { IdentityPool } from "../src/identity-pool";

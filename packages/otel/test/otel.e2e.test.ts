@@ -6,11 +6,11 @@ import { randomUUID } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { DIAGNOSTICS_CHANNELS, type HttpTransport, type Logger, ResourceCaller } from "@certbound/core";
 import { createCertificateAuthority, createTokenManager, diagnostics } from "@certbound/core/credential-kit";
-import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { createInMemoryKeyProvider, createManagedIdentityClient } from "@certbound/credential-msi";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { createUndiciTransport } from "@certbound/http-undici";
+import { createTestClock, type TestClock } from "@certbound/testing";
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {

@@ -8,10 +8,10 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TokenResult } from "@certbound/core";
 import { createCertificateAuthority, type IssuedCertificate } from "@certbound/core/credential-kit";
-import { createTestClock, type TestClock } from "@certbound/core/testing";
 import { createConfidentialClient } from "@certbound/credential-cert";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { createUndiciTransport, type UndiciTransport } from "@certbound/http-undici";
+import { createTestClock, type TestClock } from "@certbound/testing";
 import { afterAll, beforeAll } from "vitest";
 import { createTokenValidator, type TokenValidator, type TokenValidatorOptions } from "../src/index";
 

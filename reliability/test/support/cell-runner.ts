@@ -8,8 +8,8 @@ import {
   ServiceError,
   type TokenResult,
 } from "@certbound/core";
-import type { IssuedCertificate } from "@certbound/core/testing";
 import type { Fault } from "@certbound/emulator";
+import type { IssuedCertificate } from "@certbound/testing";
 import type { Cell, ColumnId, Expectation, Outcome, Target } from "./fault-matrix";
 import type { HangDriver } from "./hang-driver";
 import type { SourceName, World } from "./world";

@@ -3,8 +3,8 @@
 // (on the event loop, not on time) until the emulator has received the request it will never
 // answer, then advances that clock by the attempt's budget, so the transport's own timeout fires.
 import type { HttpRequest, HttpResponse, HttpTransport } from "@certbound/core";
-import type { TestClock } from "@certbound/core/testing";
 import type { Emulator, EndpointName } from "@certbound/emulator";
+import type { TestClock } from "@certbound/testing";
 import { nextTick } from "./wait";
 
 /** A transport wrapper that turns emulator hangs into transport timeouts on the test clock. */

@@ -3,13 +3,6 @@
 import { generateKeyPairSync, type KeyObject, randomUUID } from "node:crypto";
 import { type CacheStore, CertboundError, type HttpTransport, type Logger } from "@certbound/core";
 import {
-  type CertificateAuthority,
-  createCertificateAuthority,
-  createTestClock,
-  type IssuedCertificate,
-  type TestClock,
-} from "@certbound/core/testing";
-import {
   type ConfidentialClient,
   type ConfidentialClientOptions,
   createConfidentialClient,
@@ -22,6 +15,13 @@ import {
 } from "@certbound/credential-msi";
 import { type Emulator, type ManagedIdentitySourceName, startEmulator } from "@certbound/emulator";
 import { createUndiciTransport } from "@certbound/http-undici";
+import {
+  type CertificateAuthority,
+  createCertificateAuthority,
+  createTestClock,
+  type IssuedCertificate,
+  type TestClock,
+} from "@certbound/testing";
 
 /** A managed-identity source as the emulator names it. */
 export type SourceName = ManagedIdentitySourceName;

@@ -1,5 +1,5 @@
-// packages/core/README.md, "Writing your own transport" and "Testing your own parts": a transport on
-// another HTTP client, then the conformance suite run against it. The prelude stands for that client.
+// packages/core/README.md, "Writing your own transport": a transport on another HTTP client (the
+// prelude stands for that client). packages/testing/README.md runs the conformance suite against it.
 import type { HttpResponse } from "@certbound/core";
 
 declare function sendWithMyClient(url: URL, pin: unknown, signal: AbortSignal): Promise<HttpResponse>;
@@ -37,14 +37,3 @@ export function createMyTransport(options = {}): HttpTransport {
   };
 }
 // #endregion readme-core-transport-kit
-
-// #region readme-core-transport-conformance
-import { testHttpTransport } from "@certbound/core/testing";
-
-// The factory gets the suite's clock (timeouts run on it), a DNS lookup for test host names,
-// and, when the transport declares proxy support, the proxy settings to use.
-testHttpTransport("my transport", ({ clock, lookup, proxy, maxIdentities }) =>
-  createMyTransport({ clock, lookup, proxy, maxIdentities }),
-  { capabilities: { proxy: true, maxIdentities: true } },
-);
-// #endregion readme-core-transport-conformance

@@ -7,7 +7,7 @@
  * holds is a miss. Keys and values are arbitrary Unicode strings (keys contain `\u0000`): store
  * them exactly. Without a store, the token manager keeps entries in process (no serialisation).
  *
- * Check your store with `testCacheStore` from `@certbound/core/testing`.
+ * Check your store with `testCacheStore` from `@certbound/testing`.
  *
  * Breaking change from 0.x: `get`/`set` used to take and return entry objects.
  *

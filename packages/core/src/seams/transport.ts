@@ -79,7 +79,7 @@ export interface HttpResponse {
 
 /**
  * The HTTP seam. Adapters: `@certbound/http-undici`, `@certbound/http-axios`, or your own
- * (check it with `testHttpTransport` from `@certbound/core/testing`).
+ * (check it with `testHttpTransport` from `@certbound/testing`).
  *
  * Contract: reject only with a {@link CertboundError} whose code is `network_error`,
  * `tls_handshake_failed`, `timeout`, `aborted` or `response_too_large`, or `invalid_options` for a

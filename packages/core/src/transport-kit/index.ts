@@ -14,7 +14,7 @@
  * - options: {@link CommonTransportOptions}, {@link validateTransportOptions} and
  *   {@link resolveTransportOptions}; {@link poolScope} keys pools by identity, trust, pin and route.
  *
- * Check the finished transport with `testHttpTransport` from `@certbound/core/testing`.
+ * Check the finished transport with `testHttpTransport` from `@certbound/testing`.
  *
  * @example
  * ```ts

@@ -17,7 +17,7 @@ import {
   tokenEndpointRetryPolicy,
   traceResourceCall,
 } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { describeUrl } from "../../src/diagnostics/diagnostics";
 

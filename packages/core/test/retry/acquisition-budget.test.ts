@@ -10,7 +10,7 @@ import {
   ThrottleGuard,
   tokenEndpointRetryPolicy,
 } from "@certbound/core/credential-kit";
-import { createTestClock, type TestClock } from "@certbound/core/testing";
+import { createTestClock, type TestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 
 const request: HttpRequest = {

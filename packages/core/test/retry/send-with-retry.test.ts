@@ -7,7 +7,7 @@ import {
   ThrottleGuard,
   tokenEndpointRetryPolicy,
 } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 
 const request: HttpRequest = {

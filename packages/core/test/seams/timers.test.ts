@@ -3,6 +3,7 @@
 // (a wait keeps the process alive, a background refresh does not) runs in child processes in
 // reliability/test/process-lifetime.test.ts.
 import { getEventListeners } from "node:events";
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 import {
   type AcquiredToken,
@@ -16,7 +17,6 @@ import {
   raceAbort,
 } from "../../src/credential-kit/index";
 import { ResourceCaller, systemClock } from "../../src/index";
-import { createTestClock } from "../../src/testing/index";
 import { Attempt, assertDurationOption, validateTransportOptions } from "../../src/transport-kit/index";
 
 const tooLong = expect.objectContaining({

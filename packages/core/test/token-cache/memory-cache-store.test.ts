@@ -1,6 +1,6 @@
 import { createMemoryCacheStore } from "@certbound/core";
 import { LruMap } from "@certbound/core/credential-kit";
-import { createTestClock, jsonCacheStore, testCacheStore } from "@certbound/core/testing";
+import { createTestClock, jsonCacheStore, testCacheStore } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 
 testCacheStore("memory", ({ clock }) => createMemoryCacheStore({ clock }));

@@ -3,7 +3,7 @@
 
 import { CertboundError } from "@certbound/core";
 import { type AcquiredToken, createTokenManager, type FetchRequest } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 
 const request = { clientId: "app", authority: "https://login.example/tenant", scopes: ["api://x/.default"] };

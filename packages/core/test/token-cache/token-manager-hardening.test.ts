@@ -13,7 +13,7 @@ import {
   createTokenManager,
   type FetchRequest,
 } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 
 const ca = createCertificateAuthority();

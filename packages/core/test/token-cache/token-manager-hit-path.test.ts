@@ -7,7 +7,7 @@ import {
   type FetchRequest,
   type TokenManagerCall,
 } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 
 const base = { clientId: "app", authority: "https://login.example/tenant" };

@@ -14,7 +14,7 @@ import {
   createTokenManager,
   EXPIRY_BUFFER_MS,
 } from "@certbound/core/credential-kit";
-import { createCertificateAuthority, createTestClock, jsonCacheStore } from "@certbound/core/testing";
+import { createCertificateAuthority, createTestClock, jsonCacheStore } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 
 const ca = createCertificateAuthority({ commonName: "store serialisation CA" });

@@ -7,7 +7,7 @@ import {
   EXPIRY_BUFFER_MS,
   type FetchRequest,
 } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 
 const ca = createCertificateAuthority();

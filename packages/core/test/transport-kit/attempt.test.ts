@@ -1,6 +1,6 @@
+import { createTestClock } from "@certbound/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { systemClock } from "../../src/seams/clock";
-import { createTestClock } from "../../src/testing/index";
 import { Attempt } from "../../src/transport-kit/index";
 
 const endpoint = "https://api.example.test/x";

@@ -1,17 +1,17 @@
 // The kit's socket-level parts against real TLS servers and a CONNECT proxy on 127.0.0.1.
 import { connect, type TLSSocket } from "node:tls";
+import {
+  type ConnectProxy,
+  type HttpsTestServer,
+  startConnectProxy,
+  startHttpsTestServer,
+} from "@certbound/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CertificateAuthority,
   createCertificateAuthority,
   type IssuedCertificate,
 } from "../../src/credential-kit/index";
-import {
-  type ConnectProxy,
-  type HttpsTestServer,
-  startConnectProxy,
-  startHttpsTestServer,
-} from "../../src/testing/index";
 import {
   matchesPin,
   normalizePin,

@@ -1,6 +1,7 @@
 // The custom-transport example is the reference: one piece of code serves as both.
+
+import { testHttpTransport } from "@certbound/testing";
 import { createNodeHttpsTransport } from "../../../../examples/src/custom-transport";
-import { testHttpTransport } from "../../src/testing/index";
 
 // The reference transport has no proxy support; the suite checks that it then always goes direct.
 testHttpTransport(

@@ -1,7 +1,7 @@
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 import { createCertificateAuthority } from "../../src/credential-kit/index";
 import { systemClock } from "../../src/index";
-import { createTestClock } from "../../src/testing/index";
 import {
   assertIntegerOption,
   DEFAULT_CONNECT_TIMEOUT_MS,

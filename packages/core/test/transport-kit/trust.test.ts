@@ -6,13 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rootCertificates } from "node:tls";
 import { pathToFileURL } from "node:url";
+import { type HttpsTestServer, startHttpsTestServer } from "@certbound/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CertificateAuthority,
   createCertificateAuthority,
   type IssuedCertificate,
 } from "../../src/credential-kit/index";
-import { type HttpsTestServer, startHttpsTestServer } from "../../src/testing/index";
 import { identityPoolId, poolScope, secureContextFor } from "../../src/transport-kit/index";
 
 let ca: CertificateAuthority;

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse } from "@certbound/core";
-import { createCertificateAuthority } from "@certbound/core/testing";
+import { createCertificateAuthority } from "@certbound/testing";
 import { fakeTransport, json, pathOf } from "./fake-transport";
 import { testKeyPair } from "./keys";
 

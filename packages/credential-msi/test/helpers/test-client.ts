@@ -1,4 +1,4 @@
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { createManagedIdentityClient, type ManagedIdentityClientOptions } from "../../src/index";
 import { testKeyProvider } from "./keys";
 

@@ -1,5 +1,5 @@
+import { DEFAULT_MAX_RESPONSE_BYTES } from "@certbound/core/transport-kit";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MAX_RESPONSE_BYTES } from "../../seams/transport";
 import type { ConformanceFixture } from "./fixture";
 
 /**

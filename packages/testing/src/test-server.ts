@@ -7,8 +7,7 @@ import {
   type Socket,
 } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { CertificateAuthority, IssuedCertificate } from "../certificate/authority";
-import { x5tS256 } from "../certificate/x5t";
+import { type CertificateAuthority, type IssuedCertificate, x5tS256 } from "@certbound/core/credential-kit";
 
 /**
  * What a test server saw of one request.

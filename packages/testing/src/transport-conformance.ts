@@ -1,5 +1,5 @@
+import type { HttpTransport } from "@certbound/core";
 import { describe } from "vitest";
-import type { HttpTransport } from "../seams/transport";
 import type { LoopbackLookup } from "./loopback-lookup";
 import type { TestClock } from "./test-clock";
 import { abortAndTimeoutCases } from "./transport-conformance/abort-and-timeout";
@@ -112,7 +112,7 @@ export interface HttpTransportSuiteOptions {
  * @public
  * @example
  * ```ts
- * import { testHttpTransport } from "@certbound/core/testing";
+ * import { testHttpTransport } from "@certbound/testing";
  * import { createUndiciTransport } from "@certbound/http-undici";
  *
  * testHttpTransport("undici", ({ clock, lookup, proxy, maxIdentities }) =>

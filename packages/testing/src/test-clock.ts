@@ -1,5 +1,5 @@
-import { abortedError, onAbort } from "../seams/abort";
-import type { Clock } from "../seams/clock";
+import type { Clock } from "@certbound/core";
+import { abortedError, onAbort } from "@certbound/core/credential-kit";
 
 /**
  * A {@link Clock} under the test's control.

@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll } from "vitest";
+import type { HttpRequest, HttpTransport } from "@certbound/core";
 import {
   type CertificateAuthority,
   createCertificateAuthority,
   type IssuedCertificate,
-} from "../certificate/authority";
-import type { HttpRequest, HttpTransport } from "../seams/transport";
+} from "@certbound/core/credential-kit";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { type ConnectProxy, startConnectProxy } from "./connect-proxy";
 import { type HttpsTestServer, startHttpsTestServer, type TestRequestHandler } from "./test-server";
 
@@ -52,7 +52,7 @@ export interface TransportTestbed {
  * @public
  * @example
  * ```ts
- * import { createTestClock, useTransportTestbed } from "@certbound/core/testing";
+ * import { createTestClock, useTransportTestbed } from "@certbound/testing";
  *
  * const bed = useTransportTestbed();
  * const make = () => bed.track(createMyTransport({ clock: createTestClock({ autoAdvance: false }) }));

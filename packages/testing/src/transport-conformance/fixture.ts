@@ -5,19 +5,20 @@
 import { createServer as createNetServer } from "node:net";
 import { inspect } from "node:util";
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import {
+  type CertboundErrorCode,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpTransport,
+  isCertboundError,
+} from "@certbound/core";
 import {
   type CertificateAuthority,
   createCertificateAuthority,
   type IssuedCertificate,
-} from "../../certificate/authority";
-import { type CertboundErrorCode, isCertboundError } from "../../protocol/errors";
-import {
-  DEFAULT_MAX_RESPONSE_BYTES,
-  type HttpRequest,
-  type HttpResponse,
-  type HttpTransport,
-} from "../../seams/transport";
+} from "@certbound/core/credential-kit";
+import { DEFAULT_MAX_RESPONSE_BYTES } from "@certbound/core/transport-kit";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { type ConnectProxy, startConnectProxy } from "../connect-proxy";
 import { createLoopbackLookup, type LoopbackLookup } from "../loopback-lookup";
 import { createTestClock, type TestClock } from "../test-clock";

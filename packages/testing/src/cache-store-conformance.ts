@@ -1,9 +1,12 @@
+import type { BindingCertificate, CacheStore } from "@certbound/core";
+import {
+  createCertificateAuthority,
+  createTokenManager,
+  EXPIRY_BUFFER_MS,
+  type FetchRequest,
+  type IssuedCertificate,
+} from "@certbound/core/credential-kit";
 import { describe, expect, it } from "vitest";
-import { createCertificateAuthority, type IssuedCertificate } from "../certificate/authority";
-import type { CacheStore } from "../seams/cache-store";
-import type { BindingCertificate } from "../seams/result";
-import type { FetchRequest } from "../seams/token-fetcher";
-import { createTokenManager, EXPIRY_BUFFER_MS } from "../token-cache/token-manager";
 import { createTestClock, type TestClock } from "./test-clock";
 
 /**
@@ -51,7 +54,7 @@ const HOUR = 3600_000;
  * @public
  * @example
  * ```ts
- * import { jsonCacheStore, testCacheStore } from "@certbound/core/testing";
+ * import { jsonCacheStore, testCacheStore } from "@certbound/testing";
  * testCacheStore("json", ({ clock }) => jsonCacheStore({ clock }));
  * ```
  */

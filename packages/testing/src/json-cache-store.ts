@@ -1,5 +1,4 @@
-import type { CacheStore } from "../seams/cache-store";
-import { type Clock, systemClock } from "../seams/clock";
+import { type CacheStore, type Clock, systemClock } from "@certbound/core";
 
 /**
  * Options of {@link jsonCacheStore}.
