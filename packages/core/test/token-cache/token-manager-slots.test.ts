@@ -2,7 +2,7 @@
 // being live (replaced, evicted, deleted) must never be served, from the memo or from the
 // last-request shortcut, and the cache stays bounded.
 import { type AcquiredToken, createTokenManager, type FetchRequest } from "@certbound/core/credential-kit";
-import { createTestClock } from "@certbound/core/testing";
+import { createTestClock } from "@certbound/testing";
 import { describe, expect, it } from "vitest";
 import { deadSlot, LocalTokens } from "../../src/token-cache/local-tokens";
 
