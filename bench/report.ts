@@ -306,7 +306,9 @@ export function evaluateTargets(c: CertboundResult, m: MsalResult, f: Footprint)
     const scale = fr.one.opsPerSecond / fr.many.opsPerSecond;
     targets.push({
       target: `fresh request object: ${int(fr.keys)} keys in random order within 1.5× of 1 key, ${FLOW_LABEL[flow]}`,
-      measured: `${fixed(scale, 2)}× (floor's own: ${fixed(fr.floorOneOpsPerSecond / fr.floorManyRandomOpsPerSecond, 2)}×)`,
+      // Also shown: the ratio divided by the floor's own, i.e. what the random visit costs beyond
+      // the CPU-cache misses an awaited Map.get pays too; the target itself stays the plain ratio.
+      measured: `${fixed(scale, 2)}× (floor's own: ${fixed(fr.floorOneOpsPerSecond / fr.floorManyRandomOpsPerSecond, 2)}×; beyond the floor's: ${fixed(scale / (fr.floorOneOpsPerSecond / fr.floorManyRandomOpsPerSecond), 2)}×)`,
       met: scale <= 1.5,
     });
   }
