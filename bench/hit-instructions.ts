@@ -22,7 +22,11 @@ const app = createConfidentialClient({
       return {
         status: 200,
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ access_token: "t", token_type: pop ? "mtls_pop" : "Bearer", expires_in: 3600 }),
+        body: JSON.stringify({
+          access_token: "t",
+          token_type: pop ? "mtls_pop" : "Bearer",
+          expires_in: 3600,
+        }),
       };
     },
   },
