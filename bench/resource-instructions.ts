@@ -8,6 +8,8 @@
 // (ResourceCaller + http-undici with a token acquired per call, as resource-ab.ts), caller
 // (ResourceCaller with one token result), transport (http-undici's send() alone). Without a third
 // argument the child runs without valgrind (to check the setup). Prints the child's handshakes.
+// `node --single-threaded --import tsx ...` gives steadier counts: the child inherits the flag, and
+// no background GC or compiler thread then adds its share at random.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ResourceCaller } from "@certbound/core";
