@@ -18,7 +18,6 @@ import {
   parsePinnedThumbprint,
   parseRequestTarget,
   poolScope,
-  readCappedBytes,
   resolveTransportOptions,
   transportClosed,
 } from "@certbound/core/transport-kit";
@@ -28,6 +27,7 @@ import { IdentityPool, type PoolSettings } from "./identity-pool";
 import { mapError } from "./map-error";
 import { type UndiciTransportOptions, validateOptions } from "./options";
 import { PACKAGE } from "./package-name";
+import { ResponseCollector } from "./response-collector";
 
 /**
  * Options of {@link UndiciTransport.dispatcherFor}.
@@ -167,30 +167,27 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
         appDispatcher ??
         poolFor(request.clientIdentity, request.ca, pin).dispatcherFor(url, request.proxy ?? "never");
       const attempt = new Attempt(settings.clock, request.timeoutMs, request.signal);
-      let answered = false;
+      // The body is collected by the dispatch handler itself, within the cap (see ResponseCollector).
+      const collector = new ResponseCollector(settings.maxResponseBytes, endpoint);
       try {
-        const response = await attempt.race(
-          dispatcher.request({
+        // Timeout and abort end the exchange at once, and abort undici's request once it has started.
+        attempt.onCancel(() => collector.cancel(attempt.failure(endpoint) ?? abortedError(request.signal)));
+        dispatcher.dispatch(
+          {
             origin: url.origin,
             path: `${url.pathname}${url.search}`,
             method: request.method,
             // The same accept-encoding on every transport (axios would add its own list).
             headers: { "accept-encoding": DEFAULT_ACCEPT_ENCODING, ...request.headers },
             body: request.body ?? null,
-            signal: attempt.signal,
             // undici's redirect interceptor, if the app's dispatcher has one, follows nothing.
             ...(appDispatcher ? { maxRedirections: 0 } : {}),
-          } as Dispatcher.RequestOptions),
-          (late) => late.body.destroy(),
+          } as Dispatcher.DispatchOptions,
+          collector,
         );
-        answered = true;
-        const raw = await readCappedBytes(response.body, {
-          maxBytes: settings.maxResponseBytes,
-          endpoint,
-          contentLength: response.headers["content-length"],
-        });
+        const response = await collector.response;
         // undici hands compressed bytes over as they came: decode within the same cap as axios.
-        const decoded = await decodeResponseBody(raw, flattenHeaders(response.headers), {
+        const decoded = await decodeResponseBody(response.body, flattenHeaders(response.headers), {
           maxBytes: settings.maxResponseBytes,
           endpoint,
         });
@@ -205,7 +202,11 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
           attempt.failure(endpoint) ??
           (closed
             ? transportClosed(PACKAGE)
-            : mapError(error, { endpoint, withCertificate: request.clientIdentity !== undefined, answered }))
+            : mapError(error, {
+                endpoint,
+                withCertificate: request.clientIdentity !== undefined,
+                answered: collector.answered,
+              }))
         );
       } finally {
         attempt.dispose();

@@ -62,6 +62,28 @@ describe("createUndiciTransport options", () => {
   });
 });
 
+describe("send()", () => {
+  it("skips an informational answer (103 Early Hints) and returns the final one", async () => {
+    const hinting = await startHttpsTestServer({
+      authority: bed.ca,
+      handler: (_req, res) => {
+        res.writeEarlyHints({ link: "</style.css>; rel=preload" });
+        res.setHeader("x-final", "yes");
+        res.end("final");
+      },
+    });
+    try {
+      const response = await make().send(get(`${hinting.origin}/`, { clientIdentity: bed.identityA }));
+      expect(response.status).toBe(200);
+      expect(response.body).toBe("final");
+      expect(response.headers["x-final"]).toBe("yes");
+      expect(response.headers.link).toBeUndefined();
+    } finally {
+      await hinting.close();
+    }
+  });
+});
+
 describe("per-identity pools", () => {
   it("lets a request in flight finish when its pool is evicted", async () => {
     const slow = await startHttpsTestServer({

@@ -27,32 +27,32 @@ const TIMER_DISPOSED = new CertboundError("aborted", "The attempt finished befor
  * ```
  */
 export class Attempt {
-  readonly #controller = new AbortController();
+  // Made on first use of `signal`: a transport that cancels through `onCancel` (http-undici's own
+  // dispatch handler) never needs one, and an AbortController with its listeners was a tenth of a
+  // keep-alive request's CPU.
+  #controller: AbortController | undefined;
   // The injected clock's wait is cancelled through this; the system clock's is a plain timer.
   #timer: AbortController | undefined;
   #timeout: ReturnType<typeof setTimeout> | undefined;
   readonly #outer: AbortSignal | undefined;
   readonly #timeoutMs: number | undefined;
   #reason: "timeout" | "aborted" | undefined;
-  readonly #onAbort = () => this.#fire("aborted");
+  #cancelListener: (() => void) | undefined;
   // Through the shared hook, not a listener per attempt: one signal may serve many requests at once.
   #unsubscribe: (() => void) | undefined;
+  // race()'s side of the cancellation, made on first use of race().
   #rejectCancelled: ((reason: unknown) => void) | undefined;
-  readonly #cancelled = new Promise<never>((_resolve, reject) => {
-    this.#rejectCancelled = reject;
-  });
+  #cancelled: Promise<never> | undefined;
 
   constructor(clock: Clock, timeoutMs: number | undefined, outer: AbortSignal | undefined) {
     this.#outer = outer;
     this.#timeoutMs = timeoutMs;
-    // Nobody may be racing when the attempt is cancelled: never an unhandled rejection.
-    this.#cancelled.catch(() => {});
     if (outer?.aborted) {
       // A signal that has already fired never fires again: the attempt is over before it starts.
       this.#fire("aborted");
       return;
     }
-    if (outer) this.#unsubscribe = onAbort(outer, this.#onAbort);
+    if (outer) this.#unsubscribe = onAbort(outer, () => this.#fire("aborted"));
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       const ms = Math.max(0, timeoutMs);
       // The system clock's sleep is this very setTimeout; called directly it needs no controller,
@@ -72,16 +72,43 @@ export class Attempt {
 
   /** Pass this to the HTTP client. */
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason) this.#controller.abort(this.#abortReason(this.#reason));
+    }
     return this.#controller.signal;
+  }
+
+  /**
+   * Calls `listener` once when the attempt is cancelled (timeout or the caller's abort), or at once
+   * if it already was: for an HTTP client cancelled through a function of its own rather than an
+   * AbortSignal. One listener per attempt; a second call replaces the first.
+   *
+   * @example
+   * ```ts
+   * attempt.onCancel(() => controller.abort(new Error("cancelled")));
+   * ```
+   */
+  onCancel(listener: () => void): void {
+    if (this.#reason) {
+      listener();
+      return;
+    }
+    this.#cancelListener = listener;
+  }
+
+  #abortReason(reason: "timeout" | "aborted"): CertboundError {
+    return reason === "timeout" ? new CertboundError("timeout", "timed out") : abortedError(this.#outer);
   }
 
   #fire(reason: "timeout" | "aborted"): void {
     if (this.#reason) return;
     this.#reason = reason;
     this.#rejectCancelled?.(new Error(reason));
-    this.#controller.abort(
-      reason === "timeout" ? new CertboundError("timeout", "timed out") : abortedError(this.#outer),
-    );
+    this.#controller?.abort(this.#abortReason(reason));
+    const listener = this.#cancelListener;
+    this.#cancelListener = undefined;
+    listener?.();
   }
 
   /**
@@ -92,7 +119,14 @@ export class Attempt {
   race<T>(work: Promise<T>, discard: (late: T) => void): Promise<T> {
     if (this.#reason) {
       work.then(discard, () => {});
-      return this.#cancelled;
+      return Promise.reject(new Error(this.#reason));
+    }
+    if (this.#cancelled === undefined) {
+      this.#cancelled = new Promise<never>((_resolve, reject) => {
+        this.#rejectCancelled = reject;
+      });
+      // Nobody may be racing when the attempt is cancelled: never an unhandled rejection.
+      this.#cancelled.catch(() => {});
     }
     return Promise.race([work, this.#cancelled]).catch((error: unknown) => {
       if (this.#reason) work.then(discard, () => {});
@@ -112,10 +146,11 @@ export class Attempt {
     return undefined;
   }
 
-  /** Stops the timer and lets go of the caller's signal. */
+  /** Stops the timer and lets go of the caller's signal (and of the `onCancel` listener). */
   dispose(): void {
     if (this.#timeout !== undefined) clearTimeout(this.#timeout);
     this.#timer?.abort(TIMER_DISPOSED);
     this.#unsubscribe?.();
+    this.#cancelListener = undefined;
   }
 }

@@ -17,6 +17,9 @@ export class BoundedPools<V> {
   readonly #pools = new Map<string, V>();
   readonly #max: number;
   readonly #onEvict: (pool: V) => void;
+  // The most recently used key: asked again (every request of an app with one identity), it is
+  // already last in recency order, and moving it there again would only churn the map.
+  #newest: string | undefined;
 
   constructor(max: number, onEvict: (pool: V) => void) {
     this.#max = max;
@@ -27,12 +30,16 @@ export class BoundedPools<V> {
   get(key: string, create: () => V): V {
     const found = this.#pools.get(key);
     if (found !== undefined) {
-      this.#pools.delete(key);
-      this.#pools.set(key, found);
+      if (key !== this.#newest) {
+        this.#pools.delete(key);
+        this.#pools.set(key, found);
+        this.#newest = key;
+      }
       return found;
     }
     const pool = create();
     this.#pools.set(key, pool);
+    this.#newest = key;
     if (this.#pools.size > this.#max) {
       const [eldestKey, eldest] = this.#pools.entries().next().value as [string, V];
       this.#pools.delete(eldestKey);
@@ -50,6 +57,7 @@ export class BoundedPools<V> {
   drain(): V[] {
     const all = [...this.#pools.values()];
     this.#pools.clear();
+    this.#newest = undefined;
     return all;
   }
 }

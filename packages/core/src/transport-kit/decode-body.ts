@@ -64,6 +64,10 @@ export async function decodeResponseBody(
   options: DecodeBodyOptions,
 ): Promise<{ body: string; headers: Record<string, string> }> {
   const encoding = headers["content-encoding"];
+  // The usual answer (no encoding, or the identity this library asks for): no list to take apart.
+  if (encoding === undefined || encoding === "" || encoding === "identity") {
+    return { body: raw.toString("utf8"), headers };
+  }
   const codings = (encoding ?? "")
     .split(",")
     .map((c) => c.trim().toLowerCase())

@@ -103,6 +103,55 @@ describe("Attempt", () => {
     attempt.dispose();
   });
 
+  it("onCancel() runs its listener once, on the timeout or on the caller's abort", async () => {
+    const clock = createTestClock({ autoAdvance: false });
+    const timedOut = new Attempt(clock, 100, undefined);
+    const calls: string[] = [];
+    timedOut.onCancel(() => calls.push(timedOut.failure(endpoint)?.code ?? "none"));
+    await clock.advance(99);
+    expect(calls).toEqual([]);
+    await clock.advance(1);
+    await clock.advance(1000);
+    expect(calls).toEqual(["timeout"]);
+    timedOut.dispose();
+
+    const caller = new AbortController();
+    const aborted = new Attempt(clock, 100, caller.signal);
+    aborted.onCancel(() => calls.push(aborted.failure(endpoint)?.code ?? "none"));
+    caller.abort();
+    await clock.advance(100);
+    expect(calls).toEqual(["timeout", "aborted"]);
+    aborted.dispose();
+  });
+
+  it("onCancel() runs at once on an attempt already cancelled, and never after dispose()", async () => {
+    const clock = createTestClock({ autoAdvance: false });
+    const caller = new AbortController();
+    caller.abort();
+    const over = new Attempt(clock, 100, caller.signal);
+    let ran = 0;
+    over.onCancel(() => ran++);
+    expect(ran).toBe(1);
+    over.dispose();
+
+    const disposed = new Attempt(clock, 100, undefined);
+    disposed.onCancel(() => ran++);
+    disposed.dispose();
+    await clock.advance(1000);
+    expect(ran).toBe(1);
+  });
+
+  it("a signal first read after the attempt was cancelled is already aborted, with the reason", async () => {
+    const clock = createTestClock({ autoAdvance: false });
+    const attempt = new Attempt(clock, 10, undefined);
+    await clock.advance(10);
+    expect(attempt.signal.aborted).toBe(true);
+    expect(attempt.signal.reason).toMatchObject({ code: "timeout" });
+    // The same signal on every read.
+    expect(attempt.signal).toBe(attempt.signal);
+    attempt.dispose();
+  });
+
   describe("on the system clock (a plain timer, driven here by fake timers)", () => {
     afterEach(() => {
       vi.useRealTimers();

@@ -22,6 +22,25 @@ describe("BoundedPools", () => {
     expect(evicted).toEqual(["pool-b", "pool-a"]);
   });
 
+  it("keeps recency right when the same key is asked again and again", () => {
+    const evicted: string[] = [];
+    const pools = new BoundedPools<string>(2, (pool) => evicted.push(pool));
+    pools.get("a", () => "pool-a");
+    pools.get("a", () => "unused");
+    pools.get("b", () => "pool-b");
+    // "a" again, several times: the first hit makes it the most recent, the others keep it so.
+    pools.get("a", () => "unused");
+    pools.get("a", () => "unused");
+    pools.get("c", () => "pool-c");
+    expect(evicted).toEqual(["pool-b"]);
+    pools.get("c", () => "unused");
+    pools.get("d", () => "pool-d");
+    expect(evicted).toEqual(["pool-b", "pool-a"]);
+    // After drain(), the key asked last before it is a miss like any other.
+    pools.drain();
+    expect(pools.get("d", () => "pool-d2")).toBe("pool-d2");
+  });
+
   it("drain() hands back every pool and empties the map without evicting", () => {
     const evicted: string[] = [];
     const pools = new BoundedPools<string>(4, (pool) => evicted.push(pool));
