@@ -3,6 +3,9 @@
 // addresses and the app's certificate in the environment variable BENCH_SETUP, asks the parent for
 // the emulator's counters over the IPC channel, and sends its results back the same way.
 import type { ChildProcess } from "node:child_process";
+import type { HttpTransport } from "@certbound/core";
+import { createCertificateAuthority } from "@certbound/core/credential-kit";
+import { type ConfidentialClient, createConfidentialClient } from "@certbound/credential-cert";
 import type { Emulator, EmulatorStats } from "@certbound/emulator";
 
 /** What a worker needs to reach the emulator. */
@@ -99,6 +102,46 @@ export function workerSetup(): BenchSetup {
   const raw = process.env.BENCH_SETUP;
   if (!raw) throw new Error("BENCH_SETUP is not set: bench workers are started by run.ts");
   return JSON.parse(raw) as BenchSetup;
+}
+
+/**
+ * Parent side: registers the bench's app (an RSA certificate: msal-node signs PS256 client
+ * assertions) in the emulator and returns what a worker needs, for BENCH_SETUP.
+ */
+export function registerBenchApp(emu: Emulator): BenchSetup {
+  const appCertificate = createCertificateAuthority({ commonName: "bench app CA" }).issue({
+    commonName: "bench-app",
+    keyType: "rsa",
+  });
+  const clientId = "0b1e6f5c-bench-4c1a-9d7e-000000000001";
+  emu.registerConfidentialClient({ clientId, certificatePem: appCertificate.certificatePem });
+  return {
+    authorityHost: emu.authorityHost,
+    mtlsAuthorityHost: emu.mtlsAuthorityHost,
+    imdsEndpoint: emu.imdsEndpoint,
+    resourceUrl: emu.resourceUrl,
+    tenantId: emu.tenantId,
+    caCertificatePem: emu.caCertificatePem,
+    app: {
+      clientId,
+      certificatePem: appCertificate.certificatePem,
+      privateKeyPem: appCertificate.keyPem,
+      x5tS256: appCertificate.x5tS256,
+    },
+  };
+}
+
+/** Worker side: certbound's confidential client for the bench's app, on `transport`. */
+export function benchApp(setup: BenchSetup, transport: HttpTransport): ConfidentialClient {
+  return createConfidentialClient({
+    clientId: setup.app.clientId,
+    authority: `https://login.microsoftonline.com/${setup.tenantId}`,
+    certificate: { certificatePem: setup.app.certificatePem, privateKeyPem: setup.app.privateKeyPem },
+    transport,
+    authorityHost: setup.authorityHost,
+    mtlsAuthorityHost: setup.mtlsAuthorityHost,
+    ca: setup.caCertificatePem,
+  });
 }
 
 /** Runs a worker's main function and reports its result (or its failure) to the parent. */

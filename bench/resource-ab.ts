@@ -5,13 +5,20 @@
 // resource-ab.ts` (in bench/). BENCH_ROUNDS (default 9) rounds of BENCH_CALLS (default 500) calls.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { TokenResult } from "@certbound/core";
 import { ResourceCaller } from "@certbound/core";
-import { createCertificateAuthority } from "@certbound/core/credential-kit";
-import { createConfidentialClient } from "@certbound/credential-cert";
 import { startEmulator } from "@certbound/emulator";
 import { createUndiciTransport } from "@certbound/http-undici";
 import { Agent, request as undiciRequest } from "undici";
-import { emulatorCounts, resetEmulatorCounts, runWorker, serveWorker, workerSetup } from "./emulator-link";
+import {
+  benchApp,
+  emulatorCounts,
+  registerBenchApp,
+  resetEmulatorCounts,
+  runWorker,
+  serveWorker,
+  workerSetup,
+} from "./emulator-link";
 import { inParallel, median } from "./measure-tools";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
@@ -41,8 +48,8 @@ export interface ResourceAb {
 export async function resourceAb(
   url: string,
   ca: string,
-  token: Awaited<ReturnType<ReturnType<typeof createConfidentialClient>["acquireTokenForClient"]>>,
-  acquire: () => ReturnType<ReturnType<typeof createConfidentialClient>["acquireTokenForClient"]>,
+  token: TokenResult,
+  acquire: () => Promise<TokenResult>,
   inFlight: number,
 ): Promise<ResourceAb> {
   const binding = token.bindingCertificate;
@@ -145,14 +152,7 @@ export async function resourceAb(
 async function worker(): Promise<ResourceAb[]> {
   const setup = workerSetup();
   const tokenTransport = createUndiciTransport({ ca: setup.caCertificatePem });
-  const app = createConfidentialClient({
-    clientId: setup.app.clientId,
-    authority: `https://login.microsoftonline.com/${setup.tenantId}`,
-    certificate: { certificatePem: setup.app.certificatePem, privateKeyPem: setup.app.privateKeyPem },
-    transport: tokenTransport,
-    mtlsAuthorityHost: setup.mtlsAuthorityHost,
-    ca: setup.caCertificatePem,
-  });
+  const app = benchApp(setup, tokenTransport);
   const scope = `${setup.resourceUrl}/.default`;
   // As users write it: a fresh request object per call.
   const acquire = () => app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
@@ -176,26 +176,7 @@ if (isMain && process.env.BENCH_SETUP) {
 } else if (isMain) {
   const emu = await startEmulator();
   try {
-    const appCertificate = createCertificateAuthority({ commonName: "bench app CA" }).issue({
-      commonName: "bench-app",
-      keyType: "rsa",
-    });
-    const clientId = "0b1e6f5c-bench-4c1a-9d7e-000000000001";
-    emu.registerConfidentialClient({ clientId, certificatePem: appCertificate.certificatePem });
-    const setup = {
-      authorityHost: emu.authorityHost,
-      mtlsAuthorityHost: emu.mtlsAuthorityHost,
-      imdsEndpoint: emu.imdsEndpoint,
-      resourceUrl: emu.resourceUrl,
-      tenantId: emu.tenantId,
-      caCertificatePem: emu.caCertificatePem,
-      app: {
-        clientId,
-        certificatePem: appCertificate.certificatePem,
-        privateKeyPem: appCertificate.keyPem,
-        x5tS256: appCertificate.x5tS256,
-      },
-    };
+    const setup = registerBenchApp(emu);
     const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       env: { ...process.env, BENCH_SETUP: JSON.stringify(setup) },

@@ -13,12 +13,18 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ResourceCaller } from "@certbound/core";
-import { createCertificateAuthority } from "@certbound/core/credential-kit";
-import { createConfidentialClient } from "@certbound/credential-cert";
 import { startEmulator } from "@certbound/emulator";
 import { createUndiciTransport } from "@certbound/http-undici";
 import { Agent, request as undiciRequest } from "undici";
-import { emulatorCounts, resetEmulatorCounts, runWorker, serveWorker, workerSetup } from "./emulator-link";
+import {
+  benchApp,
+  emulatorCounts,
+  registerBenchApp,
+  resetEmulatorCounts,
+  runWorker,
+  serveWorker,
+  workerSetup,
+} from "./emulator-link";
 
 const [side = "certbound", n = "1000", outFile] = process.argv.slice(2);
 const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 3000);
@@ -26,14 +32,7 @@ const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 3000);
 async function worker(): Promise<{ side: string; calls: number; handshakes: number }> {
   const setup = workerSetup();
   const tokenTransport = createUndiciTransport({ ca: setup.caCertificatePem });
-  const app = createConfidentialClient({
-    clientId: setup.app.clientId,
-    authority: `https://login.microsoftonline.com/${setup.tenantId}`,
-    certificate: { certificatePem: setup.app.certificatePem, privateKeyPem: setup.app.privateKeyPem },
-    transport: tokenTransport,
-    mtlsAuthorityHost: setup.mtlsAuthorityHost,
-    ca: setup.caCertificatePem,
-  });
+  const app = benchApp(setup, tokenTransport);
   const scope = `${setup.resourceUrl}/.default`;
   const acquire = () => app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
   const token = await acquire();
@@ -94,26 +93,7 @@ if (isMain && process.env.BENCH_SETUP) {
 } else if (isMain) {
   const emu = await startEmulator();
   try {
-    const appCertificate = createCertificateAuthority({ commonName: "bench app CA" }).issue({
-      commonName: "bench-app",
-      keyType: "rsa",
-    });
-    const clientId = "0b1e6f5c-bench-4c1a-9d7e-000000000001";
-    emu.registerConfidentialClient({ clientId, certificatePem: appCertificate.certificatePem });
-    const setup = {
-      authorityHost: emu.authorityHost,
-      mtlsAuthorityHost: emu.mtlsAuthorityHost,
-      imdsEndpoint: emu.imdsEndpoint,
-      resourceUrl: emu.resourceUrl,
-      tenantId: emu.tenantId,
-      caCertificatePem: emu.caCertificatePem,
-      app: {
-        clientId,
-        certificatePem: appCertificate.certificatePem,
-        privateKeyPem: appCertificate.keyPem,
-        x5tS256: appCertificate.x5tS256,
-      },
-    };
+    const setup = registerBenchApp(emu);
     const node = [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), side, n];
     const command = outFile
       ? ["valgrind", "--tool=callgrind", `--callgrind-out-file=${outFile}`, ...node]

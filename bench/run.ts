@@ -16,10 +16,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createCertificateAuthority } from "@certbound/core/credential-kit";
 import { type Emulator, startEmulator } from "@certbound/emulator";
 import { DEFAULT_DURATION_MS } from "./cache-hit";
-import { type BenchSetup, serveWorker } from "./emulator-link";
+import { registerBenchApp, serveWorker } from "./emulator-link";
 import { measureFootprint } from "./footprint";
 import { progress } from "./measure-tools";
 import { buildRows, evaluateTargets, markdownTable } from "./report";
@@ -65,29 +64,10 @@ const scratch = mkdtempSync(join(tmpdir(), "certbound-bench-"));
 let certbound: CertboundResult;
 let msal: MsalResult;
 try {
-  // An app registration with an RSA certificate: msal-node signs its client assertions PS256.
-  const appCertificate = createCertificateAuthority({ commonName: "bench app CA" }).issue({
-    commonName: "bench-app",
-    keyType: "rsa",
-  });
-  const clientId = "0b1e6f5c-bench-4c1a-9d7e-000000000001";
-  emu.registerConfidentialClient({ clientId, certificatePem: appCertificate.certificatePem });
   const caFile = join(scratch, "emulator-ca.pem");
   writeFileSync(caFile, emu.caCertificatePem);
-  const setup: BenchSetup = {
-    authorityHost: emu.authorityHost,
-    mtlsAuthorityHost: emu.mtlsAuthorityHost,
-    imdsEndpoint: emu.imdsEndpoint,
-    resourceUrl: emu.resourceUrl,
-    tenantId: emu.tenantId,
-    caCertificatePem: emu.caCertificatePem,
-    app: {
-      clientId,
-      certificatePem: appCertificate.certificatePem,
-      privateKeyPem: appCertificate.keyPem,
-      x5tS256: appCertificate.x5tS256,
-    },
-  };
+  // An app registration with an RSA certificate: msal-node signs its client assertions PS256.
+  const setup = registerBenchApp(emu);
   const base: NodeJS.ProcessEnv = { ...process.env, BENCH_SETUP: JSON.stringify(setup) };
   delete base.NODE_EXTRA_CA_CERTS;
   delete base.AZURE_POD_IDENTITY_AUTHORITY_HOST;

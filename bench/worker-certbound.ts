@@ -2,13 +2,13 @@
 // stampedes, resource calls through each transport, the managed-identity PoP cold start, and heap
 // per cached token. Trust in the emulator comes from the `ca` options, not from the environment.
 import { type HttpTransport, ResourceCaller, type TokenResult } from "@certbound/core";
-import { createConfidentialClient } from "@certbound/credential-cert";
 import { buildCsr, createInMemoryKeyProvider, createManagedIdentityClient } from "@certbound/credential-msi";
 import { createAxiosTransport } from "@certbound/http-axios";
 import { createUndiciTransport } from "@certbound/http-undici";
 import { Agent, request as undiciRequest } from "undici";
 import { benchCoreCacheHits, floorOperation, measureInterleaved, round, scopeSets } from "./cache-hit";
 import {
+  benchApp,
   emulatorCounts,
   resetEmulatorCounts,
   runWorker,
@@ -51,15 +51,7 @@ interface FlowClient {
 }
 
 function confidentialClient(transport: HttpTransport, pop: boolean, keys: number): FlowClient {
-  const app = createConfidentialClient({
-    clientId: setup.app.clientId,
-    authority: `https://login.microsoftonline.com/${setup.tenantId}`,
-    certificate: { certificatePem: setup.app.certificatePem, privateKeyPem: setup.app.privateKeyPem },
-    transport,
-    authorityHost: setup.authorityHost,
-    mtlsAuthorityHost: setup.mtlsAuthorityHost,
-    ca: setup.caCertificatePem,
-  });
+  const app = benchApp(setup, transport);
   const requests = scopeSets(keys).map((scopes) => ({ scopes, mtlsProofOfPossession: pop }));
   const scopes = requests.map((r) => r.scopes[0] as string);
   return {
@@ -217,14 +209,7 @@ async function resourceCalls(): Promise<ResourceCallResult[]> {
   const url = `${setup.resourceUrl}/bench`;
   const rows: ResourceCallResult[] = [];
   // The token's audience must be the resource, so this client asks for the resource's scope.
-  const appForResource = createConfidentialClient({
-    clientId: setup.app.clientId,
-    authority: `https://login.microsoftonline.com/${setup.tenantId}`,
-    certificate: { certificatePem: setup.app.certificatePem, privateKeyPem: setup.app.privateKeyPem },
-    transport: tokenTransport,
-    mtlsAuthorityHost: setup.mtlsAuthorityHost,
-    ca: setup.caCertificatePem,
-  });
+  const appForResource = benchApp(setup, tokenTransport);
   const tokenRequest = { scopes: [`${setup.resourceUrl}/.default`], mtlsProofOfPossession: true };
   try {
     const token = await appForResource.acquireTokenForClient(tokenRequest);
@@ -397,14 +382,7 @@ async function coldStart(): Promise<ColdStartResult> {
 /** ResourceCaller + http-undici against a bare undici Agent, sequential and 50 in flight. */
 async function resourceCallsAb() {
   const tokenTransport = newTransport();
-  const app = createConfidentialClient({
-    clientId: setup.app.clientId,
-    authority: `https://login.microsoftonline.com/${setup.tenantId}`,
-    certificate: { certificatePem: setup.app.certificatePem, privateKeyPem: setup.app.privateKeyPem },
-    transport: tokenTransport,
-    mtlsAuthorityHost: setup.mtlsAuthorityHost,
-    ca: setup.caCertificatePem,
-  });
+  const app = benchApp(setup, tokenTransport);
   const scope = `${setup.resourceUrl}/.default`;
   const acquire = () => app.acquireTokenForClient({ scopes: [scope], mtlsProofOfPossession: true });
   try {
