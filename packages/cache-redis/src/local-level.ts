@@ -1,4 +1,4 @@
-import type { MemoryStoreSlot } from "@certbound/core/credential-kit";
+import { type MemoryStoreSlot, sweepClock } from "@certbound/core/credential-kit";
 
 /** A local value, with its Redis name and the mark of the eviction sweep. */
 interface LocalSlot extends MemoryStoreSlot {
@@ -83,17 +83,7 @@ export class LocalLevel {
   }
 
   #evictOne(): void {
-    // Terminates: each pass either evicts or clears one mark, and there are finitely many marks.
-    for (;;) {
-      const [key, slot] = this.#slots.entries().next().value as [string, LocalSlot];
-      if (slot.used) {
-        slot.used = false;
-        this.#slots.delete(key);
-        this.#slots.set(key, slot);
-        continue;
-      }
-      this.delete(key);
-      return;
-    }
+    const [, slot] = sweepClock(this.#slots);
+    this.#keys.delete(slot.name);
   }
 }

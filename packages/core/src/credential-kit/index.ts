@@ -119,6 +119,7 @@ export type {
 } from "../seams/token-fetcher";
 export type { CacheKeyParts } from "../token-cache/cache-key";
 export { tokenCacheKey } from "../token-cache/cache-key";
+export { sweepClock } from "../token-cache/clock-sweep";
 export { EPOCH_THRESHOLD_SECONDS, halfLifeRefresh, parseExpiry } from "../token-cache/expiry";
 export { LruMap } from "../token-cache/lru-map";
 export type { CacheStoreSlots, MemoryStoreSlot } from "../token-cache/memory-cache-store";

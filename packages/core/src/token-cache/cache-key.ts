@@ -225,19 +225,7 @@ export class CacheKeyMemo<L extends MemoLeaf = MemoLeaf> {
     return made;
   }
 
-  /** Replaces the leaf of an alias, as {@link CacheKeyMemo.replace} does for a scope. */
-  replaceAlias(
-    clientId: string,
-    authority: string,
-    alias: string,
-    tokenType: TokenType,
-    x5t: string | undefined,
-    leaf: L,
-  ): void {
-    this.replace(clientId, authority, alias, tokenType, x5t, leaf);
-  }
-
-  /** Replaces the leaf of a single-scope request (e.g. a dead cache slot by the key's live one). */
+  /** Replaces the leaf of a single-scope request or of an alias (e.g. a dead cache slot by the key's live one). */
   replace(
     clientId: string,
     authority: string,

@@ -1,5 +1,6 @@
 import type { BindingCertificate, TokenType } from "../seams/result";
 import type { CacheEntry } from "./cache-entry-codec";
+import { sweepClock } from "./clock-sweep";
 
 /**
  * One cached token in process, with its place in the cache: the entry's fields, its key, and the
@@ -68,7 +69,7 @@ function slotOf(key: string, entry: CacheEntry, live: boolean): TokenSlot {
 
 /**
  * The token manager's cache when the app passes no store: entries as they are (nothing
- * serialised), bounded with the "clock" approximation of LRU that `LruMap` uses. A hit marks its
+ * serialised), bounded with the "clock" approximation of LRU (`sweepClock`, as `LruMap`). A hit marks its
  * slot used itself (`if (!slot.used) slot.used = true`), so it costs no lookup here at all.
  *
  * @internal
@@ -121,18 +122,7 @@ export class LocalTokens {
   }
 
   #evictOne(): void {
-    // Terminates: each pass either evicts or clears one mark, and there are finitely many marks.
-    for (;;) {
-      const [key, slot] = this.#slots.entries().next().value as [string, TokenSlot];
-      this.#slots.delete(key);
-      if (slot.used) {
-        slot.used = false;
-        this.#slots.set(key, slot);
-        continue;
-      }
-      release(slot);
-      return;
-    }
+    release(sweepClock(this.#slots)[1]);
   }
 }
 

@@ -1,3 +1,5 @@
+import { sweepClock } from "./clock-sweep";
+
 /**
  * A bounded map with least-recently-used eviction, tuned for read-heavy use: a hit only marks the
  * entry as used (one `Map.get`, no reordering); eviction gives marked entries a second chance
@@ -55,18 +57,7 @@ export class LruMap<K, V> {
   }
 
   #evictOne(): void {
-    // Terminates: each pass either evicts or clears one mark, and there are finitely many marks.
-    for (;;) {
-      const oldest = this.#map.entries().next().value as [K, { value: V; used: boolean }];
-      const [key, slot] = oldest;
-      this.#map.delete(key);
-      if (slot.used) {
-        slot.used = false;
-        this.#map.set(key, slot);
-        continue;
-      }
-      this.#onEvict?.(key, slot.value);
-      return;
-    }
+    const [key, slot] = sweepClock(this.#map);
+    this.#onEvict?.(key, slot.value);
   }
 }

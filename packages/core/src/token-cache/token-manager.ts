@@ -422,7 +422,7 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     const current = (local as LocalTokens).slot(slot.key);
     if (current === undefined) return undefined;
     if (request.scopeAlias !== undefined) {
-      aliasMemo.replaceAlias(
+      aliasMemo.replace(
         request.clientId,
         request.authority,
         request.scopeAlias,
