@@ -7,7 +7,7 @@ import { createConfidentialClient } from "@certbound/credential-cert";
 import { createManagedIdentityClient } from "@certbound/credential-msi";
 import { startEmulator } from "@certbound/emulator";
 import { createUndiciTransport } from "@certbound/http-undici";
-import { floorOperation, measureInterleaved, type Operation } from "./cache-hit";
+import { floorOperation, measureInterleaved, type Operation, tokenFloorOperation } from "./cache-hit";
 import { inParallel } from "./measure-tools";
 
 const MANY = Number(process.env.BENCH_KEYS ?? 10_000);
@@ -81,6 +81,9 @@ try {
       m.acquireTokenForClient({ scopes: [first], mtlsProofOfPossession: true });
     const floorMany = floorOperation(MANY);
     ops.floorMany = (i) => floorMany(order[i & 0xffff] as number);
+    ops.tokenFloor = tokenFloorOperation(1);
+    const tokenFloorMany = tokenFloorOperation(MANY);
+    ops.tokenFloorMany = (i) => tokenFloorMany(order[i & 0xffff] as number);
   }
   const selected = only
     ? Object.fromEntries(Object.entries(ops).filter(([k]) => k === "floor" || only.includes(k)))
@@ -94,7 +97,7 @@ try {
   }
   if (rows.ccPopFreshMany && rows.ccPopFresh && rows.floorMany && rows.floor) {
     console.log(
-      `${MANY} keys in random order / 1 key, fresh PoP requests: ${(rows.ccPopFresh.opsPerSecond / rows.ccPopFreshMany.opsPerSecond).toFixed(2)}x; the floor's own: ${(rows.floor.opsPerSecond / rows.floorMany.opsPerSecond).toFixed(2)}x`,
+      `${MANY} keys in random order / 1 key, fresh PoP requests: ${(rows.ccPopFresh.opsPerSecond / rows.ccPopFreshMany.opsPerSecond).toFixed(2)}x; the floor's own: ${(rows.floor.opsPerSecond / rows.floorMany.opsPerSecond).toFixed(2)}x${rows.tokenFloor && rows.tokenFloorMany ? `; the token-shaped floor's own: ${(rows.tokenFloor.opsPerSecond / rows.tokenFloorMany.opsPerSecond).toFixed(2)}x` : ""}`,
     );
   }
   await many?.close();

@@ -11,7 +11,7 @@ import { floorOperation } from "./cache-hit";
 
 const [op = "floor", n = "100000"] = process.argv.slice(2);
 const MANY = 10_000;
-const cert = createCertificateAuthority().issue({ commonName: "app" });
+const cert = createCertificateAuthority().issue({ commonName: "app", keyType: "rsa" });
 const app = createConfidentialClient({
   clientId: "app",
   authority: "https://login.microsoftonline.com/8d6c2f5e-0000-4000-8000-00000000c0de",

@@ -28,6 +28,9 @@ export interface FreshHitResult {
   floorOneOpsPerSecond: number;
   /** The floor over as many keys in the same random order. */
   floorManyRandomOpsPerSecond: number;
+  /** The token-shaped floor (`tokenFloorOperation`), 1 key and as many keys in the same random order. */
+  tokenFloorOneOpsPerSecond?: number;
+  tokenFloorManyRandomOpsPerSecond?: number;
 }
 
 /** The managed-identity PoP first call after creating a client, with and without a pause first. */

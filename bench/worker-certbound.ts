@@ -6,7 +6,14 @@ import { buildCsr, createInMemoryKeyProvider, createManagedIdentityClient } from
 import { createAxiosTransport } from "@certbound/http-axios";
 import { createUndiciTransport } from "@certbound/http-undici";
 import { Agent, request as undiciRequest } from "undici";
-import { benchCoreCacheHits, floorOperation, measureInterleaved, round, scopeSets } from "./cache-hit";
+import {
+  benchCoreCacheHits,
+  floorOperation,
+  measureInterleaved,
+  round,
+  scopeSets,
+  tokenFloorOperation,
+} from "./cache-hit";
 import {
   benchApp,
   emulatorCounts,
@@ -119,6 +126,8 @@ async function cacheHits(
     // Random order for the fresh many-key rows and their floor, drawn up front (not measured).
     const order = Uint32Array.from({ length: 1 << 16 }, () => Math.floor(Math.random() * MANY));
     const floorMany = floorOperation(MANY);
+    const tokenFloorOne = tokenFloorOperation(1);
+    const tokenFloorMany = tokenFloorOperation(MANY);
     const r = await measureInterleaved({
       freshOne: (i) => single.acquireFresh(i),
       freshMany: (i) => client.acquireFresh(order[i & 0xffff] as number),
@@ -128,6 +137,8 @@ async function cacheHits(
       floorOne: floorOperation(1),
       floorMany,
       floorManyRandom: (i) => floorMany(order[i & 0xffff] as number),
+      tokenFloorOne,
+      tokenFloorManyRandom: (i) => tokenFloorMany(order[i & 0xffff] as number),
     });
     const result = {
       one: {
@@ -149,6 +160,8 @@ async function cacheHits(
         keys: MANY,
         floorOneOpsPerSecond: r.floorOne.opsPerSecond,
         floorManyRandomOpsPerSecond: r.floorManyRandom.opsPerSecond,
+        tokenFloorOneOpsPerSecond: r.tokenFloorOne.opsPerSecond,
+        tokenFloorManyRandomOpsPerSecond: r.tokenFloorManyRandom.opsPerSecond,
       },
     };
     if (!measureMemory) return result;
