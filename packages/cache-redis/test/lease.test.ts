@@ -1,5 +1,6 @@
 // Issue 16: the fleet lease at the store level, on a real redis-server. Each store stands for a
 // process (its own local level and subscriber connection) on one Redis.
+import { type AcquiredToken, createTokenManager } from "@certbound/core/credential-kit";
 import { createClient } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createRedisCacheStore, type RedisClientLike } from "../src/index";
@@ -143,3 +144,42 @@ it("when the holder's acquisition fails, the lease is released and the waiter is
   const lease = (await client.sendCommand(["KEYS", `${prefix}:*:l`])) as string[];
   expect(lease).toEqual([]);
 });
+
+it("a token manager that missed just before another process stored and released finds that token under the lease", async () => {
+  // Two token managers on one Redis, each with its own store (two processes). B's first read
+  // misses; before B asks for the lease, A takes it, stores its token and releases it. B then
+  // takes the free lease and must read A's token, not request another one (the fleet bench made 2
+  // requests for 4 processes on a slow machine before the token manager read again under the lease).
+  const prefix = `late${++n}`;
+  const a = process(prefix);
+  const b = process(prefix);
+  let requests = 0;
+  const fetcher = async (): Promise<AcquiredToken> => ({
+    accessToken: `t-${++requests}`,
+    tokenType: "Bearer",
+    expiresOn: new Date(Date.now() + 3600_000),
+  });
+  const managerA = createTokenManager({ cache: a.store, fetcher });
+  let reads = 0;
+  const lateB = {
+    get: async (key: string) => {
+      const value = await b.store.get(key);
+      // B's first read (the miss) returns only after A's whole acquisition.
+      if (++reads === 1) await managerA.acquireToken(request);
+      return value;
+    },
+    set: b.store.set.bind(b.store),
+    delete: b.store.delete.bind(b.store),
+    coordinate: b.store.coordinate.bind(b.store),
+  };
+  const managerB = createTokenManager({ cache: lateB, fetcher });
+  const result = await managerB.acquireToken(request);
+  expect(reads).toBe(2);
+  expect(requests).toBe(1);
+  expect(result).toMatchObject({ accessToken: "t-1", metadata: { tokenSource: "cache" } });
+  expect(b.commands).toContain("SET");
+  managerA.close();
+  managerB.close();
+});
+
+const request = { clientId: "app", authority: "https://login.example/tenant", scopes: ["https://r/.default"] };

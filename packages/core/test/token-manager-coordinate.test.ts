@@ -106,6 +106,58 @@ describe("CacheStore.coordinate", () => {
     expect((await second).accessToken).toBe("t-2");
   });
 
+  it("reads the store again under the lease: a process that missed just before another stored and released makes no request", async () => {
+    // The race the fleet bench hit on a slow machine (2 token requests for 4 processes): B misses,
+    // A takes the lease, stores its token and releases; only then does B ask for the lease, gets
+    // it (it is free), and must find A's token instead of asking for another.
+    const memory = createMemoryCacheStore();
+    let requests = 0;
+    const source = async (): Promise<AcquiredToken> => ({
+      accessToken: `t-${++requests}`,
+      tokenType: "Bearer",
+      expiresOn: new Date(Date.now() + HOUR),
+    });
+    const a = manager({ get: (k) => memory.get(k), set: (k, v, ttl) => memory.set(k, v, ttl) }, source);
+    const late: CacheStore = {
+      get: (k) => memory.get(k),
+      set: (k, v, ttl) => memory.set(k, v, ttl),
+      async coordinate(_key, acquire) {
+        // B's miss has happened; A runs its whole acquisition now, then B holds the free lease.
+        await a.acquireToken(request);
+        await acquire();
+      },
+    };
+    const b = manager(late, source);
+    const result = await b.acquireToken(request);
+    expect(requests).toBe(1);
+    expect(result.accessToken).toBe("t-1");
+    expect(result.metadata.tokenSource).toBe("cache");
+  });
+
+  it("under the lease, an entry no longer worth serving is acquired again", async () => {
+    const memory = createMemoryCacheStore();
+    const clock = createTestClock();
+    let requests = 0;
+    const source = async (): Promise<AcquiredToken> => {
+      requests++;
+      // The first token has 2 minutes left: inside the 5-minute expiry buffer.
+      const life = requests === 1 ? 120_000 : HOUR;
+      return { accessToken: `t-${requests}`, tokenType: "Bearer", expiresOn: new Date(clock.now() + life) };
+    };
+    const plain: CacheStore = { get: (k) => memory.get(k), set: (k, v, ttl) => memory.set(k, v, ttl) };
+    const a = createTokenManager({ cache: plain, clock, source });
+    const b = createTokenManager({
+      cache: { ...plain, coordinate: async (_key, acquire) => acquire() },
+      clock,
+      source,
+    });
+    expect((await a.acquireToken(request)).accessToken).toBe("t-1");
+    const result = await b.acquireToken(request);
+    expect(result.accessToken).toBe("t-2");
+    expect(result.metadata.tokenSource).toBe("identity_provider");
+    expect(requests).toBe(2);
+  });
+
   it("bypasses a coordinate that rejects without acquiring, and is not used for forceRefresh", async () => {
     const memory = createMemoryCacheStore();
     let coordinations = 0;

@@ -33,12 +33,13 @@ export interface CacheStore {
    * Optional: coordinates the network acquisition of `key` between the processes sharing this
    * store, so that a cold fleet makes one token request instead of one per process. The token
    * manager calls it on a miss (not for `forceRefresh` or claims requests), inside its own
-   * single-flight, with `acquire` (which fetches the token and `set`s it). The store either calls
-   * `acquire` once and settles as it does (e.g. holding a Redis lease), or waits, without calling
-   * it, until another process has stored the entry or given up, and resolves: the token manager
-   * then reads the key again and acquires itself on a miss. The wait must be bounded (a holder
-   * that dies loses its lease) and end when `signal` aborts. A store that rejects without calling
-   * `acquire` is logged and bypassed like a failing `get`.
+   * single-flight, with `acquire`, which reads the key again (another process may have stored it
+   * and released its lease just before this one took it) and on a miss fetches the token and
+   * `set`s it. The store either calls `acquire` once and settles as it does (e.g. holding a Redis
+   * lease), or waits, without calling it, until another process has stored the entry or given up,
+   * and resolves: the token manager then reads the key again and acquires itself on a miss. The
+   * wait must be bounded (a holder that dies loses its lease) and end when `signal` aborts. A
+   * store that rejects without calling `acquire` is logged and bypassed like a failing `get`.
    */
   coordinate?(key: string, acquire: () => Promise<void>, signal: AbortSignal): Promise<void>;
 }

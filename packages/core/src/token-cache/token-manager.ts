@@ -705,11 +705,19 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
     fetch: () => Promise<TokenResult>,
   ): Promise<TokenResult> {
     let mine: Promise<TokenResult> | undefined;
+    // The stored entry if it is worth serving, else a token request. Run under the lease too, not
+    // only after another process's: that process may have stored the token and released its lease
+    // between this one's miss and its taking the lease, and a free lease says nothing of the entry.
+    const storedOrFetched = async (): Promise<TokenResult> => {
+      const started = clock.now();
+      const stored = await readStore(key, request.context, request.x5tS256, started);
+      return fromCache(stored, clock.now(), started, key, request, tokenType) ?? fetch();
+    };
     try {
       await coordinate(
         key,
         () => {
-          mine ??= fetch();
+          mine ??= storedOrFetched();
           return mine.then(() => undefined);
         },
         lifetime.signal,
@@ -720,17 +728,8 @@ export function createTokenManager<C = undefined>(options: TokenManagerOptions<C
         storeFailed("coordinate", error);
       }
     }
-    if (mine !== undefined) return mine;
-    const started = clock.now();
-    const hit = fromCache(
-      await readStore(key, request.context, request.x5tS256, clock.now()),
-      clock.now(),
-      started,
-      key,
-      request,
-      tokenType,
-    );
-    return hit ?? fetch();
+    // Waited for another process (or the store could not coordinate): read what it stored.
+    return mine ?? storedOrFetched();
   }
 
   async function acquireAfterLookup(
