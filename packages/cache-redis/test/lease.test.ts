@@ -22,6 +22,11 @@ afterAll(async () => {
 });
 
 const encryption = { keys: [{ id: "k1", key: Buffer.alloc(32, 4) }] };
+const request = {
+  clientId: "app",
+  authority: "https://login.example/tenant",
+  scopes: ["https://r/.default"],
+};
 
 function process(prefix: string, ttlMs = 15_000) {
   const commands: string[] = [];
@@ -181,5 +186,3 @@ it("a token manager that missed just before another process stored and released 
   managerA.close();
   managerB.close();
 });
-
-const request = { clientId: "app", authority: "https://login.example/tenant", scopes: ["https://r/.default"] };
