@@ -220,6 +220,16 @@ interface TokenFloorEntry {
 }
 
 /**
+ * Makes a token manager from a fetcher: core's `createTokenManager` by default; `core-ab.ts` passes
+ * another build's.
+ */
+export type TokenManagerFactory = (options: {
+  fetcher: (req: {
+    scopes: readonly string[];
+  }) => Promise<{ accessToken: string; tokenType: "Bearer"; expiresOn: Date }>;
+}) => { acquireToken(request: TokenManagerRequest): Promise<unknown>; close(): void };
+
+/**
  * Core's token manager alone (no client in front of it) on a source that answers instantly, with
  * `keys` tokens cached.
  *
@@ -228,8 +238,11 @@ interface TokenFloorEntry {
  * const { op, close } = await tokenManagerOperation(1);
  * ```
  */
-export async function tokenManagerOperation(keys: number): Promise<{ op: Operation; close(): void }> {
-  const manager = createTokenManager({
+export async function tokenManagerOperation(
+  keys: number,
+  create: TokenManagerFactory = createTokenManager,
+): Promise<{ op: Operation; close(): void }> {
+  const manager = create({
     fetcher: async (req) => ({
       accessToken: `token-for-${req.scopes[0]}`,
       tokenType: "Bearer",

@@ -15,50 +15,32 @@
 // `valgrind --tool=callgrind node --single-threaded`; the difference between two counts divided by
 // the difference in n is the cost of one hit, the driver's loop and `await` included.
 import { pathToFileURL } from "node:url";
-import { floorOperation, type Operation, scopeSets } from "./cache-hit";
+import { floorOperation, type Operation, type TokenManagerFactory, tokenManagerOperation } from "./cache-hit";
+import { median } from "./measure-tools";
 
-type ManagerFactory = (options: Record<string, unknown>) => {
-  acquireToken(request: unknown): Promise<unknown>;
-  close(): void;
-};
-
-const source = async (req: { scopes: readonly string[] }) => ({
-  accessToken: `token-for-${req.scopes[0]}`,
-  tokenType: "Bearer",
-  expiresOn: new Date(Date.now() + 3600_000),
-});
-
-async function managerFrom(entry: string): Promise<ReturnType<ManagerFactory>> {
-  const lib = (await import(pathToFileURL(entry).href)) as { createTokenManager?: ManagerFactory };
-  if (typeof lib.createTokenManager !== "function") {
+// The same manager and requests as run.ts's "core token manager alone" rows (a reused request
+// object per key, as those rows have had from the start, so before/after compare like with like),
+// made by the build at `entry`.
+async function factoryFrom(entry: string): Promise<TokenManagerFactory> {
+  const lib = (await import(pathToFileURL(entry).href)) as { createTokenManager?: TokenManagerFactory };
+  const create = lib.createTokenManager;
+  if (typeof create !== "function") {
     throw new Error(
       `${entry} does not export createTokenManager: pass core's built index.js or credential-kit.js`,
     );
   }
-  // The option was `source` before it was `fetcher` (newer builds refuse both at once).
-  try {
-    return lib.createTokenManager({ fetcher: source });
-  } catch {
-    return lib.createTokenManager({ source });
-  }
+  // The option was `source` before it was `fetcher` (newer builds refuse `source` with `fetcher`).
+  return (options) => {
+    try {
+      return create(options);
+    } catch {
+      return create({ source: options.fetcher } as unknown as Parameters<TokenManagerFactory>[0]);
+    }
+  };
 }
 
-async function hits(entry: string, keys: number): Promise<Operation> {
-  const manager = await managerFrom(entry);
-  const requests = scopeSets(keys).map((scopes) => ({
-    clientId: "bench-app",
-    authority: "https://login.microsoftonline.com/tenant",
-    scopes,
-  }));
-  for (const r of requests) await manager.acquireToken(r);
-  return (i) => manager.acquireToken(requests[i % keys]);
-}
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
-};
+const hits = async (entry: string, keys: number): Promise<Operation> =>
+  (await tokenManagerOperation(keys, await factoryFrom(entry))).op;
 
 const args = process.argv.slice(2);
 if (args[0] === "--count") {
