@@ -1,10 +1,10 @@
 // Process lifetime: an app using the validator (with its JWKS fetched and cached) and createPopFetch
 // exits on its own once it has closed its server, credential and transport. Run as a child `node`
 // process; the emulator stays up in this process, so nothing on its side ends the child's sockets.
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runNodeApp } from "@certbound/testing";
 import { expect, it } from "vitest";
 import { AUDIENCE, useBed } from "./testbed";
 
@@ -28,20 +28,10 @@ it("exits with code 0 by itself after a validated call, with no handle left behi
     clientCert: bed.appCert.certificatePem,
     clientKey: bed.appCert.keyPem,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", "test/apps/fetch-and-exit.ts"], {
+  const { code, stdout, stderr } = await runNodeApp(["--import", "tsx", "test/apps/fetch-and-exit.ts"], {
     cwd: packageDir,
-    env: { ...process.env, TSX_TSCONFIG_PATH: rootTsconfig, CERTBOUND_APP_CONFIG: JSON.stringify(config) },
-    stdio: ["ignore", "pipe", "pipe"],
+    env: { TSX_TSCONFIG_PATH: rootTsconfig, CERTBOUND_APP_CONFIG: JSON.stringify(config) },
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   expect(stderr).toBe("");
   expect(code).toBe(0);
   expect(JSON.parse(stdout)).toEqual({ status: 200, body: { type: "mtls_pop", x5t: bed.appCert.x5tS256 } });

@@ -3,7 +3,7 @@
  * app's install carries none of it. The conformance suites every implementation must pass
  * ({@link testHttpTransport}, {@link testCacheStore}), the reference store {@link jsonCacheStore},
  * a {@link TestClock} under which retry schedules run instantly, real TLS test servers, a CONNECT
- * proxy and a loopback DNS lookup on 127.0.0.1, and core's certificate authority (re-exported from
+ * proxy and a loopback DNS lookup on 127.0.0.1, {@link runNodeApp} for an app script run as a process, and core's certificate authority (re-exported from
  * `@certbound/core/credential-kit`). It imports vitest: run it inside a vitest run.
  *
  * @example
@@ -33,6 +33,8 @@ export type { JsonCacheStore, JsonCacheStoreOptions } from "./json-cache-store";
 export { jsonCacheStore } from "./json-cache-store";
 export type { LoopbackLookup } from "./loopback-lookup";
 export { createLoopbackLookup } from "./loopback-lookup";
+export type { NodeAppRun, RunNodeAppOptions } from "./run-node-app";
+export { runNodeApp } from "./run-node-app";
 export type { TestClock } from "./test-clock";
 export { createTestClock } from "./test-clock";
 export type {
