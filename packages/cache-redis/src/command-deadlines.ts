@@ -25,8 +25,8 @@ const SYSTEM_TIMERS: DeadlineTimers = { now: () => performance.now(), setTimeout
  * the timeout, so their deadlines come in the order they were sent: the oldest command in flight is
  * always the next to time out, and one timer armed for it bounds them all. A reply costs a set
  * deletion instead of a `clearTimeout`, and a command a set insertion instead of a `setTimeout`;
- * measured one call after another against a bare `GET`, a timer of its own per command added a
- * tenth to a Redis round trip.
+ * measured one call after another against a bare `GET`, a timer of its own per command added 5 to
+ * 8% to a loopback Redis round trip, the shared one 2 to 4%.
  *
  * The timer is unref'd: a command in flight keeps the process alive through the client's socket,
  * as any of the app's own commands does, and a process that is done exits at once instead of

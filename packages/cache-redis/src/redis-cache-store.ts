@@ -160,7 +160,7 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): RedisCac
 
   // Every command races a timeout. On the system clock one shared timer does it (CommandDeadlines):
   // an AbortController per command (what an injected clock's sleep needs) costs more than a Redis
-  // round trip, and a setTimeout per command a tenth of one.
+  // round trip, and a setTimeout per command 5 to 8% of one.
   const late = (command: string) =>
     new RedisTimeout(`Redis did not answer ${command} within ${timeoutMs} ms.`);
   const deadlines = clock === systemClock ? new CommandDeadlines(timeoutMs, late) : undefined;
