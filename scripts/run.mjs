@@ -78,7 +78,7 @@ if (task === "test") {
   const report = join(root, ".ci/out/vitest.json");
   if (existsSync(report)) {
     const r = JSON.parse(readFileSync(report, "utf8"));
-    const failed = r.numFailedTests + (r.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(r);
+    const failed = r.numFailedTests + countFilesFailedWithoutATest(r);
     console.log(
       `${r.numPassedTests} passed, ${failed} failed${r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""}`,
     );
@@ -97,9 +97,12 @@ if (task === "test") {
   process.exit(2);
 }
 
-// A suite that failed to load counts as one failure; one whose tests failed is already counted.
-function countSuitesWithFailedTests(r) {
+// A test file that failed without a failing test (it did not load, or a hook threw) counts as one
+// failure; a file whose tests failed is counted by its tests. vitest's numFailedTestSuites also
+// counts describe blocks, so it cannot be used here: one failed test inside a describe printed
+// "2 failed".
+function countFilesFailedWithoutATest(r) {
   return r.testResults.filter(
-    (s) => s.status === "failed" && s.assertionResults.some((a) => a.status === "failed"),
+    (file) => file.status === "failed" && !file.assertionResults.some((a) => a.status === "failed"),
   ).length;
 }

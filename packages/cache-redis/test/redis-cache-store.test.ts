@@ -40,6 +40,36 @@ function counting(inner: RedisClientLike) {
   return { wrapped, commands };
 }
 
+// Wraps the subscriber connection a store opens, so a test can await a message the store has
+// been handed (after the store's own listener ran) instead of guessing how long delivery takes.
+function hearing(inner: RedisClientLike) {
+  const heard: string[] = [];
+  const waits: { match: (m: string) => boolean; done: () => void }[] = [];
+  const wrapped: RedisClientLike = {
+    sendCommand: (args) => inner.sendCommand(args),
+    duplicate: () => {
+      const connection = inner.duplicate();
+      return {
+        connect: () => connection.connect(),
+        on: (event, listener) => connection.on(event, listener),
+        destroy: () => connection.destroy(),
+        subscribe: (channel, listener) =>
+          connection.subscribe(channel, (message, from) => {
+            listener(message, from);
+            heard.push(message);
+            for (const w of waits.filter((w) => w.match(message))) {
+              waits.splice(waits.indexOf(w), 1);
+              w.done();
+            }
+          }),
+      };
+    },
+  };
+  const message = (match: (m: string) => boolean) =>
+    heard.some(match) ? Promise.resolve() : new Promise<void>((done) => waits.push({ match, done }));
+  return { wrapped, message };
+}
+
 function logs() {
   const lines: { level: LogLevel; message: string; fields: unknown }[] = [];
   return {
@@ -146,12 +176,14 @@ describe("two levels", () => {
   it("an eviction in one process drops the other processes' local copies", async () => {
     const prefix = `ev${++n}`;
     const a = store({ prefix });
-    const b = store({ prefix });
+    const heard = hearing(client);
+    const b = store({ prefix, client: heard.wrapped });
     await a.set("key", "value", HOUR);
     expect(await b.get("key")).toBe("value");
     await a.delete("key");
-    // The notification reaches b's subscriber; wait for it without a timer.
-    for (let i = 0; i < 200 && b.get("key") !== undefined; i++) await new Promise((r) => setImmediate(r));
+    // Wait until b's own subscriber has been handed the eviction: a count of event-loop turns
+    // was too few on a loaded CI machine, where the message took longer to arrive.
+    await heard.message((m) => m.startsWith("d:"));
     expect(await b.get("key")).toBeUndefined();
   });
 });
