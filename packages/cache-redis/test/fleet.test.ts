@@ -127,9 +127,12 @@ it("a lease holder SIGKILLed mid-acquisition loses its lease when it expires; an
   const fleet = [0, 1, 2].map(() => member(config));
   await Promise.all(fleet.map((m) => m.ready));
   for (const m of fleet) m.child.stdin?.end("go\n");
-  // Wait (on the emulator's own record, no timer) until the holder's request hangs there.
-  while (tokenRequests() === 0) await new Promise((r) => setImmediate(r));
-  const holder = fleet.find((m) => m.stderr().includes("took the fleet lease"));
+  // Wait (on the emulator's own record and the children's output, no timer) until the holder's
+  // request hangs there and its log line has reached us: the two arrive on different pipes, in
+  // either order.
+  const holding = () => fleet.find((m) => m.stderr().includes("took the fleet lease"));
+  while (tokenRequests() === 0 || holding() === undefined) await new Promise((r) => setImmediate(r));
+  const holder = holding();
   expect(holder).toBeDefined();
   holder?.child.kill("SIGKILL");
   const survivors = fleet.filter((m) => m !== holder);
