@@ -6,7 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCluster } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createRedisCacheStore, type RedisCacheStore, redisClusterClient } from "../src/index";
+import {
+  createRedisCacheStore,
+  type RedisCacheStore,
+  type RedisClientLike,
+  redisClusterClient,
+} from "../src/index";
 import { type RedisServer, startRedisServer } from "./redis-server";
 
 let dir: string;
@@ -61,11 +66,25 @@ const logger = {
   level: "warn" as const,
   log: (_level: string, message: string) => warnings.push(message),
 };
-const store = () => {
-  const s = createRedisCacheStore({ client: redisClusterClient(cluster), encryption, prefix: "cl", logger });
+const store = (client: RedisClientLike = redisClusterClient(cluster)) => {
+  const s = createRedisCacheStore({ client, encryption, prefix: "cl", logger });
   stores.push(s);
   return s;
 };
+
+// The commands a store sends, so a test can tell when it has looked at the lease and waits.
+function counted() {
+  const inner = redisClusterClient(cluster);
+  const commands: string[] = [];
+  const client: RedisClientLike = {
+    sendCommand: (args) => {
+      commands.push(args[0] as string);
+      return inner.sendCommand(args);
+    },
+    duplicate: () => inner.duplicate(),
+  };
+  return { client, commands };
+}
 
 it("shares entries across processes, with every key of one entry in one slot, over all 3 nodes", async () => {
   const writer = store();
@@ -86,7 +105,8 @@ it("shares entries across processes, with every key of one entry in one slot, ov
 
 it("coordinates one acquisition on the cluster: the waiter is woken by the holder's release", async () => {
   const holder = store();
-  const waiter = store();
+  const watched = counted();
+  const waiter = store(watched.client);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => {
     release = resolve;
@@ -113,6 +133,9 @@ it("coordinates one acquisition on the cluster: the waiter is woken by the holde
     },
     new AbortController().signal,
   );
+  // Release only once the waiter has found the lease taken and looked at its expiry: released
+  // before that, the waiter would find it free and rightly take it (a loaded machine did).
+  while (!watched.commands.includes("PTTL")) await new Promise((r) => setImmediate(r));
   release();
   await Promise.all([first, second]);
   expect(waiterAcquired, warnings.join("; ")).toBe(false);
