@@ -8,8 +8,5 @@ export default defineConfig({
       "reliability/vitest.config.ts",
       "interop/vitest.config.ts",
     ],
-    // Real sockets and TLS handshakes on two cores: generous per-test budget, never a sleep.
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
   },
 });

@@ -1,7 +1,7 @@
 import { defineProject } from "vitest/config";
-import { workspaceAliases } from "../../vitest.shared.ts";
+import { testBudgets, workspaceAliases } from "../../vitest.shared.ts";
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
-  test: { name: "azure", include: ["src/**/*.test.ts", "test/**/*.test.ts"] },
+  test: { name: "azure", ...testBudgets, include: ["src/**/*.test.ts", "test/**/*.test.ts"] },
 });

@@ -1,7 +1,7 @@
 import { defineProject } from "vitest/config";
-import { workspaceAliases } from "../../vitest.shared.ts";
+import { testBudgets, workspaceAliases } from "../../vitest.shared.ts";
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
-  test: { name: "core", include: ["src/**/*.test.ts", "test/**/*.test.ts"] },
+  test: { name: "core", ...testBudgets, include: ["src/**/*.test.ts", "test/**/*.test.ts"] },
 });

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineProject } from "vitest/config";
-import { workspaceAliases } from "../../vitest.shared.ts";
+import { testBudgets, workspaceAliases } from "../../vitest.shared.ts";
 
 const src = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.meta.url));
 
@@ -16,8 +16,6 @@ export default defineProject({
   test: {
     name: "resource-server",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    // Real TLS, RSA keys made at test time and a child node process, on two shared cores.
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    ...testBudgets,
   },
 });
