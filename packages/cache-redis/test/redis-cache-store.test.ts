@@ -5,6 +5,7 @@ import { createTestClock } from "@certbound/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisCacheStore, type RedisCacheStoreOptions, type RedisClientLike } from "../src/index";
+import { countingClient } from "./counting-client";
 import { type RedisServer, startRedisServer } from "./redis-server";
 
 let server: RedisServer;
@@ -26,19 +27,6 @@ afterAll(async () => {
 const k1 = { id: "k1", key: Buffer.alloc(32, 1) };
 const k2 = { id: "k2", key: Buffer.alloc(32, 2) };
 const HOUR = 3600_000;
-
-// Counts the commands a store sends, to prove a local hit does none.
-function counting(inner: RedisClientLike) {
-  const commands: string[][] = [];
-  const wrapped: RedisClientLike = {
-    sendCommand: (args) => {
-      commands.push([...args]);
-      return inner.sendCommand(args);
-    },
-    duplicate: () => inner.duplicate(),
-  };
-  return { wrapped, commands };
-}
 
 // Wraps the subscriber connection a store opens, so a test can await a message the store has
 // been handed (after the store's own listener ran) instead of guessing how long delivery takes.
@@ -97,10 +85,10 @@ async function rawValues(prefix: string): Promise<Record<string, string>> {
 describe("two levels", () => {
   it("serves a local hit without any Redis command, and a local miss from Redis", async () => {
     const prefix = `two${++n}`;
-    const a = counting(client);
-    const b = counting(client);
-    const writer = store({ client: a.wrapped, prefix, lease: false });
-    const reader = store({ client: b.wrapped, prefix, lease: false });
+    const a = countingClient(client);
+    const b = countingClient(client);
+    const writer = store({ client: a.client, prefix, lease: false });
+    const reader = store({ client: b.client, prefix, lease: false });
     await writer.set("key", "value", HOUR);
     a.commands.length = 0;
     expect(writer.get("key")).toBe("value");
@@ -191,8 +179,8 @@ describe("two levels", () => {
 describe("what may be shared", () => {
   it("keeps an entry written with { shareable: false } in the process only, never in Redis", async () => {
     const prefix = `own${++n}`;
-    const a = counting(client);
-    const s = store({ client: a.wrapped, prefix, lease: false });
+    const a = countingClient(client);
+    const s = store({ client: a.client, prefix, lease: false });
     await s.set("pop", "process-bound", HOUR, { shareable: false });
     expect(s.get("pop")).toBe("process-bound");
     expect(a.commands).toEqual([]);

@@ -12,6 +12,7 @@ import {
   type RedisClientLike,
   redisClusterClient,
 } from "../src/index";
+import { countingClient } from "./counting-client";
 import { type RedisServer, startRedisServer } from "./redis-server";
 
 let dir: string;
@@ -72,20 +73,6 @@ const store = (client: RedisClientLike = redisClusterClient(cluster)) => {
   return s;
 };
 
-// The commands a store sends, so a test can tell when it has looked at the lease and waits.
-function counted() {
-  const inner = redisClusterClient(cluster);
-  const commands: string[] = [];
-  const client: RedisClientLike = {
-    sendCommand: (args) => {
-      commands.push(args[0] as string);
-      return inner.sendCommand(args);
-    },
-    duplicate: () => inner.duplicate(),
-  };
-  return { client, commands };
-}
-
 it("shares entries across processes, with every key of one entry in one slot, over all 3 nodes", async () => {
   const writer = store();
   const reader = store();
@@ -105,7 +92,7 @@ it("shares entries across processes, with every key of one entry in one slot, ov
 
 it("coordinates one acquisition on the cluster: the waiter is woken by the holder's release", async () => {
   const holder = store();
-  const watched = counted();
+  const watched = countingClient(redisClusterClient(cluster));
   const waiter = store(watched.client);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => {
@@ -135,7 +122,7 @@ it("coordinates one acquisition on the cluster: the waiter is woken by the holde
   );
   // Release only once the waiter has found the lease taken and looked at its expiry: released
   // before that, the waiter would find it free and rightly take it (a loaded machine did).
-  while (!watched.commands.includes("PTTL")) await new Promise((r) => setImmediate(r));
+  while (!watched.sent("PTTL")) await new Promise((r) => setImmediate(r));
   release();
   await Promise.all([first, second]);
   expect(waiterAcquired, warnings.join("; ")).toBe(false);
