@@ -1,14 +1,11 @@
 // Lifecycles as an application sees them (issue 15 item 6): a small app in a child `node` process
 // disposes of its client and transport through Symbol.asyncDispose and must then exit on its own,
 // with later calls refused, while the endpoint still holds its keep-alive connection open.
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { afterEach, expect, it } from "vitest";
+import { runApp } from "./support/run-app";
 
-const reliabilityDir = fileURLToPath(new URL("..", import.meta.url));
-const rootTsconfig = fileURLToPath(new URL("../../tsconfig.json", import.meta.url));
 const servers: Array<{ close(): void }> = [];
 afterEach(() => {
   for (const s of servers.splice(0)) s.close();
@@ -32,25 +29,7 @@ it("an app that disposes of client and transport in finally exits 0, and later c
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/msi/token`;
 
-  const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "test/apps/dispose-and-exit.ts"], {
-        cwd: reliabilityDir,
-        env: { ...process.env, TSX_TSCONFIG_PATH: rootTsconfig, STUB_URL: url },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c: Buffer) => {
-        stdout += c.toString();
-      });
-      child.stderr.on("data", (c: Buffer) => {
-        stderr += c.toString();
-      });
-      child.on("error", reject);
-      child.on("exit", (code) => resolve({ code, stdout, stderr }));
-    },
-  );
+  const run = await runApp("dispose-and-exit", { STUB_URL: url });
   expect(run.stderr).toBe("");
   expect(run.stdout).toBe("token: token-1\nafter dispose: aborted\ntransport after dispose: network_error\n");
   expect(run.code).toBe(0);

@@ -1,41 +1,10 @@
 // Process lifetime and timers as an application sees them (issue 12 items 1, 2 and 22): each case
 // runs a small app in a child `node` process against a stub endpoint on 127.0.0.1 and checks what
 // it printed, how it exited, and what the stub received.
-import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-
-const reliabilityDir = fileURLToPath(new URL("..", import.meta.url));
-const rootTsconfig = fileURLToPath(new URL("../../tsconfig.json", import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs test/apps/<name>.ts from source (tsx maps @certbound/* to the sources via the root tsconfig). */
-function runApp(name: string, env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `test/apps/${name}.ts`], {
-      cwd: reliabilityDir,
-      env: { ...process.env, TSX_TSCONFIG_PATH: rootTsconfig, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runApp } from "./support/run-app";
 
 type Answer = (index: number, req: IncomingMessage) => { status: number; body: unknown };
 const servers: Array<{ close(): void }> = [];
