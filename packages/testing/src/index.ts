@@ -3,8 +3,8 @@
  * app's install carries none of it. The conformance suites every implementation must pass
  * ({@link testHttpTransport}, {@link testCacheStore}), the reference store {@link jsonCacheStore},
  * a {@link TestClock} under which retry schedules run instantly, real TLS test servers, a CONNECT
- * proxy and a loopback DNS lookup on 127.0.0.1, {@link runNodeApp} for an app script run as a process, and core's certificate authority (re-exported from
- * `@certbound/core/credential-kit`). It imports vitest: run it inside a vitest run.
+ * proxy and a loopback DNS lookup on 127.0.0.1, {@link runNodeApp} for an app script run as a
+ * process, and core's certificate authority (re-exported from `@certbound/core/credential-kit`). It imports vitest: run it inside a vitest run.
  *
  * @example
  * ```ts
